@@ -1,0 +1,226 @@
+"""Private base class: parameters, input checks and the training loop shared by
+:class:`~sae_keras.LSTMSAEEncoder` and :class:`~sae_keras.LSTMSAERegressor`."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import FLOAT_DTYPES, validate_data
+
+from . import distribute
+from ._validation import reject_non_numeric, window_shape
+from .pretraining import greedy_pretrain
+
+_OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "nadam": keras.optimizers.Nadam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+}
+_LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
+_ACTIVATIONS = {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}
+
+
+class _DivergenceGuard(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch whose loss is not finite."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at = None
+        self.bad_loss = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        for key in ("loss", "val_loss"):
+            if key in logs and not np.isfinite(float(logs[key])):
+                self.diverged_at, self.bad_loss = epoch + 1, (key, float(logs[key]))
+                self.model.stop_training = True
+                return
+
+
+class _BaseLSTMSAE(BaseEstimator):
+    """Shared machinery; not part of the public API."""
+
+    _parameter_constraints: dict = {
+        "hidden_units": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "pretraining": [StrOptions({"input", "previous"})],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "loss": [StrOptions(set(_LOSSES))],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "strategy": [StrOptions(set(distribute.STRATEGY_NAMES)), callable],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        # Fitted attributes are all set together once training has succeeded;
+        # ``n_features_in_`` alone (set while validating) does not count.
+        return hasattr(self, "model_")
+
+    # -- parameters ---------------------------------------------------------
+
+    def _hidden_units(self):
+        units = (
+            (self.hidden_units,)
+            if isinstance(self.hidden_units, Integral)
+            else tuple(np.ravel(np.asarray(self.hidden_units, dtype=object)))
+        )
+        if not units or not all(
+            isinstance(u, Integral) and not isinstance(u, bool) and u >= 1 for u in units
+        ):
+            raise ValueError(
+                "hidden_units must be a positive int or a non-empty sequence of positive "
+                f"ints (one per stacked layer); got {self.hidden_units!r}."
+            )
+        return tuple(int(u) for u in units)
+
+    def _pretrain_epochs(self, n_layers):
+        if isinstance(self.pretrain_epochs, Integral):
+            return (int(self.pretrain_epochs),) * n_layers
+        epochs = tuple(np.ravel(np.asarray(self.pretrain_epochs, dtype=object)))
+        if len(epochs) != n_layers or not all(
+            isinstance(e, Integral) and not isinstance(e, bool) and e >= 1 for e in epochs
+        ):
+            raise ValueError(
+                "pretrain_epochs must be a positive int or one positive int per layer "
+                f"({n_layers} for hidden_units={self.hidden_units!r}); "
+                f"got {self.pretrain_epochs!r}."
+            )
+        return tuple(int(e) for e in epochs)
+
+    def _check_validation_split(self, n_samples):
+        if not self.early_stopping:
+            return
+        n_val = int(n_samples * self.validation_fraction)
+        if n_val < 1 or n_samples - n_val < 1:
+            raise ValueError(
+                f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                f"leaves {n_val} validation and {n_samples - n_val} training windows out "
+                f"of n_samples={n_samples}; both need at least 1. Pass more windows, a "
+                "larger validation_fraction, or early_stopping=False."
+            )
+
+    # -- input --------------------------------------------------------------
+
+    def _validate_windows(self, X, *, reset):
+        """Check X and return float32 windows of shape (n, timesteps, channels)."""
+        reject_non_numeric(X, "X")
+        if not reset:
+            self._check_window_shape(X)
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
+        return self._as_3d(X)
+
+    def _check_window_shape(self, X):
+        shape = window_shape(X)
+        fitted = (self.timesteps_, self.n_channels_in_)
+        if shape is None or shape == fitted:
+            return
+        prefix = (
+            f"X has {shape[0]} features, but {type(self).__name__} is expecting "
+            f"{self.timesteps_} features as input. "
+            if shape[0] != self.timesteps_
+            else ""
+        )
+        raise ValueError(
+            f"{prefix}X has windows of shape (timesteps={shape[0]}, channels={shape[1]}), "
+            f"but {type(self).__name__} was fitted on windows of shape "
+            f"(timesteps={fitted[0]}, channels={fitted[1]})."
+        )
+
+    @staticmethod
+    def _as_3d(X):
+        if X.ndim == 2:
+            X = X[:, :, np.newaxis]
+        elif X.ndim != 3:
+            raise ValueError(
+                "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
+                f"channels); got a {X.ndim}-D array of shape {X.shape}."
+            )
+        if X.shape[2] < 1:
+            raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
+        return np.asarray(X, dtype=np.float32)
+
+    # -- training -----------------------------------------------------------
+
+    def _seed_everything(self):
+        """Seed Python, NumPy and the Keras backend from ``random_state``."""
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        keras.utils.set_random_seed(seed)
+
+    def _pretrain(self, X, hidden_units, target):
+        return greedy_pretrain(
+            X,
+            hidden_units,
+            self._pretrain_epochs(len(hidden_units)),
+            self._train,
+            target=target,
+            decoder_units=self.decoder_units,
+            activation=self.activation,
+            predict_batch_size=max(self.batch_size, 1024),
+        )
+
+    def _train(self, model, x, y, *, epochs, phase):
+        """Compile and fit one model; return its loss curves as plain lists."""
+        model.compile(
+            optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
+            loss=_LOSSES[self.loss],
+        )
+        guard = _DivergenceGuard()
+        callbacks = [guard]
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    restore_best_weights=True,
+                )
+            )
+        callbacks.extend(self.callbacks or [])
+        if self.verbose:
+            print(f"{type(self).__name__}: {phase}", flush=True)
+        history = model.fit(
+            x,
+            y,
+            batch_size=self.batch_size,
+            epochs=epochs,
+            # Keras holds out the *last* fraction: for time-ordered windows the
+            # validation windows come after the training ones.
+            validation_split=self.validation_fraction if self.early_stopping else 0.0,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+        )
+        if guard.diverged_at is not None:
+            key, value = guard.bad_loss
+            raise FloatingPointError(
+                f"Training diverged during {phase} at epoch {guard.diverged_at}: "
+                f"{key} became {value}. Lower learning_rate (now {self.learning_rate}) "
+                "or scale the inputs and targets (e.g. with SequenceScaler)."
+            )
+        return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+    @staticmethod
+    def _predict(model, x, batch_size):
+        outputs = model.predict(x, batch_size=max(batch_size, 1024), verbose=0)
+        return np.asarray(outputs, dtype=np.float64)

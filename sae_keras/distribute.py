@@ -1,0 +1,185 @@
+"""Distribution strategies: the one module that knows which Keras backend runs.
+
+The estimators take a plain string (or a zero-argument callable) as their
+``strategy`` parameter, so that they stay clonable and picklable, and resolve it
+here, inside ``fit``, into the backend's own object: a ``tf.distribute.Strategy``
+on TensorFlow, a ``keras.distribution.Distribution`` on JAX. Every model is
+built, compiled and trained inside :func:`strategy_scope`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import keras
+
+#: Keras backends sae_keras runs on.
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
+
+#: Names accepted by the estimators' ``strategy`` parameter.
+STRATEGY_NAMES = ("auto", "cpu", "gpu", "mirrored")
+
+
+def check_backend():
+    """Return the active Keras backend, or raise if sae_keras cannot train on it.
+
+    Returns
+    -------
+    backend : str
+        ``"tensorflow"`` or ``"jax"``.
+
+    Raises
+    ------
+    RuntimeError
+        If Keras runs on another backend (``torch``, ``numpy``, ...).
+
+    Examples
+    --------
+    >>> from sae_keras.distribute import check_backend
+    >>> check_backend() in ("tensorflow", "jax")
+    True
+    """
+    backend = keras.backend.backend()
+    if backend not in SUPPORTED_BACKENDS:
+        raise RuntimeError(
+            f"sae_keras trains on the Keras backends {SUPPORTED_BACKENDS}, but Keras "
+            f"runs on {backend!r} (KERAS_BACKEND={os.environ.get('KERAS_BACKEND')!r}). "
+            "Set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax before Keras is imported."
+        )
+    return backend
+
+
+def resolve_strategy(strategy="auto"):
+    """Turn a strategy name into the active backend's distribution object.
+
+    Parameters
+    ----------
+    strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
+        - ``"auto"``: the strategy already in effect if the caller entered one,
+          data parallelism over all accelerators when there are several,
+          otherwise the backend's default placement (``None`` is returned).
+        - ``"cpu"``: the first CPU only.
+        - ``"gpu"``: the first GPU only; an error if there is none.
+        - ``"mirrored"``: synchronous data parallelism over all GPUs, or over
+          all (logical) CPU devices when there is no GPU.
+        - a callable taking no argument and returning a ``tf.distribute.Strategy``
+          (TensorFlow) or a ``keras.distribution.Distribution`` (JAX).
+
+    Returns
+    -------
+    resolved : object or None
+        A ``tf.distribute.Strategy``, a ``keras.distribution.Distribution``, or
+        ``None`` for the backend's default placement.
+
+    Examples
+    --------
+    >>> from sae_keras.distribute import resolve_strategy
+    >>> resolved = resolve_strategy("cpu")
+    """
+    backend = check_backend()
+    if callable(strategy):
+        return _check_callable_result(strategy(), backend)
+    if strategy not in STRATEGY_NAMES:
+        raise ValueError(
+            f"strategy must be one of {STRATEGY_NAMES} or a callable; got {strategy!r}."
+        )
+    if backend == "tensorflow":
+        return _resolve_tensorflow(strategy)
+    return _resolve_jax(strategy)
+
+
+@contextlib.contextmanager
+def strategy_scope(strategy="auto"):
+    """Context manager under which models are built, compiled and trained.
+
+    Parameters
+    ----------
+    strategy : str or callable, default="auto"
+        See :func:`resolve_strategy`.
+
+    Yields
+    ------
+    resolved : object or None
+        The resolved strategy or distribution. Under JAX the previous
+        ``keras.distribution`` is restored on exit.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from sae_keras.distribute import strategy_scope
+    >>> with strategy_scope("auto"):
+    ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    """
+    resolved = resolve_strategy(strategy)
+    scope = contextlib.nullcontext() if resolved is None else resolved.scope()
+    with scope:
+        yield resolved
+
+
+def _check_callable_result(resolved, backend):
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        expected = tf.distribute.Strategy
+    else:
+        expected = keras.distribution.Distribution
+    if not isinstance(resolved, expected):
+        raise TypeError(
+            f"A callable strategy must return a {expected.__module__}."
+            f"{expected.__qualname__} on the {backend} backend; "
+            f"got {type(resolved).__name__}."
+        )
+    return resolved
+
+
+def _resolve_tensorflow(name):
+    import tensorflow as tf
+
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    if name == "auto":
+        if tf.distribute.has_strategy():
+            return tf.distribute.get_strategy()
+        return tf.distribute.MirroredStrategy(gpus) if len(gpus) > 1 else None
+    if name == "cpu":
+        return tf.distribute.OneDeviceStrategy("/cpu:0")
+    if name == "gpu":
+        if not gpus:
+            raise RuntimeError(
+                "strategy='gpu' asks for a GPU, but TensorFlow sees none "
+                "(tf.config.list_physical_devices('GPU') is empty); use "
+                "strategy='auto' or 'cpu'."
+            )
+        return tf.distribute.OneDeviceStrategy(gpus[0])
+    if gpus:
+        return tf.distribute.MirroredStrategy(gpus)
+    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+    # NCCL, MirroredStrategy's default all-reduce, exists only for GPUs.
+    return tf.distribute.MirroredStrategy(
+        cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
+
+
+def _resolve_jax(name):
+    from keras import distribution
+
+    accelerators = distribution.list_devices()
+    if accelerators and accelerators[0].startswith("cpu"):
+        accelerators = []
+    if name == "auto":
+        if distribution.distribution() is not None:
+            return distribution.distribution()
+        if len(accelerators) > 1:
+            return distribution.DataParallel(devices=accelerators)
+        return None
+    if name == "cpu":
+        return distribution.DataParallel(devices=distribution.list_devices("cpu")[:1])
+    if name == "gpu":
+        gpus = [d for d in accelerators if d.startswith("gpu")]
+        if not gpus:
+            raise RuntimeError(
+                "strategy='gpu' asks for a GPU, but JAX sees none "
+                "(jax.devices() has no GPU); use strategy='auto' or 'cpu'."
+            )
+        return distribution.DataParallel(devices=gpus[:1])
+    return distribution.DataParallel(devices=accelerators or distribution.list_devices("cpu"))

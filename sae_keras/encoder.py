@@ -1,0 +1,243 @@
+"""``LSTMSAEEncoder``: greedy unsupervised pretraining as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
+
+from . import distribute
+from ._base import _BaseLSTMSAE
+from ._validation import reject_non_numeric
+from .builders import build_stacked_encoder, load_encoder_weights
+from .pretraining import decode_codes
+
+
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
+    """Stacked LSTM autoencoder features, learned by greedy pretraining.
+
+    ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
+    first and without labels (Sagheer & Kotb, 2019); ``transform`` runs the
+    stacked encoders and returns the top layer's codes, a fixed-size feature
+    vector per window for any downstream estimator.
+
+    Parameters
+    ----------
+    hidden_units : int or sequence of int, default=(64, 32)
+        Code size of each stacked layer, bottom first.
+    pretraining : {"input", "previous"}, default="input"
+        What each autoencoder reconstructs: ``"input"``, the original window
+        (the authors' recipe); ``"previous"``, its own input, the repeated codes
+        of the layer below (classic greedy stacking).
+    pretrain_epochs : int or sequence of int, default=10
+        Epochs of each autoencoder; one int for all layers or one per layer.
+    decoder_units : int, default=None
+        Units of each decoder LSTM; ``None`` uses the number of reconstructed
+        channels, as the authors did.
+    activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
+            default="tanh"
+        Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
+        fast path on GPU.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer, a fresh one for each autoencoder.
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        Reconstruction loss.
+    batch_size : int, default=128
+        Windows per gradient step.
+    early_stopping : bool, default=False
+        Hold out the last ``validation_fraction`` of the windows (the most
+        recent ones, for time-ordered data) and stop each autoencoder when its
+        validation loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, keeping its best weights.
+    validation_fraction : float, default=0.1
+        Fraction held out when ``early_stopping`` is true.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=0.0
+        Minimum improvement of the validation loss that counts.
+    strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
+        Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation and shuffling (through
+        ``keras.utils.set_random_seed``). An int makes fits repeatable on CPU.
+    verbose : int, default=0
+        0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
+        per epoch.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra callbacks passed to every autoencoder's ``fit``.
+
+    Attributes
+    ----------
+    encoders_ : list of keras.Model
+        The pretrained encoder of each layer (input of layer k to its codes).
+    autoencoders_ : list of keras.Model
+        The trained autoencoders, bottom first.
+    model_ : keras.Model
+        The stacked encoder, windows to top-layer codes (``transform``).
+    decoders_ : list of keras.Model
+        Each autoencoder's decoder, codes to reconstruction.
+    history_ : dict
+        Loss curves per phase: ``{"pretrain_1": {"loss": [...]}, ...}``.
+    hidden_units_ : tuple of int
+        The resolved layer sizes.
+    timesteps_ : int
+        Window length seen in ``fit``.
+    n_channels_in_ : int
+        Channels per time step seen in ``fit`` (1 for 2-D input).
+    n_features_in_ : int
+        Number of columns of ``X`` in scikit-learn's sense: the window length.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    LSTMSAERegressor : pretrain, stack, fine-tune and forecast.
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, timesteps, channels)``; a 2-D ``(n_samples,
+    timesteps)`` array or DataFrame is one channel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import LSTMSAEEncoder
+    >>> X = np.sin(np.linspace(0, 20, 64 * 8)).reshape(64, 8, 1)
+    >>> enc = LSTMSAEEncoder(hidden_units=(8, 4), pretrain_epochs=2, random_state=0)
+    >>> enc.fit_transform(X).shape
+    (64, 4)
+    >>> enc.inverse_transform(enc.transform(X[:2])).shape
+    (2, 8, 1)
+    """
+
+    def __init__(
+        self,
+        hidden_units=(64, 32),
+        *,
+        pretraining="input",
+        pretrain_epochs=10,
+        decoder_units=None,
+        activation="tanh",
+        optimizer="adam",
+        learning_rate=1e-3,
+        loss="mse",
+        batch_size=128,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=0.0,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.hidden_units = hidden_units
+        self.pretraining = pretraining
+        self.pretrain_epochs = pretrain_epochs
+        self.decoder_units = decoder_units
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Pretrain the stack of autoencoders on windows ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Training windows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LSTMSAEEncoder
+        """
+        distribute.check_backend()
+        hidden_units = self._hidden_units()
+        self._pretrain_epochs(len(hidden_units))
+        X = self._validate_windows(X, reset=True)
+        self._check_validation_split(X.shape[0])
+        timesteps, n_channels = X.shape[1:]
+        self._seed_everything()
+        with distribute.strategy_scope(self.strategy):
+            stack = self._pretrain(X, hidden_units, self.pretraining)
+            model = build_stacked_encoder(
+                timesteps, n_channels, hidden_units, activation=self.activation
+            )
+            load_encoder_weights(model, stack.encoder_weights)
+        self.hidden_units_ = hidden_units
+        self.timesteps_, self.n_channels_in_ = timesteps, n_channels
+        self.autoencoders_ = stack.autoencoders
+        self.decoders_ = stack.decoders
+        self.encoders_ = stack.encoders
+        self.history_ = stack.history
+        self.model_ = model
+        return self
+
+    def transform(self, X):
+        """Encode windows into the top layer's codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, hidden_units[-1]), float64
+        """
+        check_is_fitted(self)
+        X = self._validate_windows(X, reset=False)
+        return self._predict(self.model_, X, self.batch_size)
+
+    def inverse_transform(self, X):
+        """Decode top-layer codes back into windows.
+
+        With ``pretraining="input"`` the top autoencoder was trained to
+        reconstruct the original window from these codes, so its decoder alone
+        gives the windows. With ``"previous"`` each decoder reconstructs the
+        (repeated) codes of the layer below; their mean over time is decoded
+        by the next decoder down, to the first one, which gives windows. Either
+        way the result approximates the window that produced the codes, in the
+        scale ``fit`` saw.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, hidden_units[-1])
+            Codes, as returned by ``transform``.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_samples, timesteps, n_channels), float64
+        """
+        check_is_fitted(self)
+        reject_non_numeric(X, "X")
+        codes = check_array(X, dtype=FLOAT_DTYPES)
+        n_codes = self.hidden_units_[-1]
+        if codes.shape[1] != n_codes:
+            raise ValueError(
+                f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
+                f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
+            )
+        windows = decode_codes(
+            self.decoders_, codes.astype(np.float32), self.pretraining, max(self.batch_size, 1024)
+        )
+        return np.asarray(windows, dtype=np.float64)
+
+    @property
+    def _n_features_out(self):
+        return self.hidden_units_[-1]

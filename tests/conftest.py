@@ -1,0 +1,27 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+#: Settings that keep every network tiny and every fit to a few seconds.
+TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
+
+
+def sine_windows(n_samples=160, timesteps=8, n_channels=2, horizon=1, seed=0):
+    """Noisy multichannel sine windows and the next values of channel 0."""
+    rng = np.random.default_rng(seed)
+    length = n_samples + timesteps + horizon
+    t = np.arange(length)
+    series = np.stack(
+        [np.sin(2 * np.pi * t / (12 + 5 * c)) for c in range(n_channels)], axis=1
+    ) + 0.05 * rng.normal(size=(length, n_channels))
+    X = np.stack([series[i : i + timesteps] for i in range(n_samples)])
+    y = np.stack([series[i + timesteps : i + timesteps + horizon, 0] for i in range(n_samples)])
+    return X, (y[:, 0] if horizon == 1 else y)
+
+
+@pytest.fixture
+def windows():
+    return sine_windows()

@@ -1,0 +1,87 @@
+import keras
+import numpy as np
+import pytest
+
+from sae_keras.builders import (
+    build_forecaster,
+    build_lstm_autoencoder,
+    build_stacked_encoder,
+    extract_decoder,
+    load_encoder_weights,
+)
+
+
+def layer_types(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_autoencoder_is_lstm_repeat_lstm_timedistributed_dense():
+    autoencoder, encoder = build_lstm_autoencoder(9, 3, 5)
+    assert layer_types(autoencoder) == [
+        "InputLayer", "LSTM", "RepeatVector", "LSTM", "TimeDistributed"
+    ]
+    assert autoencoder.output_shape == (None, 9, 3)
+    assert encoder.output_shape == (None, 5)
+    assert autoencoder.get_layer("decoder_1").return_sequences
+
+
+def test_encoder_shares_layers_with_its_autoencoder():
+    autoencoder, encoder = build_lstm_autoencoder(6, 2, 4)
+    assert encoder.get_layer("encoder_1") is autoencoder.get_layer("encoder_1")
+
+
+def test_decoder_units_default_to_reconstructed_channels_and_can_be_set():
+    autoencoder, _ = build_lstm_autoencoder(6, 5, 4, output_dim=3)
+    assert autoencoder.get_layer("decoder_1").units == 3
+    assert autoencoder.output_shape == (None, 6, 3)
+    autoencoder, _ = build_lstm_autoencoder(6, 5, 4, decoder_units=11)
+    assert autoencoder.get_layer("decoder_1").units == 11
+
+
+def test_upper_layer_autoencoder_repeats_its_code_input():
+    autoencoder, encoder = build_lstm_autoencoder(7, 10, 4, repeat_input=True, index=2)
+    assert autoencoder.input_shape == (None, 10)
+    assert autoencoder.get_layer("repeat_1").output.shape == (None, 7, 10)
+    assert encoder.get_layer("encoder_2").units == 4
+
+
+def test_extracted_decoder_reproduces_the_autoencoder():
+    autoencoder, encoder = build_lstm_autoencoder(5, 2, 3)
+    x = np.random.default_rng(0).normal(size=(4, 5, 2)).astype("float32")
+    decoder = extract_decoder(autoencoder, 1)
+    direct = autoencoder.predict(x, verbose=0)
+    chained = decoder.predict(encoder.predict(x, verbose=0), verbose=0)
+    np.testing.assert_allclose(direct, chained, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_encoder_repeats_codes_between_layers():
+    model = build_stacked_encoder(10, 3, (8, 6, 4))
+    assert [l.name for l in model.layers if l.name.startswith(("encoder", "repeat"))] == [
+        "encoder_1", "repeat_1", "encoder_2", "repeat_2", "encoder_3"
+    ]
+    assert model.output_shape == (None, 4)
+
+
+@pytest.mark.parametrize(
+    "output_shape, expected", [((1,), (None, 1)), ((6,), (None, 6)), ((6, 2), (None, 6, 2))]
+)
+def test_forecaster_head_matches_output_shape(output_shape, expected):
+    model = build_forecaster(12, 3, (8, 4), output_shape, dropout=0.2)
+    assert model.output_shape == expected
+    assert model.get_layer("head").units == int(np.prod(output_shape))
+    assert isinstance(model.get_layer("dropout_1"), keras.layers.Dropout)
+
+
+def test_forecaster_without_dropout_has_no_dropout_layers():
+    model = build_forecaster(12, 3, (8, 4), (1,), dropout=0.0)
+    assert not [l for l in model.layers if isinstance(l, keras.layers.Dropout)]
+
+
+def test_load_encoder_weights_transfers_not_reinitialises():
+    _, enc1 = build_lstm_autoencoder(5, 2, 4)
+    _, enc2 = build_lstm_autoencoder(5, 4, 3, repeat_input=True, index=2)
+    weights = [enc1.get_layer("encoder_1").get_weights(), enc2.get_layer("encoder_2").get_weights()]
+    model = load_encoder_weights(build_forecaster(5, 2, (4, 3), (1,)), weights)
+    for index, expected in enumerate(weights, start=1):
+        for got, want in zip(model.get_layer(f"encoder_{index}").get_weights(), expected):
+            np.testing.assert_array_equal(got, want)

@@ -1,0 +1,245 @@
+import numpy as np
+import pandas as pd
+import pytest
+import keras
+from sklearn.base import clone
+from sklearn.metrics import r2_score
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
+from conftest import TINY, sine_windows
+
+
+def tiny_regressor(**params):
+    return LSTMSAERegressor(**{**TINY, "epochs": 2, **params})
+
+
+@pytest.mark.parametrize(
+    "y_shape", [(), (3,), (3, 2)], ids=["one-step", "horizon", "horizon-targets"]
+)
+def test_predict_returns_the_shape_of_y_as_float64(windows, y_shape):
+    X, _ = windows
+    y = np.random.default_rng(0).normal(size=(len(X),) + y_shape)
+    reg = tiny_regressor().fit(X, y)
+    y_pred = reg.predict(X[:7])
+    assert y_pred.shape == (7,) + y_shape
+    assert y_pred.dtype == np.float64
+    assert reg.output_shape_ == y_shape
+
+
+def test_column_y_means_horizon_one_and_predicts_a_column(windows):
+    X, y = windows
+    reg = tiny_regressor().fit(X, y[:, None])
+    assert reg.predict(X[:3]).shape == (3, 1)
+
+
+def test_score_is_r2_of_predict(windows):
+    X, y = windows
+    reg = tiny_regressor(epochs=5).fit(X, y)
+    assert reg.score(X, y) == pytest.approx(r2_score(y, reg.predict(X)))
+
+
+def test_score_averages_r2_over_lead_times_and_targets():
+    X, y = sine_windows(horizon=3)
+    y3 = np.stack([y, -y], axis=2)
+    reg = tiny_regressor().fit(X, y3)
+    pred = reg.predict(X)
+    expected = r2_score(y3.reshape(len(X), -1), pred.reshape(len(X), -1))
+    assert reg.score(X, y3) == pytest.approx(expected)
+
+
+def test_learns_a_sine_better_than_the_mean():
+    X, y = sine_windows(n_samples=300)
+    reg = tiny_regressor(hidden_units=(16, 8), epochs=15, learning_rate=5e-3).fit(X, y)
+    assert reg.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("pretraining", ["input", "previous"])
+def test_history_has_one_curve_per_phase(windows, pretraining):
+    X, y = windows
+    reg = tiny_regressor(pretraining=pretraining, pretrain_epochs=(2, 3), epochs=4).fit(X, y)
+    assert list(reg.history_) == ["pretrain_1", "pretrain_2", "finetune"]
+    assert [len(reg.history_[k]["loss"]) for k in reg.history_] == [2, 3, 4]
+
+
+def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows):
+    X, y = windows
+    dlstm = tiny_regressor(pretraining=None).fit(X, y)
+    sae = tiny_regressor().fit(X, y)
+    assert list(dlstm.history_) == ["finetune"]
+    assert [l.name for l in dlstm.model_.layers] == [l.name for l in sae.model_.layers]
+
+
+def test_pretraining_is_the_encoder_estimators_own(windows):
+    """Same seed and settings: the regressor's frozen encoders are the encoder's."""
+    X, y = windows
+    params = dict(hidden_units=(6, 4), pretrain_epochs=2, batch_size=32, random_state=3)
+    encoder = LSTMSAEEncoder(**params).fit(X)
+    reg = LSTMSAERegressor(**params, epochs=2, freeze_encoders=True).fit(X, y)
+    for index in (1, 2):
+        got = reg.model_.get_layer(f"encoder_{index}").get_weights()
+        want = encoder.encoders_[index - 1].get_layer(f"encoder_{index}").get_weights()
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_fine_tuning_moves_unfrozen_encoders(windows):
+    X, y = windows
+    params = dict(hidden_units=(6,), pretrain_epochs=2, batch_size=32, random_state=3)
+    encoder = LSTMSAEEncoder(**params).fit(X)
+    reg = LSTMSAERegressor(**params, epochs=2).fit(X, y)
+    got = reg.model_.get_layer("encoder_1").get_weights()[0]
+    want = encoder.encoders_[0].get_layer("encoder_1").get_weights()[0]
+    assert not np.array_equal(got, want)
+
+
+def test_freeze_encoders_needs_pretraining(windows):
+    X, y = windows
+    with pytest.raises(ValueError, match="freeze_encoders=True needs pretrained encoders"):
+        tiny_regressor(pretraining=None, freeze_encoders=True).fit(X, y)
+
+
+def test_same_random_state_gives_identical_predictions(windows):
+    X, y = windows
+    first = tiny_regressor(random_state=7).fit(X, y).predict(X)
+    second = tiny_regressor(random_state=7).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_early_stopping_holds_out_data_and_stops(windows):
+    X, y = windows
+    # A huge tol means no epoch after the first counts as an improvement.
+    reg = tiny_regressor(
+        early_stopping=True, n_iter_no_change=2, tol=1e9, epochs=20, pretrain_epochs=20
+    ).fit(X, y)
+    for curve in reg.history_.values():
+        assert len(curve["loss"]) == 3
+        assert len(curve["val_loss"]) == 3
+
+
+def test_too_few_windows_for_the_validation_split_fail_before_training():
+    X, y = sine_windows(n_samples=5)
+    with pytest.raises(ValueError, match="validation_fraction=0.1 leaves 0 validation"):
+        tiny_regressor(early_stopping=True).fit(X, y)
+
+
+def test_user_callbacks_see_every_phase(windows):
+    X, y = windows
+
+    class CountEpochs(keras.callbacks.Callback):
+        epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            CountEpochs.epochs += 1
+
+    tiny_regressor(pretrain_epochs=(1, 2), epochs=3, callbacks=[CountEpochs()]).fit(X, y)
+    assert CountEpochs.epochs == 6
+
+
+def test_verbose_names_each_phase(windows, capsys):
+    X, y = windows
+    tiny_regressor(verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    for phase in ("pretraining layer 1/2", "pretraining layer 2/2", "fine-tuning"):
+        assert phase in out
+
+
+def test_verbose_zero_is_silent(windows, capsys):
+    X, y = windows
+    tiny_regressor(verbose=0).fit(X, y).predict(X)
+    assert capsys.readouterr().out == ""
+
+
+def test_two_d_input_is_one_channel(windows):
+    X, y = windows
+    reg = tiny_regressor().fit(X[:, :, 0], y)
+    assert (reg.timesteps_, reg.n_channels_in_, reg.n_features_in_) == (8, 1, 8)
+
+
+def test_three_d_input_keeps_time_steps_and_channels_apart(windows):
+    X, y = windows
+    reg = tiny_regressor().fit(X, y)
+    assert (reg.timesteps_, reg.n_channels_in_, reg.n_features_in_) == (8, 2, 8)
+
+
+def test_dataframe_input_records_feature_names(windows):
+    X, y = windows
+    frame = pd.DataFrame(X[:, :, 0], columns=[f"t-{8 - i}" for i in range(8)])
+    reg = tiny_regressor().fit(frame, y)
+    assert list(reg.feature_names_in_) == list(frame.columns)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_array = reg.predict(X[:, :, 0])
+    np.testing.assert_allclose(reg.predict(frame), from_array, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((10, 7, 2), r"X has 7 features, but LSTMSAERegressor is expecting 8 .*timesteps=7, "
+         r"channels=2.*timesteps=8, channels=2"),
+        ((10, 8, 3), r"timesteps=8, channels=3.*fitted on windows of shape \(timesteps=8, "
+         r"channels=2\)"),
+    ],
+)
+def test_predict_on_other_window_shapes_names_both_shapes(windows, shape, message):
+    X, y = windows
+    reg = tiny_regressor().fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        reg.predict(np.zeros(shape))
+
+
+def test_predict_before_fit_raises_not_fitted(windows):
+    with pytest.raises(NotFittedError):
+        tiny_regressor().predict(windows[0])
+
+
+def test_encoder_refuses_no_pretraining(windows):
+    with pytest.raises(InvalidParameterError, match="pretraining"):
+        LSTMSAEEncoder(pretraining=None).fit(windows[0])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(hidden_units=()), "hidden_units must be a positive int or a non-empty"),
+        (dict(hidden_units=(4, -1)), "hidden_units must be a positive int"),
+        (dict(pretrain_epochs=(1, 2, 3)), r"pretrain_epochs must be .* \(2 for hidden_units"),
+        (dict(dropout=1.0), "'dropout' parameter"),
+        (dict(strategy="quantum"), "'strategy' parameter"),
+        (dict(pretraining="composite"), "'pretraining' parameter"),
+    ],
+)
+def test_bad_parameters_fail_before_training(windows, params, message):
+    X, y = windows
+    reg = tiny_regressor(**params)
+    with pytest.raises((ValueError, InvalidParameterError), match=message):
+        reg.fit(X, y)
+    assert not hasattr(reg, "history_")
+
+
+def test_diverging_loss_raises_and_leaves_the_estimator_unfitted(windows):
+    X, y = windows
+    reg = tiny_regressor()
+    with pytest.raises(FloatingPointError, match="pretraining layer 1/2 at epoch 1"):
+        reg.fit(X * 1e20, y)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_fit_does_not_modify_its_inputs(windows):
+    X, y = windows
+    X_copy, y_copy = X.copy(), y.copy()
+    X32 = X.astype(np.float32)
+    X32_copy = X32.copy()
+    tiny_regressor().fit(X, y).predict(X32)
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    np.testing.assert_array_equal(X32, X32_copy)
+
+
+def test_clone_gives_an_unfitted_twin(windows):
+    reg = tiny_regressor(hidden_units=(5, 3)).fit(*windows)
+    twin = clone(reg)
+    assert twin.get_params() == reg.get_params()
+    assert not hasattr(twin, "model_")
