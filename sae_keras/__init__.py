@@ -7,11 +7,42 @@ LSTMSAEEncoder
     Greedy unsupervised pretraining; ``transform`` gives learned features.
 LSTMSAERegressor
     Pretrain, stack, fine-tune and forecast.
+make_windows
+    A table (time × channels) to windows ``X`` and targets ``y``.
+SequenceScaler
+    Per-channel scaling of 3-D windows, a Pipeline step.
+
+Submodules: ``sae_keras.datasets`` (bundled Beijing PM2.5 data, synthetic
+series), ``sae_keras.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.plotting``
+(forecast and loss plots), ``sae_keras.builders`` (the Keras models),
+``sae_keras.pretraining`` (the greedy loop) and ``sae_keras.distribute``
+(strategies).
+
+The names above are imported on first use, so that ``import sae_keras`` (and
+the ``sae-keras`` command) starts without loading Keras until it is needed.
 """
 
-from .encoder import LSTMSAEEncoder
-from .regressor import LSTMSAERegressor
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["LSTMSAEEncoder", "LSTMSAERegressor", "__version__"]
+_PUBLIC = {
+    "LSTMSAEEncoder": "encoder",
+    "LSTMSAERegressor": "regressor",
+    "SequenceScaler": "windows",
+    "make_windows": "windows",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

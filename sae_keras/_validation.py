@@ -13,7 +13,7 @@ def reject_non_numeric(data, name):
     Object arrays of numbers pass (scikit-learn accepts them).
     """
     dtypes = getattr(data, "dtypes", None)
-    if dtypes is not None and not hasattr(data, "toarray"):
+    if hasattr(dtypes, "items") and not hasattr(data, "toarray"):  # a DataFrame
         bad = [str(col) for col, dtype in dict(dtypes.items()).items() if _is_text_dtype(dtype)]
         if bad:
             raise TypeError(

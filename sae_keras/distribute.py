@@ -64,7 +64,8 @@ def resolve_strategy(strategy="auto"):
         - ``"mirrored"``: synchronous data parallelism over all GPUs, or over
           all (logical) CPU devices when there is no GPU.
         - a callable taking no argument and returning a ``tf.distribute.Strategy``
-          (TensorFlow) or a ``keras.distribution.Distribution`` (JAX).
+          (TensorFlow) or a ``keras.distribution.DataParallel`` or
+          ``ModelParallel`` (JAX).
 
     Returns
     -------
@@ -121,13 +122,14 @@ def _check_callable_result(resolved, backend):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        expected = tf.distribute.Strategy
+        expected, names = (tf.distribute.Strategy,), "tf.distribute.Strategy"
     else:
-        expected = keras.distribution.Distribution
+        # keras.distribution exports the concrete distributions, not their base.
+        expected = (keras.distribution.DataParallel, keras.distribution.ModelParallel)
+        names = "keras.distribution.DataParallel or ModelParallel"
     if not isinstance(resolved, expected):
         raise TypeError(
-            f"A callable strategy must return a {expected.__module__}."
-            f"{expected.__qualname__} on the {backend} backend; "
+            f"A callable strategy must return a {names} on the {backend} backend; "
             f"got {type(resolved).__name__}."
         )
     return resolved

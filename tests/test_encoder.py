@@ -64,7 +64,7 @@ def test_longer_pretraining_reconstructs_better(windows):
     def error(epochs):
         enc = tiny_encoder(hidden_units=(8,), pretrain_epochs=epochs, learning_rate=1e-2).fit(X)
         return np.mean((enc.inverse_transform(enc.transform(X)) - X) ** 2)
-    assert error(30) < 0.5 * error(1)
+    assert error(30) < 0.75 * error(1)
 
 
 def test_inverse_transform_checks_the_code_width(windows):

@@ -1,0 +1,368 @@
+"""From a table (time × channels) to the 3-D windows the estimators take.
+
+Windowing changes the number of rows and builds ``y``, so it is a function to
+call before a ``Pipeline``, not a step of one; :class:`SequenceScaler` is a step.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
+
+from ._validation import reject_non_numeric
+
+
+def make_windows(
+    data,
+    timesteps,
+    horizon=1,
+    target=None,
+    *,
+    stride=1,
+    exclude_target=False,
+    return_index=False,
+):
+    """Cut a multichannel series into input windows and future targets.
+
+    Window ``i`` holds rows ``[s, s + timesteps)`` of every channel, with
+    ``s = i * stride``; its target holds rows ``[s + timesteps, s + timesteps +
+    horizon)`` of the ``target`` column(s).
+
+    Parameters
+    ----------
+    data : DataFrame or array-like of shape (n_steps, n_channels) or (n_steps,)
+        The series, one row per time step, oldest first. Every column must be
+        numeric and free of NaN.
+    timesteps : int
+        Length of each input window.
+    horizon : int, default=1
+        Number of future steps in each target.
+    target : str, int or list of them, default=None
+        Column name(s) (DataFrame) or position(s) of the target channel(s).
+        ``None`` builds no target.
+    stride : int, default=1
+        Steps between the starts of consecutive windows.
+    exclude_target : bool, default=False
+        Leave the target channel(s) out of ``X`` (forecast from the other
+        channels only).
+    return_index : bool, default=False
+        Also return the index label (timestamp for a DataFrame with a
+        ``DatetimeIndex``, position otherwise) of the last step of each window.
+
+    Returns
+    -------
+    X : ndarray of shape (n_windows, timesteps, n_channels)
+        A read-only view into ``data``'s values where no conversion was needed
+        (no copy is made until one is).
+    y : ndarray or None
+        ``(n_windows,)`` for one target and ``horizon=1``, ``(n_windows,
+        horizon)`` for one target, ``(n_windows, horizon, n_targets)`` for
+        several; ``None`` when ``target`` is ``None``.
+    window_end : ndarray or Index of shape (n_windows,)
+        Only with ``return_index=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import make_windows
+    >>> series = np.arange(20.0).reshape(10, 2)
+    >>> X, y = make_windows(series, timesteps=3, target=0)
+    >>> X.shape, y.shape, y[0]
+    ((7, 3, 2), (7,), 6.0)
+    """
+    _check_positive_int(timesteps, "timesteps")
+    _check_positive_int(horizon, "horizon")
+    _check_positive_int(stride, "stride")
+    values, columns, index = _as_table(data)
+    n_steps = values.shape[0]
+    if n_steps < timesteps + (horizon if target is not None else 0):
+        need = f"timesteps + horizon = {timesteps} + {horizon}" if target is not None else (
+            f"timesteps = {timesteps}"
+        )
+        raise ValueError(
+            f"data has {n_steps} time steps, fewer than {need}: no complete window fits."
+        )
+    target_positions = _target_positions(target, columns)
+    span = timesteps + (horizon if target_positions else 0)
+    n_windows = (n_steps - span) // stride + 1
+    last = (n_windows - 1) * stride + 1
+    # Basic slicing keeps X a view into ``values``: no copy of T × the data.
+    X = sliding_window_view(values, timesteps, axis=0)[:last:stride].transpose(0, 2, 1)
+    if exclude_target and target_positions:
+        keep = [c for c in range(values.shape[1]) if c not in target_positions]
+        if not keep:
+            raise ValueError(
+                "exclude_target=True leaves no channel in X: every column is a target."
+            )
+        X = X[:, :, keep]
+    y = None
+    if target_positions:
+        future = sliding_window_view(values[timesteps:], horizon, axis=0)[:last:stride]
+        y = future[:, target_positions, :].transpose(0, 2, 1)
+        if len(target_positions) == 1:
+            y = y[:, :, 0] if horizon > 1 else y[:, 0, 0]
+    if not return_index:
+        return X, y
+    return X, y, index[np.arange(n_windows) * stride + timesteps - 1]
+
+
+def _check_positive_int(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+
+
+def _as_table(data):
+    """Numeric 2-D values, column labels and index of ``data``; clear errors otherwise."""
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        non_numeric = [
+            str(c) for c, dtype in data.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+        ]
+        if non_numeric:
+            raise TypeError(
+                f"data has non-numeric columns {non_numeric}; encode them as numbers first "
+                "(e.g. sklearn.preprocessing.OrdinalEncoder, or pandas.factorize) or drop them."
+            )
+        values, columns, index = data.to_numpy(dtype=np.float64), list(data.columns), data.index
+    else:
+        reject_non_numeric(data, "data")
+        values = np.asarray(data)
+        if np.iscomplexobj(values):
+            raise TypeError("data must be real numbers; got complex values.")
+        values = values.astype(np.float64, copy=False)
+        if values.ndim == 1:
+            values = values[:, np.newaxis]
+        if values.ndim != 2:
+            raise ValueError(
+                "data must be a table of shape (n_steps, n_channels) or a 1-D series; "
+                f"got an array of shape {values.shape}."
+            )
+        columns, index = list(range(values.shape[1])), np.arange(values.shape[0])
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = map(int, np.argwhere(bad)[0])
+        raise ValueError(
+            f"data holds {int(bad.sum())} NaN or infinite value(s), the first at row "
+            f"{index[row]!r}, column {columns[col]!r}; fill or drop them first "
+            "(e.g. DataFrame.interpolate or ffill)."
+        )
+    return values, columns, index
+
+
+def _target_positions(target, columns):
+    if target is None:
+        return []
+    targets = list(target) if isinstance(target, (list, tuple, np.ndarray, pd.Index)) else [target]
+    if not targets:
+        raise ValueError("target must name at least one column; got an empty list.")
+    positions = []
+    for t in targets:
+        if t in columns:
+            positions.append(columns.index(t))
+        elif isinstance(t, numbers.Integral) and not isinstance(t, bool) and -len(columns) <= t < len(columns):
+            positions.append(int(t) % len(columns))
+        else:
+            raise ValueError(
+                f"target {t!r} is not a column of data; columns are {columns}."
+            )
+    return positions
+
+
+class SequenceScaler(TransformerMixin, BaseEstimator):
+    """Scale each channel of 3-D windows with any scikit-learn scaler.
+
+    Windows ``(n_samples, timesteps, channels)`` are viewed as ``n_samples ×
+    timesteps`` rows of ``channels`` columns, so each channel gets one scale
+    over all time steps. Fit it on training windows only (a ``Pipeline`` does).
+
+    Parameters
+    ----------
+    scaler : scikit-learn transformer, default=None
+        Applied per channel; ``None`` means ``MinMaxScaler((-1, 1))``. It is
+        cloned, never fitted in place.
+
+    Attributes
+    ----------
+    scaler_ : transformer
+        The fitted clone of ``scaler``.
+    timesteps_ : int
+        Window length seen in ``fit``.
+    n_channels_in_ : int
+        Channels seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import SequenceScaler
+    >>> X = np.arange(24.0).reshape(3, 4, 2)
+    >>> scaled = SequenceScaler().fit_transform(X)
+    >>> float(scaled.min()), float(scaled.max())
+    (-1.0, 1.0)
+    """
+
+    _parameter_constraints: dict = {
+        "scaler": [HasMethods(["fit", "transform", "inverse_transform"]), None],
+    }
+
+    def __init__(self, scaler=None):
+        self.scaler = scaler
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the scaler on every time step of every window.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Training windows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SequenceScaler
+        """
+        X = self._check(X)
+        scaler = MinMaxScaler((-1, 1)) if self.scaler is None else clone(self.scaler)
+        scaler.fit(X.reshape(-1, X.shape[2]))
+        self.scaler_ = scaler
+        self.timesteps_, self.n_channels_in_ = X.shape[1:]
+        return self
+
+    def transform(self, X):
+        """Scale windows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, timesteps, channels)
+        """
+        return self._apply(X, "transform")
+
+    def inverse_transform(self, X):
+        """Undo the scaling of windows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, timesteps, channels)
+        """
+        return self._apply(X, "inverse_transform")
+
+    def transform_channels(self, values, channels):
+        """Scale values of some channels only, e.g. targets taken from a channel.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_samples,) or (n_samples, horizon) or \
+                (n_samples, horizon, len(channels))
+            Values of channel ``channels`` (one channel) or of each of
+            ``channels`` along the last axis, in the original scale.
+        channels : int or list of int
+            Position(s) of the channel(s) in the windows ``fit`` saw.
+
+        Returns
+        -------
+        values_scaled : ndarray, same shape as ``values``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sae_keras import SequenceScaler
+        >>> X = np.stack([np.arange(10.0), 10 * np.arange(10.0)], axis=1)[None]
+        >>> scaler = SequenceScaler().fit(X)
+        >>> scaler.transform_channels(np.array([0.0, 90.0]), channels=1)
+        array([-1.,  1.])
+        """
+        return self._apply_channels(values, channels, "transform")
+
+    def inverse_transform_channels(self, values, channels):
+        """Undo the scaling of values of some channels only, e.g. forecasts.
+
+        Parameters
+        ----------
+        values : array-like of shape (n_samples,) or (n_samples, horizon) or \
+                (n_samples, horizon, len(channels))
+            Scaled values of channel ``channels`` (one channel) or of each of
+            ``channels`` along the last axis.
+        channels : int or list of int
+            Position(s) of the channel(s) in the windows ``fit`` saw.
+
+        Returns
+        -------
+        values_original : ndarray, same shape as ``values``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sae_keras import SequenceScaler
+        >>> X = np.stack([np.arange(10.0), 10 * np.arange(10.0)], axis=1)[None]
+        >>> scaler = SequenceScaler().fit(X)
+        >>> scaler.inverse_transform_channels(np.array([-1.0, 1.0]), channels=1)
+        array([ 0., 90.])
+        """
+        return self._apply_channels(values, channels, "inverse_transform")
+
+    def _apply_channels(self, values, channels, method):
+        check_is_fitted(self)
+        values = np.asarray(values, dtype=np.float64)
+        positions = [channels] if np.isscalar(channels) else list(channels)
+        for c in positions:
+            if not isinstance(c, numbers.Integral) or not 0 <= c < self.n_channels_in_:
+                raise ValueError(
+                    f"channels must be positions in [0, {self.n_channels_in_}); got {channels!r}."
+                )
+        if len(positions) > 1 and values.shape[-1] != len(positions):
+            raise ValueError(
+                f"values must have len(channels) = {len(positions)} entries on their last "
+                f"axis; got shape {values.shape}."
+            )
+        flat = values.reshape(-1, len(positions))
+        # Scalers work on whole rows: put the values in their columns, the rest 0.
+        full = np.zeros((flat.shape[0], self.n_channels_in_))
+        full[:, positions] = flat
+        out = getattr(self.scaler_, method)(full)
+        return np.asarray(out, dtype=np.float64)[:, positions].reshape(values.shape)
+
+    def _check(self, X):
+        reject_non_numeric(X, "X")
+        X = check_array(X, allow_nd=True, dtype=FLOAT_DTYPES)
+        if X.ndim == 2:
+            X = X[:, :, np.newaxis]
+        if X.ndim != 3:
+            raise ValueError(
+                "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
+                f"channels); got a {X.ndim}-D array of shape {X.shape}."
+            )
+        return X
+
+    def _apply(self, X, method):
+        check_is_fitted(self)
+        X = self._check(X)
+        if X.shape[2] != self.n_channels_in_:
+            raise ValueError(
+                f"X has {X.shape[2]} channels, but SequenceScaler was fitted on "
+                f"{self.n_channels_in_}."
+            )
+        flat = getattr(self.scaler_, method)(X.reshape(-1, X.shape[2]))
+        return np.asarray(flat, dtype=np.float64).reshape(X.shape)

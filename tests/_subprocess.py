@@ -1,0 +1,17 @@
+"""Run a Python snippet in a fresh interpreter (fresh Keras, fresh backend)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+
+def run_python(code, *, env=None, timeout=300):
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )

@@ -1,0 +1,123 @@
+import keras
+import numpy as np
+import pytest
+
+from sae_keras import LSTMSAERegressor
+from sae_keras.distribute import check_backend, resolve_strategy, strategy_scope
+from conftest import TINY
+from _subprocess import run_python
+
+BACKEND = keras.backend.backend()
+
+
+def test_check_backend_names_the_active_backend():
+    assert check_backend() == BACKEND
+
+
+def test_cpu_strategy_resolves_to_the_backends_own_object():
+    resolved = resolve_strategy("cpu")
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        assert isinstance(resolved, tf.distribute.OneDeviceStrategy)
+    else:
+        assert isinstance(resolved, keras.distribution.DataParallel)
+        assert list(resolved.device_mesh.devices) == ["cpu:0"]
+
+
+def test_auto_on_a_cpu_machine_keeps_default_placement():
+    assert resolve_strategy("auto") is None
+
+
+def test_gpu_strategy_without_a_gpu_is_a_clear_error():
+    if keras.distribution.list_devices()[0].startswith("gpu"):
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="strategy='gpu' asks for a GPU"):
+        resolve_strategy("gpu")
+
+
+def test_a_callable_must_return_the_backends_strategy_type():
+    with pytest.raises(TypeError, match="A callable strategy must return"):
+        resolve_strategy(lambda: "not a strategy")
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        resolve_strategy("tpu-pod")
+
+
+def test_fit_builds_the_model_under_the_chosen_strategy(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1, strategy="cpu").fit(X, y)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        assert isinstance(reg.model_.distribute_strategy, tf.distribute.OneDeviceStrategy)
+    assert keras.distribution.distribution() is None  # restored after the fit
+
+
+def test_fit_accepts_a_zero_argument_callable(windows):
+    X, y = windows
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        def make():
+            return tf.distribute.OneDeviceStrategy("/cpu:0")
+    else:
+        def make():
+            return keras.distribution.DataParallel(devices=["cpu:0"])
+    reg = LSTMSAERegressor(**TINY, epochs=1, strategy=make).fit(X, y)
+    assert reg.predict(X[:2]).shape == (2,)
+
+
+def test_jax_distribution_is_restored_after_the_scope():
+    if BACKEND != "jax":
+        pytest.skip("keras.distribution is set only on JAX")
+    with strategy_scope("cpu") as resolved:
+        assert keras.distribution.distribution() is resolved
+    assert keras.distribution.distribution() is None
+
+
+MIRRORED = """
+    import os
+    import numpy as np
+    import keras
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    from sae_keras import LSTMSAERegressor
+    from sae_keras.distribute import resolve_strategy
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 6, 2)), rng.normal(size=64)
+    reg = LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, batch_size=16,
+                           strategy="mirrored", random_state=0).fit(X, y)
+    resolved = resolve_strategy("mirrored")
+    replicas = (resolved.num_replicas_in_sync if keras.backend.backend() == "tensorflow"
+                else resolved.device_mesh.devices.size)
+    print("replicas", replicas, "pred", reg.predict(X[:3]).shape)
+"""
+
+
+def test_mirrored_strategy_trains_over_two_cpu_devices():
+    env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    result = run_python(MIRRORED, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "replicas 2 pred (3,)" in result.stdout
+
+
+def test_an_unsupported_backend_is_a_clear_error():
+    code = """
+        import numpy as np
+        from sae_keras import LSTMSAERegressor
+        try:
+            LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1).fit(np.zeros((8, 3)), np.zeros(8))
+        except RuntimeError as exc:
+            print("refused:", exc)
+    """
+    result = run_python(code, env={"KERAS_BACKEND": "numpy"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "refused: sae_keras trains on the Keras backends" in result.stdout
+    assert "'numpy'" in result.stdout
