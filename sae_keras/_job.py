@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
@@ -25,12 +26,13 @@ class JobData:
     """Chronologically split windows of one table."""
 
     target: str
+    target_position: int
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
     persistence: np.ndarray
-    test_end: pd.Index
+    test_time: pd.Index
     encoded: list = field(default_factory=list)
 
 
@@ -55,8 +57,9 @@ def load_table(path, target):
         if frame.shape[1] == 0 or frame.empty:
             raise ValueError(f"{path} holds no data rows")
         first = frame.columns[0]
-        if frame[first].dtype == object:
-            dates = pd.to_datetime(frame[first], errors="coerce")
+        if not pd.api.types.is_numeric_dtype(frame[first]):
+            # A first column of dates becomes the index.
+            dates = pd.to_datetime(frame[first], errors="coerce", format="mixed")
             if dates.notna().all():
                 frame = frame.set_index(first)
                 frame.index = dates
@@ -79,7 +82,7 @@ def load_table(path, target):
 
 def prepare_windows(frame, target, timesteps, horizon, test_fraction):
     """Window the table and split it: the last ``test_fraction`` of windows is the test set."""
-    X, y, ends = make_windows(frame, timesteps, horizon, target=target, return_index=True)
+    X, y = make_windows(frame, timesteps, horizon, target=target)
     n_test = int(round(len(X) * test_fraction))
     if n_test < 1 or len(X) - n_test < 2:
         raise ValueError(
@@ -92,12 +95,14 @@ def prepare_windows(frame, target, timesteps, horizon, test_fraction):
     persistence = last_seen if horizon == 1 else np.repeat(last_seen[:, None], horizon, axis=1)
     return JobData(
         target=str(target),
+        target_position=position,
         X_train=X[:split],
         y_train=y[:split],
         X_test=X[split:],
         y_test=y[split:],
         persistence=persistence,
-        test_end=ends[split:],
+        # When the (first) forecast of each test window comes true.
+        test_time=frame.index[split + timesteps : len(X) + timesteps],
         encoded=list(frame.attrs.get("encoded", [])),
     )
 
@@ -111,6 +116,39 @@ def scaled_model(regressor):
         regressor=Pipeline([("scale", SequenceScaler()), ("model", regressor)]),
         transformer=MinMaxScaler((-1, 1)),
     )
+
+
+class ChangeForecaster(RegressorMixin, BaseEstimator):
+    """Forecast the change from the last observed target value, then add it back.
+
+    One-step PM2.5 is dominated by persistence; learning the change keeps the
+    network from having to relearn the identity. ``X`` and ``y`` stay in the
+    data's units; ``regressor`` sees the same windows and ``y - last value``.
+
+    Parameters
+    ----------
+    regressor : estimator
+        Fitted on ``(X, y - X[:, -1, position])``.
+    position : int
+        Channel of the target in the windows.
+    """
+
+    def __init__(self, regressor, position=0):
+        self.regressor = regressor
+        self.position = position
+
+    def _last(self, X, y_ndim):
+        last = np.asarray(X)[:, -1, self.position]
+        return last.reshape((-1,) + (1,) * (y_ndim - 1))
+
+    def fit(self, X, y):
+        y = np.asarray(y, dtype=np.float64)
+        self.regressor_ = clone(self.regressor).fit(X, y - self._last(X, y.ndim))
+        self.y_ndim_ = y.ndim
+        return self
+
+    def predict(self, X):
+        return self.regressor_.predict(X) + self._last(X, self.y_ndim_)
 
 
 def _flatten_windows(X):
@@ -131,9 +169,9 @@ def run(data, args):
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
-    model = scaled_model(regressor).fit(data.X_train, data.y_train)
+    model = _formulate(scaled_model(regressor), data, args).fit(data.X_train, data.y_train)
     predictions = model.predict(data.X_test)
-    ridge = TransformedTargetRegressor(
+    ridge = _formulate(TransformedTargetRegressor(
         regressor=Pipeline(
             [
                 ("scale", SequenceScaler()),
@@ -142,7 +180,7 @@ def run(data, args):
             ]
         ),
         transformer=MinMaxScaler((-1, 1)),
-    ).fit(data.X_train, data.y_train)
+    ), data, args).fit(data.X_train, data.y_train)
     rows = {
         "persistence": data.persistence,
         "ridge (flattened windows)": ridge.predict(data.X_test),
@@ -161,12 +199,19 @@ def run(data, args):
         "timesteps": int(data.X_train.shape[1]),
         "channels": int(data.X_train.shape[2]),
         "horizon": int(args.horizon),
+        "target_mode": args.target_mode,
         "train_windows": int(len(data.X_train)),
         "test_windows": int(len(data.X_test)),
         "encoded_columns": data.encoded,
         "regressor": {k: _jsonable(v) for k, v in regressor.get_params().items()},
     }
     return JobResult(table, settings, model, predictions, data)
+
+
+def _formulate(model, data, args):
+    if args.target_mode == "change":
+        return ChangeForecaster(model, data.target_position)
+    return model
 
 
 def _jsonable(value):
@@ -178,7 +223,9 @@ def _jsonable(value):
 
 
 def fitted_regressor(model):
-    """The ``LSTMSAERegressor`` inside a model made by :func:`scaled_model`."""
+    """The ``LSTMSAERegressor`` inside the job's model."""
+    if isinstance(model, ChangeForecaster):
+        model = model.regressor_
     return model.regressor_.named_steps["model"]
 
 
@@ -199,7 +246,7 @@ def save(result, output, seconds):
         data = result.data
         lead = (slice(None),) if result.predictions.ndim == 1 else (slice(None), 0)
         figure = plot_forecast(
-            data.test_end,
+            data.test_time,
             data.y_test[lead],
             {"LSTM-SAE": result.predictions[lead], "persistence": data.persistence[lead]},
             steps=24 * 7,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _PHASE_TITLES = {"finetune": "fine-tuning"}
 
@@ -89,6 +90,7 @@ def plot_history(history, *, loss_name="loss"):
                         label="validation" if key.startswith("val_") else "training")
         ax.set_title(_PHASE_TITLES.get(phase, phase.replace("pretrain_", "pretraining layer ")))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(loss_name)
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
