@@ -33,7 +33,7 @@ _PUBLIC = {
     "make_windows": "windows",
 }
 
-__all__ = [*_PUBLIC, "__version__"]
+__all__ = [*_PUBLIC, "load", "__version__"]
 
 
 def __getattr__(name):
@@ -46,3 +46,16 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+def load(path):
+    """Load an estimator saved with ``save``; see :mod:`sae_keras.persistence`.
+
+    Examples
+    --------
+    >>> import sae_keras
+    >>> model = sae_keras.load("model.zip")  # doctest: +SKIP
+    """
+    from .persistence import load_estimator
+
+    return load_estimator(path)

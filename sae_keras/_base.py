@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 
 from . import distribute
-from ._validation import reject_non_numeric, window_shape
+from ._validation import array_shape, reject_non_numeric, window_shape
+from .persistence import load_estimator, save_estimator
 from .pretraining import greedy_pretrain
 
 _OPTIMIZERS = {
@@ -77,6 +78,72 @@ class _BaseLSTMSAE(BaseEstimator):
         # ``n_features_in_`` alone (set while validating) does not count.
         return hasattr(self, "model_")
 
+    # -- persistence --------------------------------------------------------
+
+    def save(self, path):
+        """Save the fitted estimator to one zip file of ``.keras`` models and JSON.
+
+        See :mod:`sae_keras.persistence` for the format; ``callbacks`` are not
+        saved. Pickle works too, and keeps everything.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        return save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load an estimator saved with :meth:`save`.
+
+        Loading runs no code from the file (Keras ``safe_mode``, a fixed list of
+        classes).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : fitted instance of this class
+        """
+        estimator = load_estimator(path)
+        if not isinstance(estimator, cls):
+            raise TypeError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}.")
+        return estimator
+
+    def _fitted_state(self):
+        """Fitted attributes other than Keras models, as plain JSON values."""
+        state = {
+            "hidden_units_": list(self.hidden_units_),
+            "timesteps_": int(self.timesteps_),
+            "n_channels_in_": int(self.n_channels_in_),
+            "n_features_in_": int(self.n_features_in_),
+            "history_": self.history_,
+        }
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
+        return state
+
+    def _fitted_models(self):
+        return {"model_": self.model_}
+
+    def _restore_fitted(self, state, models):
+        self.hidden_units_ = tuple(state["hidden_units_"])
+        self.timesteps_ = state["timesteps_"]
+        self.n_channels_in_ = state["n_channels_in_"]
+        self.n_features_in_ = state["n_features_in_"]
+        self.history_ = state["history_"]
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+        self.model_ = models["model_"]
+
     # -- parameters ---------------------------------------------------------
 
     def _hidden_units(self):
@@ -125,7 +192,19 @@ class _BaseLSTMSAE(BaseEstimator):
     def _validate_windows(self, X, *, reset):
         """Check X and return float32 windows of shape (n, timesteps, channels)."""
         reject_non_numeric(X, "X")
-        if not reset:
+        try:
+            shape = array_shape(X)
+        except ValueError as exc:
+            raise ValueError(f"X must be a rectangular array of windows: {exc}") from None
+        if len(shape) == 1:
+            raise ValueError(
+                "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
+                f"channels); got a 1-D array of shape {shape}. Reshape your data: one "
+                "window of T steps is X.reshape(1, -1), one channel of windows X[:, :, None]."
+            )
+        named = hasattr(X, "columns") and hasattr(self, "feature_names_in_")
+        if not reset and not named:
+            # With column names, scikit-learn's own check names the columns instead.
             self._check_window_shape(X)
         X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
         return self._as_3d(X)

@@ -10,6 +10,7 @@ from . import distribute
 from ._base import _BaseLSTMSAE
 from ._validation import reject_non_numeric
 from .builders import build_stacked_encoder, load_encoder_weights
+from .persistence import rebuild_layer_models
 from .pretraining import decode_codes
 
 
@@ -237,6 +238,19 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             self.decoders_, codes.astype(np.float32), self.pretraining, max(self.batch_size, 1024)
         )
         return np.asarray(windows, dtype=np.float64)
+
+    def _fitted_models(self):
+        models = super()._fitted_models()
+        for index, autoencoder in enumerate(self.autoencoders_, start=1):
+            models[f"autoencoder_{index}"] = autoencoder
+        return models
+
+    def _restore_fitted(self, state, models):
+        super()._restore_fitted(state, models)
+        self.autoencoders_ = [
+            models[f"autoencoder_{k}"] for k in range(1, len(self.hidden_units_) + 1)
+        ]
+        self.encoders_, self.decoders_ = rebuild_layer_models(self.autoencoders_)
 
     @property
     def _n_features_out(self):

@@ -294,6 +294,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             sample_weight=sample_weight,
         )
 
+    def _fitted_state(self):
+        return {**super()._fitted_state(), "output_shape_": list(self.output_shape_)}
+
+    def _restore_fitted(self, state, models):
+        super()._restore_fitted(state, models)
+        self.output_shape_ = tuple(state["output_shape_"])
+
     def _validate_fit_data(self, X, y):
         reject_non_numeric(X, "X")
         if y is None:

@@ -62,3 +62,104 @@ def test_grid_search_over_hidden_units_with_time_series_split_in_parallel():
     assert search.best_params_["hidden_units"] in [(4,), (6, 3)]
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.predict(X[:4]).shape == (4,)
+
+
+@pytest.mark.parametrize("cls", [LSTMSAERegressor, LSTMSAEEncoder])
+def test_save_load_round_trip_in_a_fresh_process_predicts_identically(tmp_path, cls):
+    X, y = sine_windows(horizon=3)
+    extra = {"epochs": 2} if cls is LSTMSAERegressor else {}
+    est = cls(**TINY, **extra).fit(X, y)
+    output = est.predict(X) if cls is LSTMSAERegressor else est.transform(X)
+    est.save(tmp_path / "model.zip")
+    np.save(tmp_path / "X.npy", X)
+    code = f"""
+        import numpy as np
+        import sae_keras
+        est = sae_keras.load({str(tmp_path / 'model.zip')!r})
+        X = np.load({str(tmp_path / 'X.npy')!r})
+        out = est.predict(X) if hasattr(est, 'predict') else est.transform(X)
+        np.save({str(tmp_path / 'out.npy')!r}, out)
+        print(type(est).__name__, est.get_params()["hidden_units"], est.timesteps_)
+    """
+    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{cls.__name__} [6, 4] 8" in result.stdout
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), output)
+
+
+def test_loaded_encoder_decodes_like_the_saved_one(tmp_path, windows):
+    X, _ = windows
+    enc = LSTMSAEEncoder(**TINY, pretraining="previous").fit(X)
+    loaded = LSTMSAEEncoder.load(enc.save(tmp_path / "enc.zip"))
+    codes = enc.transform(X[:5])
+    np.testing.assert_array_equal(loaded.inverse_transform(codes), enc.inverse_transform(codes))
+    assert loaded.history_ == enc.history_
+
+
+def test_loaded_regressor_keeps_feature_names(tmp_path, windows):
+    import pandas as pd
+
+    X, y = windows
+    frame = pd.DataFrame(X[:, :, 0], columns=[f"lag_{i}" for i in range(8)])
+    reg = LSTMSAERegressor(**TINY, epochs=1).fit(frame, y)
+    loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
+    assert list(loaded.feature_names_in_) == list(frame.columns)
+    np.testing.assert_array_equal(loaded.predict(frame), reg.predict(frame))
+
+
+def _rewrite_manifest(src, dst, change):
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                change(manifest)
+                data = json.dumps(manifest)
+            new.writestr(item, data)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    X, y = sine_windows(n_samples=40)
+    path = tmp_path_factory.mktemp("saved") / "reg.zip"
+    return LSTMSAERegressor(**TINY, epochs=1).fit(X, y).save(path)
+
+
+def test_a_newer_format_version_is_refused_clearly(saved, tmp_path):
+    newer = tmp_path / "newer.zip"
+    _rewrite_manifest(saved, newer, lambda m: m.update(format_version=99))
+    with pytest.raises(ValueError, match="file format version 99, .* reads versions up to 1. Upgrade"):
+        LSTMSAERegressor.load(newer)
+
+
+def test_an_unknown_class_is_refused(saved, tmp_path):
+    other = tmp_path / "other.zip"
+    _rewrite_manifest(saved, other, lambda m: m.update({"class": "os.system"}))
+    with pytest.raises(ValueError, match="holds a 'os.system', not one of"):
+        LSTMSAERegressor.load(other)
+
+
+def test_a_corrupted_file_is_refused_clearly(saved, tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(saved.read_bytes()[: len(saved.read_bytes()) // 2])
+    with pytest.raises(ValueError, match="is not a readable sae_keras model file"):
+        LSTMSAERegressor.load(broken)
+    text = tmp_path / "notes.zip"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="is not a readable sae_keras model file"):
+        LSTMSAERegressor.load(text)
+
+
+def test_loading_as_the_wrong_class_is_refused(saved):
+    with pytest.raises(TypeError, match="holds a LSTMSAERegressor, not a LSTMSAEEncoder"):
+        LSTMSAEEncoder.load(saved)
+
+
+def test_save_needs_a_fitted_estimator(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LSTMSAERegressor().save(tmp_path / "x.zip")

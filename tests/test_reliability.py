@@ -1,0 +1,83 @@
+"""Divergence, concurrency and long-run behaviour."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
+from conftest import TINY, sine_windows
+
+
+def test_divergence_in_fine_tuning_names_the_phase_and_leaves_unfitted(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=2)
+    with pytest.raises(FloatingPointError, match=r"during fine-tuning at epoch 1: loss became (nan|inf)"):
+        reg.fit(X, y * 1e25)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+
+
+def test_divergence_in_pretraining_hints_at_the_cure(windows):
+    enc = LSTMSAEEncoder(**TINY)
+    with pytest.raises(FloatingPointError, match=r"pretraining layer 1/2 at epoch 1.*Lower learning_rate .*SequenceScaler"):
+        enc.fit(windows[0] * 1e20)
+    with pytest.raises(NotFittedError):
+        enc.transform(windows[0])
+
+
+def test_refitting_after_a_divergence_works(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1)
+    with pytest.raises(FloatingPointError):
+        reg.fit(X * 1e20, y)
+    assert reg.fit(X, y).predict(X[:2]).shape == (2,)
+
+
+def test_predict_from_several_threads_matches_serial(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    chunks = [X[i::4] for i in range(4)] * 3
+    serial = [reg.predict(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(reg.predict, chunks))
+    for got, want in zip(threaded, serial):
+        np.testing.assert_array_equal(got, want)
+
+
+def _rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+@pytest.mark.xfail(
+    keras.backend.backend() == "tensorflow",
+    reason=(
+        "upstream: Keras on TensorFlow keeps ~10 MB per compiled model after fit, "
+        "clear_session() does not free it (keras-team/keras#17458, #20552; "
+        "tensorflow/tensorflow#61791); measured here ~55 MB per LSTMSAERegressor fit. "
+        "JAX stays flat and must pass."
+    ),
+    strict=False,
+)
+def test_repeated_fit_and_predict_keep_memory_bounded():
+    """Soak: SAE_SOAK_ITERATIONS fits (default 12 for CI; 50 for the full soak)."""
+    iterations = int(os.environ.get("SAE_SOAK_ITERATIONS", "12"))
+    X, y = sine_windows(n_samples=64)
+    rss = []
+    for i in range(iterations):
+        reg = LSTMSAERegressor(**{**TINY, "random_state": i}, epochs=1).fit(X, y)
+        reg.predict(X)
+        rss.append(_rss_mb())
+    settled = np.asarray(rss[iterations // 3 :])
+    slope = np.polyfit(np.arange(settled.size), settled, 1)[0]
+    # Each fit builds fresh Keras models; what stays behind must be small.
+    assert slope < 8.0, f"RSS grows {slope:.1f} MB per fit: {np.round(rss, 1)}"
