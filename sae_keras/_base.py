@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from numbers import Integral, Real
 
 import keras
@@ -143,6 +144,7 @@ class _BaseLSTMSAE(BaseEstimator):
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
+        self._set_predict_lock()
 
     # -- parameters ---------------------------------------------------------
 
@@ -299,7 +301,22 @@ class _BaseLSTMSAE(BaseEstimator):
             )
         return {key: [float(v) for v in values] for key, values in history.history.items()}
 
-    @staticmethod
-    def _predict(model, x, batch_size):
-        outputs = model.predict(x, batch_size=max(batch_size, 1024), verbose=0)
+    def _predict(self, model, x):
+        # Keras' predict is not safe to run from several threads on one model
+        # (on JAX it swaps variable values in and out): one call at a time.
+        with self._predict_lock:
+            outputs = model.predict(x, batch_size=max(self.batch_size, 1024), verbose=0)
         return np.asarray(outputs, dtype=np.float64)
+
+    def _set_predict_lock(self):
+        self._predict_lock = threading.Lock()
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_predict_lock", None)  # locks do not pickle
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "model_" in state:
+            self._set_predict_lock()

@@ -254,7 +254,7 @@ def save(result, output, seconds):
             ylabel=_units(data.target),
         )
         figure.savefig(output / "forecast.png", dpi=120)
-        figure = plot_history(regressor.history_, loss_name="MSE (targets scaled to [-1, 1])")
+        figure = plot_history(regressor.history_, loss_name="MSE (data scaled to [-1, 1])")
         figure.savefig(output / "loss.png", dpi=120)
         files += ["forecast.png", "loss.png"]
     report = {"metrics": result.metrics, "settings": result.settings, "seconds": seconds}

@@ -187,6 +187,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.encoders_ = stack.encoders
         self.history_ = stack.history
         self.model_ = model
+        self._set_predict_lock()
         return self
 
     def transform(self, X):
@@ -203,7 +204,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        return self._predict(self.model_, X, self.batch_size)
+        return self._predict(self.model_, X)
 
     def inverse_transform(self, X):
         """Decode top-layer codes back into windows.
@@ -234,9 +235,11 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
-        windows = decode_codes(
-            self.decoders_, codes.astype(np.float32), self.pretraining, max(self.batch_size, 1024)
-        )
+        with self._predict_lock:
+            windows = decode_codes(
+                self.decoders_, codes.astype(np.float32), self.pretraining,
+                max(self.batch_size, 1024),
+            )
         return np.asarray(windows, dtype=np.float64)
 
     def _fitted_models(self):

@@ -247,6 +247,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
+        self._set_predict_lock()
         return self
 
     def predict(self, X):
@@ -263,7 +264,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        y_pred = self._predict(self.model_, X, self.batch_size)
+        y_pred = self._predict(self.model_, X)
         return y_pred.reshape((X.shape[0],) + self.output_shape_)
 
     def score(self, X, y, sample_weight=None):
