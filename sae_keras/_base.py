@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from numbers import Integral, Real
 
@@ -14,8 +16,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 
 from . import distribute
-from ._validation import array_shape, reject_non_numeric, window_shape
-from .persistence import load_estimator, save_estimator
+from ._validation import array_shape, as_3d_windows, reject_non_numeric, window_shape
+from ._checkpoint import Checkpoint, fingerprint
+from ._training import PhaseSettings, train_phase
+from .persistence import _saved_params, load_estimator, save_estimator
 from .pretraining import greedy_pretrain
 
 _OPTIMIZERS = {
@@ -27,23 +31,6 @@ _OPTIMIZERS = {
 }
 _LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
 _ACTIVATIONS = {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}
-
-
-class _DivergenceGuard(keras.callbacks.Callback):
-    """Stops training at the end of the first epoch whose loss is not finite."""
-
-    def __init__(self):
-        super().__init__()
-        self.diverged_at = None
-        self.bad_loss = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        for key in ("loss", "val_loss"):
-            if key in logs and not np.isfinite(float(logs[key])):
-                self.diverged_at, self.bad_loss = epoch + 1, (key, float(logs[key]))
-                self.model.stop_training = True
-                return
 
 
 class _BaseLSTMSAE(BaseEstimator):
@@ -67,6 +54,7 @@ class _BaseLSTMSAE(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "checkpoint_dir": [str, os.PathLike, None],
     }
 
     def __sklearn_tags__(self):
@@ -230,76 +218,60 @@ class _BaseLSTMSAE(BaseEstimator):
 
     @staticmethod
     def _as_3d(X):
-        if X.ndim == 2:
-            X = X[:, :, np.newaxis]
-        elif X.ndim != 3:
-            raise ValueError(
-                "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
-                f"channels); got a {X.ndim}-D array of shape {X.shape}."
-            )
-        if X.shape[2] < 1:
-            raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
-        return np.asarray(X, dtype=np.float32)
+        return np.asarray(as_3d_windows(X), dtype=np.float32)
 
     # -- training -----------------------------------------------------------
 
-    def _seed_everything(self):
-        """Seed Python, NumPy and the Keras backend from ``random_state``."""
+    def _start_fit(self, X, y=None):
+        """Seed the fit and open its checkpoint: the settings every phase trains with."""
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        keras.utils.set_random_seed(seed)
+        checkpoint = None
+        if self.checkpoint_dir is not None:
+            params = _saved_params(self)
+            for name in ("verbose", "checkpoint_dir"):
+                params.pop(name)
+            checkpoint = Checkpoint(self.checkpoint_dir, fingerprint(params, X, y))
+            if checkpoint.seed is None:
+                checkpoint.set_seed(seed)
+            seed = checkpoint.seed  # an interrupted fit resumes with its own seed
+        settings = PhaseSettings(
+            seed=seed,
+            batch_size=self.batch_size,
+            validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            callbacks=self.callbacks or [],
+            verbose=int(self.verbose),
+            owner=type(self).__name__,
+            checkpoint=checkpoint,
+        )
+        settings.reseed("start")
+        return settings
 
-    def _pretrain(self, X, hidden_units, target):
+    @staticmethod
+    def _end_fit(settings):
+        if settings.checkpoint is not None:
+            settings.checkpoint.clear()
+
+    def _pretrain(self, X, hidden_units, target, settings):
         return greedy_pretrain(
             X,
             hidden_units,
             self._pretrain_epochs(len(hidden_units)),
-            self._train,
+            functools.partial(self._train, settings=settings),
             target=target,
             decoder_units=self.decoder_units,
             activation=self.activation,
             predict_batch_size=max(self.batch_size, 1024),
         )
 
-    def _train(self, model, x, y, *, epochs, phase):
-        """Compile and fit one model; return its loss curves as plain lists."""
+    def _train(self, model, x, y, *, epochs, phase, settings):
+        """Compile and train one model; return its loss curves as plain lists."""
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
             loss=_LOSSES[self.loss],
         )
-        guard = _DivergenceGuard()
-        callbacks = [guard]
-        if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss",
-                    patience=self.n_iter_no_change,
-                    min_delta=self.tol,
-                    restore_best_weights=True,
-                )
-            )
-        callbacks.extend(self.callbacks or [])
-        if self.verbose:
-            print(f"{type(self).__name__}: {phase}", flush=True)
-        history = model.fit(
-            x,
-            y,
-            batch_size=self.batch_size,
-            epochs=epochs,
-            # Keras holds out the *last* fraction: for time-ordered windows the
-            # validation windows come after the training ones.
-            validation_split=self.validation_fraction if self.early_stopping else 0.0,
-            shuffle=True,
-            callbacks=callbacks,
-            verbose=int(self.verbose),
-        )
-        if guard.diverged_at is not None:
-            key, value = guard.bad_loss
-            raise FloatingPointError(
-                f"Training diverged during {phase} at epoch {guard.diverged_at}: "
-                f"{key} became {value}. Lower learning_rate (now {self.learning_rate}) "
-                "or scale the inputs and targets (e.g. with SequenceScaler)."
-            )
-        return {key: [float(v) for v in values] for key, values in history.history.items()}
+        return train_phase(model, x, y, epochs=epochs, phase=phase, settings=settings)
 
     def _predict(self, model, x):
         # Keras' predict is not safe to run from several threads on one model

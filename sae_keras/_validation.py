@@ -61,3 +61,17 @@ def array_shape(data):
     """Shape of an array-like without converting arrays, DataFrames or sparse matrices."""
     shape = getattr(data, "shape", None)
     return tuple(shape) if shape is not None else np.asarray(data).shape
+
+
+def as_3d_windows(X):
+    """View checked 2-D ``(n, T)`` data as one channel; refuse other ranks."""
+    if X.ndim == 2:
+        X = X[:, :, np.newaxis]
+    elif X.ndim != 3:
+        raise ValueError(
+            "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
+            f"channels); got a {X.ndim}-D array of shape {X.shape}."
+        )
+    if X.shape[2] < 1:
+        raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
+    return X

@@ -67,7 +67,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every autoencoder's ``fit``.
+        Extra callbacks passed to every autoencoder's training; each phase looks to them like one
+        ``fit`` (training is run one epoch per ``Model.fit`` call underneath).
+    checkpoint_dir : str or path-like, default=None
+        If set, the training state is saved there after every epoch, and a
+        ``fit`` on the same data with the same parameters that finds it resumes
+        from the last finished epoch, ending with the same weights as an
+        uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
+        writes nothing anywhere.
 
     Attributes
     ----------
@@ -133,6 +140,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         random_state=None,
         verbose=0,
         callbacks=None,
+        checkpoint_dir=None,
     ):
         self.hidden_units = hidden_units
         self.pretraining = pretraining
@@ -151,6 +159,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -173,13 +182,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         X = self._validate_windows(X, reset=True)
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
-        self._seed_everything()
+        settings = self._start_fit(X)
         with distribute.strategy_scope(self.strategy):
-            stack = self._pretrain(X, hidden_units, self.pretraining)
+            stack = self._pretrain(X, hidden_units, self.pretraining, settings)
             model = build_stacked_encoder(
                 timesteps, n_channels, hidden_units, activation=self.activation
             )
             load_encoder_weights(model, stack.encoder_weights)
+        self._end_fit(settings)
         self.hidden_units_ = hidden_units
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
         self.autoencoders_ = stack.autoencoders

@@ -78,7 +78,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every phase's ``fit``.
+        Extra callbacks passed to every phase's training; each phase looks to them like one
+        ``fit`` (training is run one epoch per ``Model.fit`` call underneath).
+    checkpoint_dir : str or path-like, default=None
+        If set, the training state is saved there after every epoch, and a
+        ``fit`` on the same data with the same parameters that finds it resumes
+        from the last finished epoch, ending with the same weights as an
+        uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
+        writes nothing anywhere.
 
     Attributes
     ----------
@@ -156,6 +163,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         random_state=None,
         verbose=0,
         callbacks=None,
+        checkpoint_dir=None,
     ):
         self.hidden_units = hidden_units
         self.pretraining = pretraining
@@ -177,6 +185,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -215,13 +224,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
-        self._seed_everything()
+        settings = self._start_fit(X, y)
         history = {}
         with distribute.strategy_scope(self.strategy):
             # Pretrain first, so that the autoencoders draw the same random
             # numbers as LSTMSAEEncoder's with the same random_state.
             stack = (
-                self._pretrain(X, hidden_units, self.pretraining)
+                self._pretrain(X, hidden_units, self.pretraining, settings)
                 if self.pretraining is not None
                 else None
             )
@@ -240,8 +249,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                     model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
             target = y.reshape(-1, 1) if not output_shape else y
             history["finetune"] = self._train(
-                model, X, target, epochs=self.epochs, phase="fine-tuning"
+                model, X, target, epochs=self.epochs, phase="fine-tuning", settings=settings
             )
+        self._end_fit(settings)
         self.hidden_units_ = hidden_units
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
         self.output_shape_ = output_shape

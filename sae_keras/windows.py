@@ -16,7 +16,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
-from ._validation import reject_non_numeric
+from ._validation import as_3d_windows, reject_non_numeric
 
 
 def make_windows(
@@ -346,15 +346,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
 
     def _check(self, X):
         reject_non_numeric(X, "X")
-        X = check_array(X, allow_nd=True, dtype=FLOAT_DTYPES)
-        if X.ndim == 2:
-            X = X[:, :, np.newaxis]
-        if X.ndim != 3:
-            raise ValueError(
-                "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
-                f"channels); got a {X.ndim}-D array of shape {X.shape}."
-            )
-        return X
+        return as_3d_windows(check_array(X, allow_nd=True, dtype=FLOAT_DTYPES))
 
     def _apply(self, X, method):
         check_is_fitted(self)
