@@ -181,6 +181,17 @@ class _BaseLSTMSAE(BaseEstimator):
 
     def _validate_windows(self, X, *, reset):
         """Check X and return float32 windows of shape (n, timesteps, channels)."""
+        self._check_not_1d(X)
+        named = hasattr(X, "columns") and hasattr(self, "feature_names_in_")
+        if not reset and not named:
+            # With column names, scikit-learn's own check names the columns instead.
+            self._check_window_shape(X)
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
+        return self._as_3d(X)
+
+    @staticmethod
+    def _check_not_1d(X):
+        """Refuse strings and 1-D input with a message saying how to reshape."""
         reject_non_numeric(X, "X")
         try:
             shape = array_shape(X)
@@ -192,12 +203,6 @@ class _BaseLSTMSAE(BaseEstimator):
                 f"channels); got a 1-D array of shape {shape}. Reshape your data: one "
                 "window of T steps is X.reshape(1, -1), one channel of windows X[:, :, None]."
             )
-        named = hasattr(X, "columns") and hasattr(self, "feature_names_in_")
-        if not reset and not named:
-            # With column names, scikit-learn's own check names the columns instead.
-            self._check_window_shape(X)
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
-        return self._as_3d(X)
 
     def _check_window_shape(self, X):
         shape = window_shape(X)
@@ -284,7 +289,8 @@ class _BaseLSTMSAE(BaseEstimator):
         self._predict_lock = threading.Lock()
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: for classes outside sklearn, BaseEstimator returns __dict__ itself.
+        state = dict(super().__getstate__())
         state.pop("_predict_lock", None)  # locks do not pickle
         return state
 

@@ -313,7 +313,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.output_shape_ = tuple(state["output_shape_"])
 
     def _validate_fit_data(self, X, y):
-        reject_non_numeric(X, "X")
+        self._check_not_1d(X)
         if y is None:
             validate_data(self, X, y)  # raises scikit-learn's "requires y" error
         reject_non_numeric(y, "y")

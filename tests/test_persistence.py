@@ -29,6 +29,15 @@ def test_pickle_round_trip_in_a_fresh_process_predicts_identically(tmp_path, win
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), output)
 
 
+def test_pickling_leaves_the_original_working(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    before = reg.predict(X)
+    copy = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(reg.predict(X), before)
+    np.testing.assert_array_equal(copy.predict(X), before)
+
+
 def test_fitting_another_estimator_leaves_a_fitted_one_intact(windows):
     X, y = windows
     first = LSTMSAERegressor(**TINY, epochs=2).fit(X, y)
