@@ -99,7 +99,7 @@ def greedy_pretrain(
     """
     if target not in PRETRAINING_TARGETS:
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
-    n_samples, timesteps, n_features = X.shape
+    timesteps = X.shape[1]
     stack = PretrainedStack()
     inputs = X
     n_layers = len(hidden_units)
