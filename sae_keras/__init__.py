@@ -8,7 +8,10 @@ LSTMSAEEncoder
 LSTMSAERegressor
     Pretrain, stack, fine-tune and forecast.
 make_windows
-    A table (time × channels) to windows ``X`` and targets ``y``.
+    A table (time × channels) to windows ``X`` and targets ``y`` (optionally
+    of first differences).
+undifference
+    Forecast changes back to levels.
 SequenceScaler
     Per-channel scaling of 3-D windows, a Pipeline step.
 
@@ -31,6 +34,7 @@ _PUBLIC = {
     "LSTMSAERegressor": "regressor",
     "SequenceScaler": "windows",
     "make_windows": "windows",
+    "undifference": "windows",
 }
 
 __all__ = [*_PUBLIC, "load", "__version__"]

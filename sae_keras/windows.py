@@ -26,6 +26,7 @@ def make_windows(
     target=None,
     *,
     stride=1,
+    difference=False,
     exclude_target=False,
     return_index=False,
 ):
@@ -49,6 +50,12 @@ def make_windows(
         ``None`` builds no target.
     stride : int, default=1
         Steps between the starts of consecutive windows.
+    difference : bool, default=False
+        Cut the windows from the first differences (lag 1) of every column
+        instead of their levels, so that ``X`` and ``y`` hold step-to-step
+        changes (the series is one step shorter). With a target, the levels
+        needed to undo this come back as ``base``; :func:`undifference` turns
+        forecast changes back into levels.
     exclude_target : bool, default=False
         Leave the target channel(s) out of ``X`` (forecast from the other
         channels only).
@@ -65,30 +72,46 @@ def make_windows(
         ``(n_windows,)`` for one target and ``horizon=1``, ``(n_windows,
         horizon)`` for one target, ``(n_windows, horizon, n_targets)`` for
         several; ``None`` when ``target`` is ``None``.
+    base : ndarray of shape (n_windows,) or (n_windows, n_targets)
+        Only with ``difference=True`` and a target: the level of the target
+        column(s) at each window's last step, the value the first forecast
+        step changes from.
     window_end : ndarray or Index of shape (n_windows,)
         Only with ``return_index=True``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sae_keras import make_windows
+    >>> from sae_keras import make_windows, undifference
     >>> series = np.arange(20.0).reshape(10, 2)
     >>> X, y = make_windows(series, timesteps=3, target=0)
-    >>> X.shape, y.shape, y[0]
+    >>> X.shape, y.shape, float(y[0])
     ((7, 3, 2), (7,), 6.0)
+    >>> X, y, base = make_windows(series ** 2, timesteps=3, target=0, difference=True)
+    >>> X.shape, float(y[0]), float(base[0]), float(undifference(y, base)[0])
+    ((6, 3, 2), 28.0, 36.0, 64.0)
     """
     _check_positive_int(timesteps, "timesteps")
     _check_positive_int(horizon, "horizon")
     _check_positive_int(stride, "stride")
+    if not isinstance(difference, (bool, np.bool_)):
+        raise ValueError(f"difference must be True or False; got {difference!r}.")
     values, columns, index = _as_table(data)
+    levels = values
+    if difference:
+        if values.shape[0] < 2:
+            raise ValueError("difference=True needs at least 2 time steps of data.")
+        # Row j of the differences is the change into step j + 1: label it so.
+        values, index = np.diff(values, axis=0), index[1:]
     n_steps = values.shape[0]
     if n_steps < timesteps + (horizon if target is not None else 0):
         need = f"timesteps + horizon = {timesteps} + {horizon}" if target is not None else (
             f"timesteps = {timesteps}"
         )
-        raise ValueError(
-            f"data has {n_steps} time steps, fewer than {need}: no complete window fits."
+        steps = f"{n_steps + 1} time steps ({n_steps} once differenced)" if difference else (
+            f"{n_steps} time steps"
         )
+        raise ValueError(f"data has {steps}, fewer than {need}: no complete window fits.")
     target_positions = _target_positions(target, columns)
     span = timesteps + (horizon if target_positions else 0)
     n_windows = (n_steps - span) // stride + 1
@@ -108,9 +131,60 @@ def make_windows(
         y = future[:, target_positions, :].transpose(0, 2, 1)
         if len(target_positions) == 1:
             y = y[:, :, 0] if horizon > 1 else y[:, 0, 0]
-    if not return_index:
-        return X, y
-    return X, y, index[np.arange(n_windows) * stride + timesteps - 1]
+    ends = np.arange(n_windows) * stride + timesteps - 1
+    outputs = [X, y]
+    if difference and target_positions:
+        # Difference row ``e`` ends at level row ``e + 1``.
+        base = levels[ends + 1][:, target_positions]
+        outputs.append(base[:, 0] if len(target_positions) == 1 else base)
+    if return_index:
+        outputs.append(index[ends])
+    return tuple(outputs)
+
+
+def undifference(y, base):
+    """Turn forecast changes back into levels: ``base`` plus their running sum.
+
+    The inverse of ``make_windows(..., difference=True)`` for forecasts: step
+    ``h`` of the horizon is ``base + y[:, 0] + ... + y[:, h]``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_windows,), (n_windows, horizon) or \
+            (n_windows, horizon, n_targets)
+        Forecast (or true) first differences, as ``make_windows`` shapes ``y``.
+    base : array-like of shape (n_windows,) or (n_windows, n_targets)
+        The level at each window's last step, as ``make_windows`` returns it.
+
+    Returns
+    -------
+    levels : ndarray of the shape of ``y``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import undifference
+    >>> undifference(np.array([[1.0, 2.0, -1.0]]), np.array([10.0]))
+    array([[11., 13., 12.]])
+    """
+    reject_non_numeric(y, "y")
+    reject_non_numeric(base, "base")
+    y = np.asarray(y, dtype=np.float64)
+    base = np.asarray(base, dtype=np.float64)
+    if y.ndim not in (1, 2, 3):
+        raise ValueError(
+            f"y must be 1-D, 2-D or 3-D like make_windows' targets; got shape {y.shape}."
+        )
+    expected = (len(y),) if y.ndim < 3 else (len(y), y.shape[-1])
+    if base.shape != expected:
+        raise ValueError(
+            f"base must have shape {expected} to match y of shape {y.shape} (one level "
+            f"per window, and per target for 3-D y); got shape {base.shape}."
+        )
+    if y.ndim == 1:
+        return base + y
+    steps = np.cumsum(y, axis=1)
+    return steps + (base[:, None] if y.ndim == 2 else base[:, None, :])
 
 
 def _check_positive_int(value, name):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows, undifference
 from sae_keras.cli import main
 from conftest import TINY, sine_windows
 
@@ -149,12 +149,30 @@ def test_transform_refuses_other_window_shapes():
         (np.array([["a", "b"]] * 5), dict(timesteps=2), TypeError, "data must be numeric"),
         (np.zeros((5, 2)), dict(timesteps=2, target=7), ValueError, r"target 7 is not a column of data"),
         (np.zeros((5, 2)), dict(timesteps=2, target=[]), ValueError, "target must name at least one column"),
+        (np.zeros((5, 2)), dict(timesteps=2, difference="yes"), ValueError, "difference must be True or False; got 'yes'"),
+        (np.zeros((5, 2)), dict(timesteps=4, target=0, difference=True), ValueError, r"data has 5 time steps \(4 once differenced\), fewer than timesteps \+ horizon = 4 \+ 1"),
     ],
-    ids=["too short", "3-D table", "complex", "strings", "unknown target", "empty target"],
+    ids=["too short", "3-D table", "complex", "strings", "unknown target", "empty target",
+         "difference not a bool", "too short once differenced"],
 )
 def test_make_windows_refuses_bad_tables(data, kwargs, error, message):
     with pytest.raises(error, match=message):
         make_windows(data, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "y, base, message",
+    [
+        (np.zeros((4, 3)), np.zeros(3), r"base must have shape \(4,\) to match y of shape \(4, 3\)"),
+        (np.zeros((4, 3, 2)), np.zeros(4), r"base must have shape \(4, 2\) to match y of shape \(4, 3, 2\)"),
+        (np.zeros((4, 3, 2, 1)), np.zeros(4), r"y must be 1-D, 2-D or 3-D"),
+        (np.array(["a", "b"]), np.zeros(2), "y must be numeric"),
+    ],
+    ids=["short base", "base per target missing", "4-D y", "strings"],
+)
+def test_undifference_refuses_mismatched_shapes(y, base, message):
+    with pytest.raises(ValueError if "numeric" not in message else TypeError, match=message):
+        undifference(y, base)
 
 
 def test_cli_refuses_a_non_numeric_csv_target(tmp_path, capsys):

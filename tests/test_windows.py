@@ -5,7 +5,7 @@ from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows
+from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows, undifference
 from conftest import TINY
 
 
@@ -53,6 +53,42 @@ def test_exclude_target_drops_its_history_from_X(table):
     X, _ = make_windows(table, timesteps=4, target="b", exclude_target=True)
     assert X.shape == (8, 4, 2)
     np.testing.assert_array_equal(X[0, :, 1], table["c"].to_numpy()[:4])
+
+
+def test_difference_windows_hold_changes_and_base_restores_levels():
+    rng = np.random.default_rng(0)
+    levels = rng.normal(size=(30, 3)).cumsum(axis=0)
+    X, y, base = make_windows(levels, timesteps=5, horizon=4, target=1, difference=True)
+    changes = np.diff(levels, axis=0)
+    assert X.shape == (len(changes) - 5 - 4 + 1, 5, 3)
+    np.testing.assert_array_equal(X[3], changes[3:8])
+    np.testing.assert_array_equal(y[3], changes[8:12, 1])
+    # base is the last level inside the window; undifference gives the true future levels.
+    assert base[3] == levels[8, 1]
+    np.testing.assert_allclose(undifference(y, base)[3], levels[9:13, 1])
+    _, y_levels = make_windows(levels[1:], timesteps=5, horizon=4, target=1)
+    np.testing.assert_allclose(undifference(y, base), y_levels)
+
+
+def test_difference_with_several_targets_and_index(table):
+    levels = table.assign(a=table["a"] ** 2)
+    X, y, base, ends = make_windows(levels, timesteps=3, horizon=2, target=["a", "c"],
+                                    difference=True, return_index=True)
+    assert y.shape == (7, 2, 2) and base.shape == (7, 2)
+    # The window of changes into steps 1..3 ends at step 3: its base and label are step 3's.
+    np.testing.assert_array_equal(base[0], levels[["a", "c"]].iloc[3])
+    assert ends[0] == table.index[3]
+    np.testing.assert_allclose(undifference(y, base)[0], levels[["a", "c"]].iloc[4:6])
+
+
+def test_difference_without_target_gives_only_windows(table):
+    X, y = make_windows(table, timesteps=4, difference=True)
+    assert X.shape == (8, 4, 3) and y is None
+    np.testing.assert_array_equal(X, 1.0 * np.sign(X))  # every column moves by ±1 a step
+
+
+def test_undifference_of_one_step_targets_adds_the_base():
+    np.testing.assert_array_equal(undifference([1.0, -2.0], [10.0, 10.0]), [11.0, 8.0])
 
 
 def test_return_index_gives_the_window_end_timestamps(table):
