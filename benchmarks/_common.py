@@ -1,0 +1,105 @@
+"""What every benchmark script shares: machine facts, seed statistics, tables, files.
+
+Benchmarks are scripts, not part of the package; this module is imported by
+them (``benchmarks/`` is the script's own directory, so it is on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine_info():
+    """The facts a reader needs to compare figures: CPU, cores used, versions, backend."""
+    import keras
+
+    versions = {}
+    for package in ("sae-keras", "keras", "tensorflow", "jax", "scikit-learn", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return {
+        "platform": platform.platform(),
+        "processor": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_used": affinity,
+        "python": platform.python_version(),
+        "keras_backend": keras.backend.backend(),
+        "versions": versions,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def summarize(values):
+    """Mean, standard deviation (ddof=1, 0 for one value) and the values themselves."""
+    values = [float(v) for v in values]
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(np.mean(values)), "std": std, "values": values}
+
+
+def mean_std(summary, digits=3):
+    """``"mean ± std"`` of a :func:`summarize` result (just the mean for one value)."""
+    if len(summary["values"]) == 1:
+        return f"{summary['mean']:.{digits}f}"
+    return f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f}"
+
+
+def markdown_table(header, rows):
+    """A Markdown table from a header and rows of cells (already strings)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_json(path, payload):
+    """Write ``payload`` as indented JSON, atomically; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
+    partial.replace(path)
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return repr(value)
+
+
+class Stopwatch:
+    """Wall-clock seconds of a ``with`` block, in ``.seconds``."""
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        return False

@@ -1,0 +1,72 @@
+"""The paper benchmark's protocol and report, on a quick budget (the real runs are scripts)."""
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def paper():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("paper_pm25")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_protocol_reproduces_the_authors_split_and_persistence(paper):
+    split = paper.one_step_split(paper.load_table())
+    assert split.X_train.shape == (35_040, 25, 8) and split.X_test.shape == (8_734, 25, 8)
+    # Scaled with the training windows' range: every training channel spans [-1, 1].
+    np.testing.assert_allclose(split.X_train.min(axis=(0, 1)), -1.0)
+    np.testing.assert_allclose(split.X_train.max(axis=(0, 1)), 1.0)
+    # Un-scaling and un-differencing the scaled true changes gives the true levels.
+    np.testing.assert_allclose(split.to_levels(split.y_test), split.y_test_levels, atol=1e-9)
+    assert np.abs(split.y_test).max() < 1.5 and not np.allclose(split.y_test, 0)
+    # Persistence on these 8,734 windows: the figures the data README states.
+    from sae_keras import metrics
+
+    assert metrics.rmse(split.y_test_levels, split.persistence) == pytest.approx(24.53, abs=0.01)
+    assert metrics.mae(split.y_test_levels, split.persistence) == pytest.approx(12.43, abs=0.01)
+    assert metrics.smape(split.y_test_levels, split.persistence) == pytest.approx(9.34, abs=0.01)
+
+
+def test_day_ahead_references_are_last_hour_and_same_hour_yesterday(paper):
+    frame = paper.load_table()
+    split = paper.day_ahead_split(frame)
+    assert split.y_test_levels.shape == (43_800 - 25 - 24 + 1 - 35_040, 24)
+    pollution = frame["pollution"].to_numpy()
+    first = 35_040  # the first test window covers hours first .. first + 24
+    np.testing.assert_array_equal(split.persistence[0], pollution[first + 24])
+    np.testing.assert_array_equal(split.extra["seasonal_naive"][0], pollution[first + 1:first + 25])
+    np.testing.assert_array_equal(split.y_test_levels[0], pollution[first + 25:first + 49])
+    np.testing.assert_allclose(split.to_levels(split.y_test), split.y_test_levels, atol=1e-9)
+
+
+def test_quick_run_writes_every_row_plot_and_target_check(paper, tmp_path, capsys):
+    result = paper.main(["--quick", "--max-train-windows", "600", "--output", str(tmp_path)])
+    one_step, day = result["one_step"], result["day_ahead"]
+    assert list(one_step) == ["persistence", "Ridge (alpha 10)", "HistGradientBoosting (300)",
+                              "DLSTM (random init)", "LSTM-SAE (input)", "LSTM-SAE (previous)"]
+    assert one_step["persistence"]["skill"]["mean"] == 0.0
+    for row in one_step.values():
+        assert np.isfinite([row[k]["mean"] for k in ("rmse", "mae", "smape", "skill")]).all()
+    assert len(day["LSTM-SAE (input)"]["by_lead"]["rmse_by_lead"]) == 24
+    # At lead 24 the same hour yesterday is the last observed hour: the two references agree.
+    naive = day["seasonal naive (same hour yesterday)"]["by_lead"]["skill_vs_persistence_by_lead"]
+    assert naive[-1] == pytest.approx(0.0, abs=1e-12) and naive[0] < 0
+    assert set(result["targets_met"]) == {"LSTM-SAE (input)", "LSTM-SAE (previous)",
+                                          "24-h LSTM-SAE (input)", "24-h LSTM-SAE (previous)"}
+    saved = json.loads((tmp_path / "paper_pm25_quick.json").read_text())
+    assert saved["protocol"]["test_windows"] == 8_734
+    assert saved["histories_seed0"]["one_step"]["LSTM-SAE (input)"]["pretrain_1"]["loss"]
+    for name in result["plots"]:
+        assert (tmp_path / name).stat().st_size > 10_000
+    table = capsys.readouterr().out
+    assert "| Sagheer & Kotb 2019 (quoted, not measured) | 24.074 | 12.239 | 11.107 |" in table
