@@ -91,12 +91,12 @@ BUDGETS = {
     "standard": Budget(
         seeds=3,
         one_step=dict(
-            hidden_units=(64, 32), pretrain_epochs=4, epochs=40, batch_size=256,
+            hidden_units=(64, 32), pretrain_epochs=10, epochs=40, batch_size=256,
             learning_rate=1e-3, early_stopping=True, validation_fraction=0.1,
             n_iter_no_change=8, standardize=True,
         ),
         day_ahead=dict(
-            hidden_units=(64, 32), pretrain_epochs=4, epochs=40, batch_size=256,
+            hidden_units=(64, 32), pretrain_epochs=10, epochs=40, batch_size=256,
             learning_rate=1e-3, early_stopping=True, validation_fraction=0.1,
             n_iter_no_change=8, standardize=True,
         ),
