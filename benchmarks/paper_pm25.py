@@ -520,6 +520,7 @@ def main(argv=None):
     args = parse_args(argv)
     budget = BUDGETS[args.budget]
     seeds = list(range(args.seeds if args.seeds is not None else budget.seeds))
+    machine = machine_info()
     frame = load_table()
     print(f"budget: {args.budget}, seeds {seeds}", flush=True)
     with Stopwatch() as total:
@@ -537,7 +538,7 @@ def main(argv=None):
         "budget": args.budget,
         "command": "python benchmarks/paper_pm25.py " + " ".join(sys.argv[1:] if argv is None
                                                                   else argv),
-        "machine": machine_info(),
+        "machine": machine,
         "total_seconds": total.seconds,
         "notes": budget.notes,
         "protocol": {

@@ -60,6 +60,7 @@ def main(argv=None):
                         help="run only the candidates whose name contains this text and "
                         "add them to an existing results file")
     args = parser.parse_args(argv)
+    machine = machine_info()
     frame = load_table()
     max_train = 2_000 if args.quick else None
     splits = {"one_step": one_step_split(frame, max_train, validation=True),
@@ -91,7 +92,7 @@ def main(argv=None):
                               settings=settings)
     result = {
         "benchmark": "paper_pm25_selection",
-        "machine": machine_info(),
+        "machine": machine,
         "total_seconds": total.seconds,
         "validation": {"fit_windows": len(splits["one_step"].X_train),
                        "validation_windows": len(splits["one_step"].X_test)},
