@@ -25,9 +25,10 @@ A second case forecasts the next 24 hours of PM2.5 levels (no differencing):
 multi-output head, RMSE per lead time, skill against persistence and against the
 seasonal naive forecast (the same hour the day before).
 
-Budgets: ``--quick`` (a few minutes, smoke test), ``--standard`` (about 30
-minutes on 2 CPU cores; the README's figures), ``--authors`` (the authors' layer
-sizes, epochs and batch; one seed, one-step case only; hours on a CPU).
+Budgets: ``--quick`` (a few minutes, smoke test), ``--standard`` (the README's
+figures: 52 minutes on 2 CPU cores with 3 seeds, about a third with ``--seeds 1``),
+``--authors`` (the authors' layer sizes, epochs and batch; one seed, one-step case
+only; 57 minutes on one CPU core with the JAX backend).
 
 Usage::
 
