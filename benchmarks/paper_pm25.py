@@ -163,22 +163,33 @@ def train_test(max_train=None, validation=False):
     return train, slice(end, TRAIN_WINDOWS if validation else None)
 
 
+def _scaled(X, y, train, test):
+    """Scaler fitted on the training windows, and the scaled windows and targets.
+
+    The target (``pollution``, channel 0) is scaled with that channel's scale.
+    """
+    scaler = SequenceScaler().fit(X[train])
+    return scaler, {
+        "X_train": scaler.transform(X[train]),
+        "y_train": scaler.transform_channels(y[train], 0),
+        "X_test": scaler.transform(X[test]),
+        "y_test": scaler.transform_channels(y[test], 0),
+    }
+
+
 def one_step_split(frame, max_train=None, validation=False):
     """The authors' protocol: differenced windows, (-1, 1) scaling fitted on train."""
     X, y, base, ends = make_windows(
         frame, TIMESTEPS, target="pollution", difference=True, return_index=True
     )
     train, test = train_test(max_train, validation)
-    scaler = SequenceScaler().fit(X[train])
+    scaler, scaled = _scaled(X, y, train, test)
 
     def to_levels(scaled, rows=test):
         return undifference(scaler.inverse_transform_channels(scaled, 0), base[rows])
 
     return Split(
-        X_train=scaler.transform(X[train]),
-        y_train=scaler.transform_channels(y[train], 0),
-        X_test=scaler.transform(X[test]),
-        y_test=scaler.transform_channels(y[test], 0),
+        **scaled,
         y_test_levels=undifference(y[test], base[test]),
         persistence=base[test],
         to_levels=to_levels,
@@ -191,13 +202,10 @@ def day_ahead_split(frame, max_train=None, validation=False):
     X, y, ends = make_windows(frame, TIMESTEPS, horizon=DAY, target="pollution",
                               return_index=True)
     train, test = train_test(max_train, validation)
-    scaler = SequenceScaler().fit(X[train])
+    scaler, scaled = _scaled(X, y, train, test)
     X_test = X[test]
     return Split(
-        X_train=scaler.transform(X[train]),
-        y_train=scaler.transform_channels(y[train], 0),
-        X_test=scaler.transform(X_test),
-        y_test=scaler.transform_channels(y[test], 0),
+        **scaled,
         y_test_levels=np.asarray(y[test]),
         # Last observed hour for every lead; the same hour one day earlier.
         persistence=np.repeat(X_test[:, -1:, 0], DAY, axis=1),
@@ -273,6 +281,17 @@ def fine_tuning_summary(history):
             "best_loss": float(losses.min()), "first_epoch_loss": float(losses[0])}
 
 
+def summarize_runs(runs):
+    """Mean ± std of each figure over runs, and the mean of each per-lead curve (lists)."""
+    row = {key: summarize([run[key] for run in runs])
+           for key, value in runs[0].items() if not isinstance(value, list)}
+    curves = [key for key, value in runs[0].items() if isinstance(value, list)]
+    if curves:
+        row["by_lead"] = {key: np.mean([run[key] for run in runs], axis=0).tolist()
+                          for key in curves}
+    return row
+
+
 class Runner:
     """Runs the contenders of one case, keeping every seed's scores and seed 0's extras."""
 
@@ -282,10 +301,10 @@ class Runner:
 
     def add(self, name, make, *, seeded=True, flatten=False, settings=None):
         runs, fit_seconds, convergence = [], [], []
+        X_fit = flat(self.split.X_train) if flatten else None
+        X_predict = flat(self.split.X_test) if flatten else None
         for seed in self.seeds if seeded else [None]:
             model = make(seed)
-            X_fit = flat(self.split.X_train) if flatten else None
-            X_predict = flat(self.split.X_test) if flatten else None
             forecast, seconds = fit_predict(model, self.split, X_fit, X_predict)
             runs.append(self.score(self.split.y_test_levels, forecast, self.reference))
             fit_seconds.append(seconds)
@@ -298,12 +317,7 @@ class Runner:
                     self.histories[name] = lstm.history_
             print(f"  {name}{'' if seed is None else f' seed {seed}'}: "
                   f"RMSE {runs[-1]['rmse']:.3f}, fit {seconds:.1f} s", flush=True)
-        row = {key: summarize([r[key] for r in runs]) for key in runs[0]
-               if not isinstance(runs[0][key], list)}
-        if isinstance(runs[0].get("rmse_by_lead"), list):
-            row["by_lead"] = {key: np.mean([r[key] for r in runs], axis=0).tolist()
-                              for key in ("rmse_by_lead", "skill_vs_persistence_by_lead",
-                                          "skill_vs_seasonal_naive_by_lead")}
+        row = summarize_runs(runs)
         row["fit_seconds"] = summarize(fit_seconds)
         if convergence:
             row["fine_tuning"] = {key: summarize([c[key] for c in convergence])
@@ -322,15 +336,9 @@ class Runner:
                      settings=settings)
 
     def add_fixed(self, name, forecast):
-        self.rows[name] = {key: summarize([value]) for key, value in
-                           self.score(self.split.y_test_levels, forecast,
-                                      self.reference).items()
-                           if not isinstance(value, list)}
-        if self.split.y_test_levels.ndim == 2:
-            lead = self.score(self.split.y_test_levels, forecast, self.reference)
-            self.rows[name]["by_lead"] = {k: lead[k] for k in lead if isinstance(lead[k], list)}
-        self.rows[name]["fit_seconds"] = summarize([0.0])
-        self.rows[name]["seeds"] = 0
+        """A forecast that needs no fitting (persistence, seasonal naive)."""
+        run = self.score(self.split.y_test_levels, forecast, self.reference)
+        self.rows[name] = {**summarize_runs([run]), "fit_seconds": summarize([0.0]), "seeds": 0}
         self.forecasts[name] = forecast
 
 
