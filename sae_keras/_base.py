@@ -18,6 +18,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 from . import distribute
 from ._validation import array_shape, as_3d_windows, reject_non_numeric, window_shape
 from ._checkpoint import Checkpoint, fingerprint
+from ._inference import CompiledForward
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
 from .pretraining import greedy_pretrain
@@ -132,7 +133,7 @@ class _BaseLSTMSAE(BaseEstimator):
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
-        self._set_predict_lock()
+        self._init_predict_state()
 
     # -- parameters ---------------------------------------------------------
 
@@ -180,7 +181,7 @@ class _BaseLSTMSAE(BaseEstimator):
     # -- input --------------------------------------------------------------
 
     def _validate_windows(self, X, *, reset):
-        """Check X and return float32 windows of shape (n, timesteps, channels)."""
+        """Check X and return float windows (n, timesteps, channels), a view where possible."""
         self._check_not_1d(X)
         named = hasattr(X, "columns") and hasattr(self, "feature_names_in_")
         if not reset and not named:
@@ -223,7 +224,9 @@ class _BaseLSTMSAE(BaseEstimator):
 
     @staticmethod
     def _as_3d(X):
-        return np.asarray(as_3d_windows(X), dtype=np.float32)
+        # No float32 copy here: windows from make_windows are views of the series,
+        # and training and inference convert one batch at a time.
+        return as_3d_windows(X)
 
     # -- training -----------------------------------------------------------
 
@@ -267,7 +270,7 @@ class _BaseLSTMSAE(BaseEstimator):
             target=target,
             decoder_units=self.decoder_units,
             activation=self.activation,
-            predict_batch_size=max(self.batch_size, 1024),
+            predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 
     def _train(self, model, x, y, *, epochs, phase, settings):
@@ -279,22 +282,30 @@ class _BaseLSTMSAE(BaseEstimator):
         return train_phase(model, x, y, epochs=epochs, phase=phase, settings=settings)
 
     def _predict(self, model, x):
-        # Keras' predict is not safe to run from several threads on one model
-        # (on JAX it swaps variable values in and out): one call at a time.
+        """``model`` on windows ``x`` in float64, through its cached compiled forward pass."""
+        # One call at a time per estimator: Keras models are not safe to run from
+        # several threads (on JAX, variable values are swapped in and out).
         with self._predict_lock:
-            outputs = model.predict(x, batch_size=max(self.batch_size, 1024), verbose=0)
-        return np.asarray(outputs, dtype=np.float64)
+            forward = self._compiled.get(model.name)
+            if forward is None:
+                forward = CompiledForward(model, max(self.batch_size, 1024))
+                self._compiled[model.name] = forward
+            return forward(x).astype(np.float64)
 
-    def _set_predict_lock(self):
+    def _init_predict_state(self):
         self._predict_lock = threading.Lock()
+        # Filled on first use: compiled functions hold live backend objects.
+        self._compiled = {}
 
     def __getstate__(self):
         # A copy: for classes outside sklearn, BaseEstimator returns __dict__ itself.
         state = dict(super().__getstate__())
-        state.pop("_predict_lock", None)  # locks do not pickle
+        # Locks and compiled functions do not pickle; both are rebuilt on load.
+        state.pop("_predict_lock", None)
+        state.pop("_compiled", None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if "model_" in state:
-            self._set_predict_lock()
+            self._init_predict_state()

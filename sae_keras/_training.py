@@ -1,16 +1,24 @@
-"""One training phase (an autoencoder, or fine-tuning), epoch by epoch.
+"""One training phase (an autoencoder, or fine-tuning): one ``Model.fit`` call.
 
-Each epoch is one ``Model.fit`` call preceded by a reseed derived from the fit's
-seed, the phase and the epoch, so that an epoch's shuffling and dropout do not
-depend on what ran before it in the process. That is what lets a fit interrupted
-after epoch *k* resume from a checkpoint and end with the same weights as an
-uninterrupted one. Early stopping is done here, across those calls; user
-callbacks see one continuous training per phase through :class:`_CallbackRelay`.
+Exact resume without a ``fit`` call per epoch rests on two things:
+
+- the order of the windows in epoch *e* is a permutation drawn from a seed
+  derived from the fit's seed, the phase and *e* (:class:`_EpochBatches`), not
+  from the global random state, so epoch *e* sees the same batches whether the
+  fit started at epoch 0 or resumed at *e*;
+- dropout draws from ``SeedGenerator`` states, which are model variables, and
+  the checkpoint saves every model variable and the optimizer's after each
+  epoch (:class:`_PhaseMonitor`).
+
+Early stopping, the finite-loss check and checkpointing happen in
+:class:`_PhaseMonitor`, the last callback of the phase; user callbacks see one
+ordinary training per phase.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import keras
@@ -44,68 +52,147 @@ class PhaseSettings:
 
 
 def train_phase(model, x, y, *, epochs, phase, settings):
-    """Train a compiled ``model`` for ``epochs`` epochs; return its loss curves.
+    """Train a compiled ``model`` for ``epochs`` epochs in one ``fit``; return its loss curves.
 
-    Raises ``FloatingPointError`` at the first epoch whose loss is not finite.
+    With early stopping the *last* ``validation_fraction`` of the windows is
+    held out (for time-ordered windows they come after the training ones) and
+    the weights of the best validation epoch are kept, as ``MLPRegressor``
+    does. Raises ``FloatingPointError`` at the first epoch whose loss is not
+    finite.
     """
-    early_stopping = settings.validation_fraction > 0
-    checkpoint = settings.checkpoint
-    info, arrays = checkpoint.phase(phase) if checkpoint is not None else (None, None)
-    history, start, best, wait, best_values = {}, 0, None, 0, None
-    if info is not None:
-        _restore(model, arrays)
-        history, start = info["history"], info["epoch"]
-        best, wait = info["best"], info["wait"]
-        best_values = grouped(arrays, "best") or None
-    finished = info is not None and info["done"]
-    relay = _CallbackRelay(settings.callbacks, epochs)
-    epoch = start
-    while not finished and epoch < epochs:
-        settings.reseed(phase, epoch)
+    monitor = _PhaseMonitor(phase, settings)
+    start = monitor.resume(model)
+    if start < epochs and not monitor.finished:
         if settings.verbose:
-            print(f"{settings.owner}: {phase}, epoch {epoch + 1}/{epochs}", flush=True)
-        relay.offset = epoch
-        result = model.fit(
-            x,
-            y,
-            batch_size=settings.batch_size,
-            epochs=1,
-            # Keras holds out the *last* fraction: for time-ordered windows the
-            # validation windows come after the training ones.
-            validation_split=settings.validation_fraction,
-            shuffle=True,
-            callbacks=[relay],
+            print(f"{settings.owner}: {phase}, epochs {start + 1}-{epochs}", flush=True)
+        (x_fit, y_fit), validation = _hold_out(x, y, settings.validation_fraction)
+        batches = _EpochBatches(
+            x_fit, y_fit, settings.batch_size,
+            seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
+        )
+        model.fit(
+            batches,
+            epochs=epochs,
+            initial_epoch=start,
+            steps_per_epoch=batches.batches_per_epoch,
+            validation_data=validation,
+            validation_batch_size=settings.batch_size,
+            shuffle=False,  # _EpochBatches shuffles, reproducibly
+            callbacks=[*settings.callbacks, monitor],
             verbose=settings.verbose,
         )
-        for key, values in result.history.items():
-            history.setdefault(key, []).extend(float(v) for v in values)
-        _check_finite(history, phase, epoch + 1)
-        stop = model.stop_training  # a user callback may ask to stop
-        if early_stopping:
-            current = history["val_loss"][-1]
-            if best is None or current < best - settings.tol:
-                best, wait = current, 0
-                best_values = [np.array(v) for v in _values(model.variables)]
+    monitor.restore_best(model)
+    settings.reseed(phase, "end")
+    return monitor.history
+
+
+def _hold_out(x, y, validation_fraction):
+    """``(x, y)`` split into training and validation parts, the latter last (or ``None``)."""
+    if validation_fraction <= 0:
+        return (x, y), None
+    split = int(math.floor(len(x) * (1.0 - validation_fraction)))
+    return (x[:split], y[:split]), (_float32(x[split:]), _float32(y[split:]))
+
+
+def _float32(array):
+    return np.asarray(array, dtype=np.float32)
+
+
+class _EpochBatches(keras.utils.PyDataset):
+    """Mini-batches of epochs ``first_epoch`` ... ``epochs - 1``, one after the other.
+
+    Epoch *e* visits the windows in ``permutation(n)`` drawn from
+    ``derive_seed(seed, e)``; batch ``i`` of the whole sequence belongs to
+    epoch ``first_epoch + i // batches_per_epoch``. Nothing depends on the order
+    in which Keras asks for batches or on the global random state. Only the
+    rows of one batch are copied (and cast to float32) at a time, so windows that
+    are views of a series (``make_windows``) are never materialised whole.
+    """
+
+    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs):
+        super().__init__()
+        self.x, self.y = x, y
+        self.batch_size = int(batch_size)
+        self.seed = seed
+        self.first_epoch = first_epoch
+        self.batches_per_epoch = max(1, math.ceil(len(x) / self.batch_size))
+        self.n_batches = (epochs - first_epoch) * self.batches_per_epoch
+        self._order = (None, None)  # (epoch, permutation) of the latest epoch asked for
+
+    def __len__(self):
+        return self.n_batches
+
+    def order(self, epoch):
+        """The permutation of the windows for ``epoch``."""
+        cached_epoch, permutation = self._order
+        if cached_epoch != epoch:
+            rng = np.random.default_rng(derive_seed(self.seed, epoch))
+            permutation = rng.permutation(len(self.x))
+            self._order = (epoch, permutation)
+        return permutation
+
+    def __getitem__(self, index):
+        epoch, batch = divmod(int(index), self.batches_per_epoch)
+        rows = self.order(self.first_epoch + epoch)[
+            batch * self.batch_size : (batch + 1) * self.batch_size
+        ]
+        return _float32(self.x[rows]), _float32(self.y[rows])
+
+
+class _PhaseMonitor(keras.callbacks.Callback):
+    """After each epoch: record the losses, refuse non-finite ones, early-stop, checkpoint."""
+
+    def __init__(self, phase, settings):
+        super().__init__()
+        self.phase = phase
+        self.early_stopping = settings.validation_fraction > 0
+        self.n_iter_no_change = settings.n_iter_no_change
+        self.tol = settings.tol
+        self.checkpoint = settings.checkpoint
+        self.history, self.best, self.wait, self.best_values = {}, None, 0, None
+        self.finished = False
+
+    def resume(self, model):
+        """Load this phase's checkpoint into ``model``; return the first epoch to train."""
+        info, arrays = (
+            self.checkpoint.phase(self.phase) if self.checkpoint is not None else (None, None)
+        )
+        if info is None:
+            return 0
+        _restore(model, arrays)
+        self.history, self.best, self.wait = info["history"], info["best"], info["wait"]
+        self.best_values = grouped(arrays, "best") or None
+        self.finished = info["done"]
+        return info["epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        _check_finite(self.history, self.phase, epoch + 1)
+        model = self.model
+        if self.early_stopping:
+            current = self.history["val_loss"][-1]
+            if self.best is None or current < self.best - self.tol:
+                self.best, self.wait = current, 0
+                self.best_values = _values(model.variables)
             else:
-                wait += 1
-                stop = stop or wait >= settings.n_iter_no_change
-        epoch += 1
-        finished = stop or epoch == epochs
-        if checkpoint is not None:
-            state = {"epoch": epoch, "done": finished, "history": history,
-                     "best": best, "wait": wait}
+                self.wait += 1
+                if self.wait >= self.n_iter_no_change:
+                    model.stop_training = True
+        if self.checkpoint is not None:
+            done = model.stop_training or epoch + 1 == self.params["epochs"]
+            state = {"epoch": epoch + 1, "done": done, "history": self.history,
+                     "best": self.best, "wait": self.wait}
             saved = {"model": _values(model.variables),
                      "optimizer": _values(model.optimizer.variables)}
-            if best_values is not None:
-                saved["best"] = best_values
-            checkpoint.save_phase(phase, state, saved)
-    if best_values is not None:
-        # Keep the weights of the best validation epoch, as MLPRegressor does.
-        for variable, value in zip(model.variables, best_values):
-            variable.assign(value)
-    relay.finish()
-    settings.reseed(phase, "end")
-    return history
+            if self.best_values is not None:
+                saved["best"] = self.best_values
+            self.checkpoint.save_phase(self.phase, state, saved)
+
+    def restore_best(self, model):
+        if self.best_values is not None:
+            for variable, value in zip(model.variables, self.best_values):
+                variable.assign(value)
 
 
 def _values(variables):
@@ -127,67 +214,3 @@ def _check_finite(history, phase, epoch):
                 f"{history[key][-1]}. Lower learning_rate or scale the inputs and "
                 "targets (e.g. with SequenceScaler)."
             )
-
-
-class _CallbackRelay(keras.callbacks.Callback):
-    """Presents a phase's one-epoch ``fit`` calls to user callbacks as one training.
-
-    ``on_train_begin`` is relayed once, ``on_train_end`` once at :meth:`finish`,
-    and epoch numbers count on across the calls. Batch hooks are relayed only
-    when a user callback has them, so that Keras need not sync every batch.
-    """
-
-    _BATCH_HOOKS = (
-        "on_train_batch_begin", "on_train_batch_end",
-        "on_test_batch_begin", "on_test_batch_end",
-        "on_test_begin", "on_test_end",
-    )
-
-    def __init__(self, callbacks, epochs):
-        super().__init__()
-        self.callbacks = list(callbacks or [])
-        self.epochs = epochs
-        self.offset = 0
-        self.started = False
-        for hook in self._BATCH_HOOKS:
-            if any(not _is_default(getattr(c, hook)) for c in self.callbacks):
-                setattr(self, hook, self._relay(hook))
-
-    def _relay(self, hook):
-        def relay(*args, **kwargs):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args, **kwargs)
-        return relay
-
-    def set_model(self, model):
-        super().set_model(model)
-        for callback in self.callbacks:
-            callback.set_model(model)
-
-    def set_params(self, params):
-        super().set_params(params)
-        for callback in self.callbacks:
-            callback.set_params({**params, "epochs": self.epochs})
-
-    def on_train_begin(self, logs=None):
-        if not self.started:
-            self.started = True
-            for callback in self.callbacks:
-                callback.on_train_begin(logs)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for callback in self.callbacks:
-            callback.on_epoch_begin(epoch + self.offset, logs)
-
-    def on_epoch_end(self, epoch, logs=None):
-        for callback in self.callbacks:
-            callback.on_epoch_end(epoch + self.offset, logs)
-
-    def finish(self):
-        if self.started:
-            for callback in self.callbacks:
-                callback.on_train_end({})
-
-
-def _is_default(method):
-    return getattr(method, "_is_default", False)

@@ -67,8 +67,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every autoencoder's training; each phase looks to them like one
-        ``fit`` (training is run one epoch per ``Model.fit`` call underneath).
+        Extra callbacks passed to every autoencoder's training; each phase is one ``Model.fit``
+        call (resumed fits start at ``initial_epoch``).
     checkpoint_dir : str or path-like, default=None
         If set, the training state is saved there after every epoch, and a
         ``fit`` on the same data with the same parameters that finds it resumes
@@ -197,7 +197,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.encoders_ = stack.encoders
         self.history_ = stack.history
         self.model_ = model
-        self._set_predict_lock()
+        self._init_predict_state()
         return self
 
     def transform(self, X):
@@ -245,11 +245,9 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
-        with self._predict_lock:
-            windows = decode_codes(
-                self.decoders_, codes.astype(np.float32), self.pretraining,
-                max(self.batch_size, 1024),
-            )
+        windows = decode_codes(
+            self.decoders_, codes.astype(np.float32), self.pretraining, predict=self._predict
+        )
         return np.asarray(windows, dtype=np.float64)
 
     def _fitted_models(self):

@@ -57,12 +57,13 @@ def greedy_pretrain(
     decoder_units=None,
     activation="tanh",
     predict_batch_size=1024,
+    predict=None,
 ):
     """Pretrain one LSTM autoencoder per layer, bottom first.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, timesteps, n_features), float32
+    X : ndarray of shape (n_samples, timesteps, n_features)
         Training windows.
     hidden_units : sequence of int
         Code size of each layer.
@@ -80,6 +81,9 @@ def greedy_pretrain(
         Activation of the LSTMs.
     predict_batch_size : int, default=1024
         Batch size used to compute the codes passed up the stack.
+    predict : callable, default=None
+        ``predict(encoder, x) -> ndarray`` computes those codes; ``None`` uses
+        ``encoder.predict``.
 
     Returns
     -------
@@ -131,11 +135,15 @@ def greedy_pretrain(
         stack.encoders.append(encoder)
         stack.decoders.append(extract_decoder(autoencoder, index))
         if index < n_layers:
-            inputs = encoder.predict(inputs, batch_size=predict_batch_size, verbose=0)
+            inputs = (
+                predict(encoder, inputs)
+                if predict is not None
+                else encoder.predict(inputs, batch_size=predict_batch_size, verbose=0)
+            )
     return stack
 
 
-def decode_codes(decoders, codes, target, predict_batch_size=1024):
+def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=None):
     """Map top-layer codes back to windows with the pretrained decoders.
 
     With ``target="input"`` the top decoder already reconstructs windows. With
@@ -153,6 +161,9 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024):
         The target the stack was pretrained with.
     predict_batch_size : int, default=1024
         Batch size of the decoders' ``predict``.
+    predict : callable, default=None
+        ``predict(decoder, x) -> ndarray`` runs a decoder; ``None`` uses
+        ``decoder.predict``.
 
     Returns
     -------
@@ -170,11 +181,15 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024):
     >>> decode_codes(stack.decoders, np.zeros((3, 4), "float32"), "input").shape
     (3, 5, 2)
     """
+    if predict is None:
+        def predict(decoder, x):
+            return decoder.predict(x, batch_size=predict_batch_size, verbose=0)
+
     if target == "input":
-        return decoders[-1].predict(codes, batch_size=predict_batch_size, verbose=0)
+        return predict(decoders[-1], codes)
     outputs = codes
     for decoder in reversed(decoders):
-        outputs = decoder.predict(outputs, batch_size=predict_batch_size, verbose=0)
+        outputs = predict(decoder, outputs)
         if decoder is not decoders[0]:
             outputs = outputs.mean(axis=1)
     return outputs

@@ -78,8 +78,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every phase's training; each phase looks to them like one
-        ``fit`` (training is run one epoch per ``Model.fit`` call underneath).
+        Extra callbacks passed to every phase's training; each phase is one ``Model.fit``
+        call (resumed fits start at ``initial_epoch``).
     checkpoint_dir : str or path-like, default=None
         If set, the training state is saved there after every epoch, and a
         ``fit`` on the same data with the same parameters that finds it resumes
@@ -257,7 +257,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
-        self._set_predict_lock()
+        self._init_predict_state()
         return self
 
     def predict(self, X):
