@@ -103,3 +103,73 @@ class Stopwatch:
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._start
         return False
+
+
+# -- contenders in worker processes -------------------------------------------
+# The Keras backend is fixed when Keras is first imported, and a fair timing needs
+# a fresh process per contender: a script runs each contender as
+# ``python <script> --worker ...`` and reads back the one line it prints.
+
+_RESULT_PREFIX = "RESULT "
+
+
+def run_worker(script, args, *, backend=None, env=None, unset=(), timeout=1800):
+    """Run ``script --worker args`` in a fresh Python; return its result dict.
+
+    ``backend`` sets ``KERAS_BACKEND``; ``env`` adds variables, ``unset`` removes
+    some. A failed worker
+    returns ``{"error": <last lines of its stderr>}`` instead of raising, so one
+    broken contender does not lose a long run.
+    """
+    process = start_worker(script, args, backend=backend, env=env, unset=unset)
+    return finish_worker(process, timeout)
+
+
+def start_worker(script, args, *, backend=None, env=None, unset=()):
+    """Start ``script --worker args`` without waiting; see :func:`finish_worker`."""
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    if backend is not None:
+        environment["KERAS_BACKEND"] = backend
+    for name in unset:
+        environment.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, str(script), "--worker", *map(str, args)],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish_worker(process, timeout=1800):
+    """Wait for a worker started by :func:`start_worker`; return its result dict."""
+    import subprocess
+
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    for line in stdout.splitlines():
+        if line.startswith(_RESULT_PREFIX):
+            return json.loads(line[len(_RESULT_PREFIX):])
+    return {"error": (stderr or stdout)[-2000:] or f"exit {process.returncode}"}
+
+
+def report(result):
+    """Print a worker's result where :func:`run_worker` reads it."""
+    print(_RESULT_PREFIX + json.dumps(result, default=_jsonable), flush=True)
+
+
+def peak_rss_mb():
+    """This process's peak resident set size so far, in MiB (Linux ``ru_maxrss`` is KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median_spread(values):
+    """Median, min and max of repeated measurements (the guide's "median and spread")."""
+    values = [float(v) for v in values]
+    return {"median": float(np.median(values)), "min": min(values), "max": max(values),
+            "values": values}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
+import sys
 from dataclasses import dataclass
 
 import keras
@@ -48,7 +50,31 @@ class PhaseSettings:
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
 
     def reseed(self, *key):
-        keras.utils.set_random_seed(derive_seed(self.seed, *key))
+        seed_everything(derive_seed(self.seed, *key))
+
+
+def seed_everything(seed):
+    """``keras.utils.set_random_seed(seed)``, without importing TensorFlow under JAX.
+
+    Keras seeds TensorFlow whenever it is installed, importing it if needed: on
+    the JAX backend that costs seconds and ~450 MB of memory per process, and no
+    JAX fit draws from TensorFlow. Python's and NumPy's generators (which seed
+    new layers) and Keras' global ``SeedGenerator`` are reset either way.
+    """
+    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(seed)
+        return
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+    except ImportError:  # Keras moved its internals: pay for the import instead
+        keras.utils.set_random_seed(seed)
+        return
+    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def train_phase(model, x, y, *, epochs, phase, settings):

@@ -1,10 +1,11 @@
-"""The paper benchmark's protocol and report, on a quick budget (the real runs are scripts)."""
+"""The benchmarks: the paper protocol and every script's report, on quick budgets (the real runs are scripts)."""
 
 import importlib
 import json
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -70,3 +71,49 @@ def test_quick_run_writes_every_row_plot_and_target_check(paper, tmp_path, capsy
         assert (tmp_path / name).stat().st_size > 10_000
     table = capsys.readouterr().out
     assert "| Sagheer & Kotb 2019 (quoted, not measured) | 24.074 | 12.239 | 11.107 |" in table
+
+
+@pytest.fixture(scope="module")
+def bench_modules():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield {name: importlib.import_module(name) for name in ("speed", "latency", "scaling")}
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_speed_counts_the_training_flops_of_a_standard_lstm(bench_modules):
+    # Multiply-adds per window, forward: T · 4u · (inputs + u) per layer, plus the head.
+    forward = 25 * 4 * 35 * (8 + 35) + 25 * 4 * 49 * (35 + 49) + 25 * 4 * 4 * (49 + 4) + 4
+    assert bench_modules["speed"].training_flops_per_window() == 3 * 2 * forward
+
+
+def test_speed_runs_its_contenders_side_by_side(bench_modules, tmp_path, capsys):
+    speed, backend = bench_modules["speed"], keras.backend.backend()
+    ours, plain = (f"sae_keras, no pretraining ({backend})", f"plain Keras model.fit ({backend})")
+    speed.main(["--windows", "300", "--epochs", "2", "--repeats", "1",
+                "--concurrent-repeats", "0", "--only", ours, plain, "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "speed.json").read_text())
+    for name in (ours, plain):
+        row = saved["rows"][name]
+        assert row["steady_windows_per_s"]["median"] > 0 and np.isfinite(row["final_loss"]["median"])
+        assert 0 < row["fraction_of_matmul"] < 1
+    assert saved["ratios"][f"sae_vs_plain_{backend}"] > 0
+    assert "| contender |" in capsys.readouterr().out
+
+
+def test_latency_worker_times_every_contender_on_the_same_weights(bench_modules):
+    result = bench_modules["latency"].worker(calls=5)
+    assert result["same_predictions"]
+    for name in ("sae_keras predict", "model.predict", "model.predict_on_batch"):
+        one = result[name]["one_window"]
+        assert 0 < one["p50_ms"] <= one["p99_ms"]
+    assert result["sae_keras predict"]["bulk"]["windows_per_s"] > 0
+
+
+def test_scaling_worker_reports_time_and_memory(bench_modules):
+    scaling = bench_modules["scaling"]
+    point = scaling.worker(400, 6, (4, 2))
+    assert point["fit_seconds"] > 0 and point["peak_rss_mb"] >= point["baseline_rss_mb"] > 0
+    line = [{"windows": n, "fit_seconds": 2e-4 * n} for n in (1e3, 1e4, 1e5)]
+    assert scaling.exponent(line) == pytest.approx(1.0)

@@ -1,0 +1,124 @@
+"""Inference latency and throughput: ``LSTMSAERegressor.predict`` against Keras' own.
+
+One fitted forecaster (LSTM 64 → 32 over 24 steps × 8 channels, dense head) per
+Keras backend, each in a fresh process. Contenders on the same weights:
+
+- ``sae_keras predict`` — the estimator's ``predict`` (input checks included),
+  which runs a compiled forward pass (XLA ``tf.function`` on TensorFlow,
+  ``jax.jit`` on JAX) in power-of-two batches;
+- ``model.predict`` — Keras' ``Model.predict`` of the same model, as a plain
+  script serves it;
+- ``model.predict_on_batch`` — Keras' lighter single-batch call, for reference.
+
+Figures: one window, p50 and p99 over ``--calls`` calls (after warm-up), and
+10,000 windows, the median of 5 calls, as windows per second.
+
+Usage::
+
+    python benchmarks/latency.py            # 300 calls per one-window figure
+    python benchmarks/latency.py --quick    # 50 calls
+
+writes ``benchmarks/results/latency[_quick].json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import RESULTS, machine_info, markdown_table, report, run_worker, write_json
+
+SCRIPT = Path(__file__).resolve()
+BACKENDS = ("tensorflow", "jax")
+TIMESTEPS, CHANNELS, UNITS, BULK = 24, 8, (64, 32), 10_000
+
+
+def _latencies(function, x, calls, warmup=3):
+    for _ in range(warmup):
+        function(x)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function(x)
+        times.append(time.perf_counter() - start)
+    return {"p50_ms": 1e3 * float(np.percentile(times, 50)),
+            "p99_ms": 1e3 * float(np.percentile(times, 99)), "calls": calls}
+
+
+def _throughput(function, x, repeats=5):
+    function(x)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(x)
+        times.append(time.perf_counter() - start)
+    return {"windows_per_s": len(x) / float(np.median(times)),
+            "median_s": float(np.median(times))}
+
+
+def worker(calls):
+    from sae_keras import LSTMSAERegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2_000, TIMESTEPS, CHANNELS)).astype(np.float32)
+    y = X[:, -1, 0]
+    regressor = LSTMSAERegressor(UNITS, pretraining=None, epochs=1, random_state=0).fit(X, y)
+    model = regressor.model_
+    one, bulk = X[:1], rng.normal(size=(BULK, TIMESTEPS, CHANNELS)).astype(np.float32)
+    contenders = {
+        "sae_keras predict": regressor.predict,
+        "model.predict": lambda x: model.predict(x, verbose=0),
+        "model.predict_on_batch": model.predict_on_batch,
+    }
+    agree = np.allclose(regressor.predict(bulk[:256]),
+                        model.predict(bulk[:256], verbose=0)[:, 0], atol=1e-5)
+    result = {"same_predictions": bool(agree)}
+    for name, function in contenders.items():
+        result[name] = {"one_window": _latencies(function, one, calls)}
+        if name != "model.predict_on_batch":  # one batch of 10,000 is not its use
+            result[name]["bulk"] = _throughput(function, bulk)
+    return result
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        report(worker(int(argv[1])))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--calls", type=int, default=None)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    calls = args.calls or (50 if args.quick else 300)
+    info = machine_info()
+    results = {backend: run_worker(SCRIPT, [calls], backend=backend) for backend in BACKENDS}
+    rows = []
+    for backend, result in results.items():
+        if "error" in result:
+            rows.append([backend, "FAILED: " + result["error"][-200:], "", "", ""])
+            continue
+        ours = result["sae_keras predict"]
+        for name in ("sae_keras predict", "model.predict", "model.predict_on_batch"):
+            one = result[name]["one_window"]
+            bulk = result[name].get("bulk")
+            rows.append([
+                backend, name, f"{one['p50_ms']:.2f} / {one['p99_ms']:.2f}",
+                f"{one['p50_ms'] / ours['one_window']['p50_ms']:.1f}×",
+                f"{bulk['windows_per_s']:,.0f}" if bulk else "—",
+            ])
+    payload = {"machine": info, "settings": {"timesteps": TIMESTEPS, "channels": CHANNELS,
+                                             "units": UNITS, "bulk_windows": BULK,
+                                             "one_window_calls": calls},
+               "results": results}
+    write_json(args.output / ("latency_quick.json" if args.quick else "latency.json"), payload)
+    print(markdown_table(["backend", "contender", "1 window p50 / p99 (ms)",
+                          "p50 vs sae_keras", f"{BULK:,} windows: windows/s"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The compiled forward pass behind predict, transform and inverse_transform."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from sae_keras import LSTMSAERegressor
+from sae_keras._inference import CompiledForward, _bucket
+from sae_keras.builders import build_forecaster
+from conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def model():
+    return build_forecaster(6, 2, (5, 3), (2,), dropout=0.5)
+
+
+def test_batches_are_padded_to_powers_of_two_up_to_the_batch_size():
+    assert [_bucket(n, 64) for n in (1, 2, 3, 5, 33, 64, 65, 1000)] == [
+        1, 2, 4, 8, 64, 64, 64, 64]
+
+
+@pytest.mark.parametrize("n", [1, 3, 16, 37])
+def test_outputs_equal_model_predict_in_inference_mode(model, n):
+    x = np.random.default_rng(n).normal(size=(n, 6, 2)).astype(np.float32)
+    forward = CompiledForward(model, batch_size=16)
+    expected = model.predict(x, verbose=0)  # dropout off, as in inference
+    np.testing.assert_allclose(forward(x), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(forward(x), forward(x))
+
+
+def test_float64_views_and_empty_input(model):
+    forward = CompiledForward(model, batch_size=8)
+    series = np.random.default_rng(0).normal(size=(30, 2))
+    views = np.lib.stride_tricks.sliding_window_view(series, 6, axis=0).transpose(0, 2, 1)
+    np.testing.assert_allclose(forward(views), forward(views.astype(np.float32)), atol=1e-6)
+    assert forward(views[:0]).shape == (0, 2)
+
+
+def test_the_compiled_cache_is_not_pickled_and_is_rebuilt(windows):
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    before = reg.predict(X)
+    assert reg._compiled  # filled by the first predict
+    clone = pickle.loads(pickle.dumps(reg))
+    assert clone._compiled == {}
+    np.testing.assert_array_equal(clone.predict(X), before)

@@ -1,0 +1,104 @@
+"""One ``Model.fit`` per phase, with a batch order that depends only on seed, phase and epoch."""
+
+import keras
+import numpy as np
+import pytest
+
+from sae_keras import LSTMSAERegressor
+from sae_keras._training import _EpochBatches, _hold_out, seed_everything
+from conftest import TINY
+
+
+def epoch_rows(batches, epoch):
+    """The window indices batch by batch for ``epoch``, read back through __getitem__."""
+    first = (epoch - batches.first_epoch) * batches.batches_per_epoch
+    rows = [batches[first + b][0][:, 0, 0] for b in range(batches.batches_per_epoch)]
+    return np.concatenate(rows).astype(int)
+
+
+def test_every_epoch_visits_every_window_once_in_a_new_order():
+    x = np.arange(50, dtype=np.float64).reshape(50, 1, 1)
+    batches = _EpochBatches(x, x[:, 0], 16, seed=7, first_epoch=0, epochs=3)
+    assert len(batches) == 3 * 4 and batches.batches_per_epoch == 4
+    orders = [epoch_rows(batches, e) for e in range(3)]
+    for order in orders:
+        assert sorted(order) == list(range(50))
+    assert not np.array_equal(orders[0], orders[1])
+
+
+def test_a_resumed_epoch_sees_the_batches_of_the_uninterrupted_one():
+    x = np.arange(40, dtype=np.float64).reshape(40, 1, 1)
+    whole = _EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=5)
+    resumed = _EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=3, epochs=5)
+    assert len(resumed) == 2 * 5
+    for epoch in (3, 4):
+        np.testing.assert_array_equal(epoch_rows(resumed, epoch), epoch_rows(whole, epoch))
+    # The global random state plays no part.
+    np.random.seed(0)
+    a = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=1), 0)
+    np.random.seed(1)
+    b = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=1), 0)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_batches_are_float32_copies_of_views():
+    series = np.arange(30.0).reshape(15, 2)
+    windows = np.lib.stride_tricks.sliding_window_view(series, 4, axis=0).transpose(0, 2, 1)
+    batches = _EpochBatches(windows, series[4:, 0], 5, seed=0, first_epoch=0, epochs=1)
+    x, y = batches[0]
+    assert x.dtype == np.float32 and y.dtype == np.float32 and x.shape == (5, 4, 2)
+    assert not np.shares_memory(x, series)
+
+
+def test_hold_out_keeps_the_last_fraction_for_validation():
+    x = np.arange(10.0)
+    (x_fit, _), (x_val, y_val) = _hold_out(x, x, 0.25)
+    np.testing.assert_array_equal(x_fit, np.arange(7.0))  # floor(10 * 0.75) = 7, as Keras
+    np.testing.assert_array_equal(x_val, [7.0, 8.0, 9.0])
+    assert x_val.dtype == np.float32 and y_val.dtype == np.float32
+    assert _hold_out(x, x, 0.0) == ((x, x), None)
+
+
+def test_each_phase_is_one_fit_call(windows):
+    class CountFits(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.begins, self.epochs = 0, []
+
+        def on_train_begin(self, logs=None):
+            self.begins += 1
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epochs.append(epoch)
+
+    counter = CountFits()
+    LSTMSAERegressor(**{**TINY, "pretrain_epochs": (2, 3)}, epochs=4,
+                     callbacks=[counter]).fit(*windows)
+    assert counter.begins == 3  # two autoencoders, then fine-tuning
+    assert counter.epochs == [0, 1, 0, 1, 2, 0, 1, 2, 3]
+
+
+def test_seed_everything_makes_new_layers_repeatable():
+    def weights():
+        seed_everything(123)
+        layer = keras.layers.Dense(3)
+        layer.build((None, 2))
+        return keras.ops.convert_to_numpy(layer.kernel)
+
+    np.testing.assert_array_equal(weights(), weights())
+    assert np.random.get_state()[1][0] == np.random.RandomState(123).get_state()[1][0]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="the JAX backend's own path")
+def test_a_jax_fit_does_not_import_tensorflow(tmp_path):
+    from _subprocess import run_python
+
+    result = run_python("""
+        import sys
+        import numpy as np
+        from sae_keras import LSTMSAERegressor
+        X = np.random.default_rng(0).normal(size=(40, 5, 2))
+        LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, random_state=0).fit(X, X[:, -1, 0])
+        print("tensorflow imported:", "tensorflow" in sys.modules)
+    """, env={"KERAS_BACKEND": "jax"})
+    assert "tensorflow imported: False" in result.stdout, result.stderr[-2000:]
