@@ -156,6 +156,15 @@ def finish_worker(process, timeout=1800):
     return {"error": (stderr or stdout)[-2000:] or f"exit {process.returncode}"}
 
 
+def save_figure(fig, path):
+    """Lay out, write as a 120-dpi PNG and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def report(result):
     """Print a worker's result where :func:`run_worker` reads it."""
     print(_RESULT_PREFIX + json.dumps(result, default=_jsonable), flush=True)

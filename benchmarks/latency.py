@@ -36,7 +36,8 @@ BACKENDS = ("tensorflow", "jax")
 TIMESTEPS, CHANNELS, UNITS, BULK = 24, 8, (64, 32), 10_000
 
 
-def _latencies(function, x, calls, warmup=3):
+def _call_seconds(function, x, calls, warmup):
+    """Seconds of each of ``calls`` calls ``function(x)``, after ``warmup`` untimed ones."""
     for _ in range(warmup):
         function(x)
     times = []
@@ -44,19 +45,18 @@ def _latencies(function, x, calls, warmup=3):
         start = time.perf_counter()
         function(x)
         times.append(time.perf_counter() - start)
+    return times
+
+
+def _latencies(function, x, calls):
+    times = _call_seconds(function, x, calls, warmup=3)
     return {"p50_ms": 1e3 * float(np.percentile(times, 50)),
             "p99_ms": 1e3 * float(np.percentile(times, 99)), "calls": calls}
 
 
 def _throughput(function, x, repeats=5):
-    function(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(x)
-        times.append(time.perf_counter() - start)
-    return {"windows_per_s": len(x) / float(np.median(times)),
-            "median_s": float(np.median(times))}
+    median = float(np.median(_call_seconds(function, x, repeats, warmup=1)))
+    return {"windows_per_s": len(x) / median, "median_s": median}
 
 
 def worker(calls):

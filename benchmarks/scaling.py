@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from _common import RESULTS, machine_info, markdown_table, peak_rss_mb, report, run_worker
-from _common import write_json
+from _common import save_figure, write_json
 
 SCRIPT = Path(__file__).resolve()
 BACKENDS = ("tensorflow", "jax")
@@ -100,9 +100,7 @@ def plot(results, path):
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):

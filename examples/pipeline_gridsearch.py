@@ -33,7 +33,8 @@ grid = {
     "sae__hidden_units": [(8,), (16, 8)] if args.quick else [(16,), (32, 16), (32, 16, 8)],
     "sae__pretraining": ["input", None] if args.quick else ["input", "previous", None],
 }
-search = GridSearchCV(pipeline, grid, cv=TimeSeriesSplit(n_splits=3), n_jobs=1 if args.quick else 2)
+folds = TimeSeriesSplit(n_splits=2 if args.quick else 3)
+search = GridSearchCV(pipeline, grid, cv=folds, n_jobs=1 if args.quick else 2)
 search.fit(X, y)
 
 for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):

@@ -1,7 +1,7 @@
 """Inference through a compiled forward pass, without ``Model.predict``'s per-call cost.
 
 ``Model.predict`` builds a data adapter, an epoch iterator and callbacks on every
-call: about 60 ms for one window on TensorFlow, 1.3 ms on JAX. A
+call: 45 ms for one window on TensorFlow, 0.5 ms on JAX (``benchmarks/latency.py``). A
 :class:`CompiledForward` compiles ``model(x, training=False)`` once per batch
 shape (``tf.function`` with XLA on TensorFlow, ``jax.jit`` on JAX) and feeds it
 fixed-size batches: a batch of ``n`` windows is zero-padded to the next power of

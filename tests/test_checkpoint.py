@@ -49,11 +49,23 @@ def run_fit(tmp_path, name, kill_at, checkpoint_dir):
     return result, out
 
 
-@pytest.mark.parametrize("kill_at", [3, 6], ids=["after pretraining layer 1", "mid fine-tuning"])
-def test_a_killed_fit_resumes_and_ends_with_the_uninterrupted_weights(tmp_path, kill_at):
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """The training windows on disk, and the predictions of an uninterrupted fit."""
+    directory = tmp_path_factory.mktemp("checkpoint_data")
     X, y = sine_windows(n_samples=96)
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "y.npy", y)
+    np.save(directory / "X.npy", X)
+    np.save(directory / "y.npy", y)
+    reference, reference_out = run_fit(directory, "reference", 0, None)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    return directory, np.load(reference_out)
+
+
+@pytest.mark.parametrize("kill_at", [3, 6], ids=["after pretraining layer 1", "mid fine-tuning"])
+def test_a_killed_fit_resumes_and_ends_with_the_uninterrupted_weights(data_dir, tmp_path, kill_at):
+    directory, reference = data_dir
+    for name in ("X.npy", "y.npy"):
+        (tmp_path / name).write_bytes((directory / name).read_bytes())
     checkpoints = tmp_path / "ckpt"
 
     killed, _ = run_fit(tmp_path, "killed", kill_at, checkpoints)
@@ -63,11 +75,9 @@ def test_a_killed_fit_resumes_and_ends_with_the_uninterrupted_weights(tmp_path, 
 
     resumed, resumed_out = run_fit(tmp_path, "resumed", 0, checkpoints)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    reference, reference_out = run_fit(tmp_path, "reference", 0, None)
-    assert reference.returncode == 0, reference.stderr[-3000:]
 
     assert "history {'pretrain_1': 2, 'pretrain_2': 3, 'finetune': 3}" in resumed.stdout
-    np.testing.assert_array_equal(np.load(resumed_out), np.load(reference_out))
+    np.testing.assert_array_equal(np.load(resumed_out), reference)
     assert not any(checkpoints.iterdir())  # cleaned up after success
 
 
