@@ -283,8 +283,8 @@ class _BaseLSTMSAE(BaseEstimator):
 
     def _predict(self, model, x):
         """``model`` on windows ``x`` in float64, through its cached compiled forward pass."""
-        # One call at a time per estimator: Keras models are not safe to run from
-        # several threads (on JAX, variable values are swapped in and out).
+        # One call at a time per estimator: the cache is filled lazily, and calls
+        # from several threads must give what serial calls give.
         with self._predict_lock:
             forward = self._compiled.get(model.name)
             if forward is None:
