@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -127,9 +129,6 @@ def run_worker(script, args, *, backend=None, env=None, unset=(), timeout=1800):
 
 def start_worker(script, args, *, backend=None, env=None, unset=()):
     """Start ``script --worker args`` without waiting; see :func:`finish_worker`."""
-    import subprocess
-    import sys
-
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     if backend is not None:
         environment["KERAS_BACKEND"] = backend
@@ -143,8 +142,6 @@ def start_worker(script, args, *, backend=None, env=None, unset=()):
 
 def finish_worker(process, timeout=1800):
     """Wait for a worker started by :func:`start_worker`; return its result dict."""
-    import subprocess
-
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -175,6 +172,18 @@ def peak_rss_mb():
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb():
+    """This process's resident set size now, in MiB (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def median_spread(values):

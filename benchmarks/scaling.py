@@ -27,20 +27,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, machine_info, markdown_table, peak_rss_mb, report, run_worker
-from _common import save_figure, write_json
+from _common import RESULTS, current_rss_mb, machine_info, markdown_table, peak_rss_mb, report
+from _common import run_worker, save_figure, write_json
 
 SCRIPT = Path(__file__).resolve()
 BACKENDS = ("tensorflow", "jax")
 CHANNELS, TIMESTEPS, UNITS, WINDOWS = 8, 24, (64, 32), 10_000
-
-
-def _current_rss_mb():
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def worker(n_windows, timesteps, units):
@@ -48,7 +40,7 @@ def worker(n_windows, timesteps, units):
 
     from sae_keras import LSTMSAERegressor, make_windows
 
-    baseline = _current_rss_mb()
+    baseline = current_rss_mb()
     rng = np.random.default_rng(0)
     series = rng.normal(size=(n_windows + timesteps, CHANNELS)).astype(np.float32)
     X, y = make_windows(series, timesteps, target=0)

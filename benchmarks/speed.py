@@ -32,7 +32,6 @@ writes ``benchmarks/results/speed[_quick].json`` and ``.png`` and prints tables.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path

@@ -51,6 +51,8 @@ class CompiledForward:
         self._function = None
 
     def __call__(self, x):
+        if self._function is None:
+            self._function = _compile(self.model)
         n = len(x)
         outputs = None
         for start in range(0, n, self.batch_size):
@@ -58,8 +60,6 @@ class CompiledForward:
             size = _bucket(len(chunk), self.batch_size)
             batch = np.zeros((size,) + chunk.shape[1:], dtype=np.float32)
             batch[: len(chunk)] = chunk
-            if self._function is None:
-                self._function = _compile(self.model)
             result = np.asarray(self._function(batch))[: len(chunk)]
             if outputs is None:
                 outputs = np.empty((n,) + result.shape[1:], dtype=np.float32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
@@ -245,10 +244,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
-        windows = decode_codes(
-            self.decoders_, codes.astype(np.float32), self.pretraining, predict=self._predict
-        )
-        return np.asarray(windows, dtype=np.float64)
+        # _predict casts each batch to float32 and returns float64.
+        return decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
 
     def _fitted_models(self):
         models = super()._fitted_models()
