@@ -197,21 +197,29 @@ def one_step_split(frame, max_train=None, validation=False):
     )
 
 
-def day_ahead_split(frame, max_train=None, validation=False):
-    """Levels, 25 steps in, the next 24 hours of ``pollution`` out."""
-    X, y, ends = make_windows(frame, TIMESTEPS, horizon=DAY, target="pollution",
+def day_ahead_split(frame, max_train=None, validation=False, timesteps=TIMESTEPS,
+                    change=False):
+    """Levels, ``timesteps`` hours in, the next 24 hours of ``pollution`` out.
+
+    With ``change`` the models learn each lead's change from the last observed
+    hour, which is added back before scoring (``benchmarks/day_ahead_pm25.py``).
+    """
+    X, y, ends = make_windows(frame, timesteps, horizon=DAY, target="pollution",
                               return_index=True)
+    last = np.asarray(X[:, -1:, 0])
+    learned = y - last if change else y
     train, test = train_test(max_train, validation)
-    scaler, scaled = _scaled(X, y, train, test)
+    scaler, scaled = _scaled(X, learned, train, test)
     X_test = X[test]
+    offset = last[test] if change else 0.0
     return Split(
         **scaled,
         y_test_levels=np.asarray(y[test]),
         # Last observed hour for every lead; the same hour one day earlier.
         persistence=np.repeat(X_test[:, -1:, 0], DAY, axis=1),
-        to_levels=lambda scaled: scaler.inverse_transform_channels(scaled, 0),
+        to_levels=lambda scaled: scaler.inverse_transform_channels(scaled, 0) + offset,
         test_end=ends[test],
-        extra={"seasonal_naive": np.array(X_test[:, TIMESTEPS - DAY:, 0])},
+        extra={"seasonal_naive": np.array(X_test[:, timesteps - DAY:timesteps, 0])},
     )
 
 

@@ -111,6 +111,9 @@ def worker_sae(n_windows, epochs, pretrain):
         UNITS, pretraining="input" if pretrain else None, pretrain_epochs=epochs,
         epochs=epochs, dropout=DROPOUT, batch_size=BATCH, learning_rate=LEARNING_RATE,
         random_state=0, callbacks=[_keras_timer(phases)],
+        # The same network and training as the plain Keras and PyTorch contenders:
+        # no built-in scaling, no linear skip, fixed epochs.
+        scaling=None, linear_skip=None, early_stopping=False,
     )
     start = time.perf_counter()
     regressor.fit(X, y)

@@ -13,12 +13,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import FLOAT_DTYPES, validate_data
+from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validate_data
 
 from . import distribute
 from ._validation import array_shape, as_3d_windows, reject_non_numeric, window_shape
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
+from ._scaling import channel_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
 from .pretraining import greedy_pretrain
@@ -34,6 +35,19 @@ _LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "
 _ACTIVATIONS = {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}
 
 
+#: ``early_stopping="auto"`` turns early stopping on from this many windows
+#: (with the default ``validation_fraction=0.1``, 10 validation windows).
+_AUTO_EARLY_STOPPING_MIN_SAMPLES = 100
+
+
+def _as_list(values):
+    return None if values is None else np.asarray(values, dtype=np.float64).tolist()
+
+
+def _as_array(values):
+    return None if values is None else np.asarray(values, dtype=np.float64)
+
+
 class _BaseLSTMSAE(BaseEstimator):
     """Shared machinery; not part of the public API."""
 
@@ -42,12 +56,14 @@ class _BaseLSTMSAE(BaseEstimator):
         "pretraining": [StrOptions({"input", "previous"})],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
+        "pretrain_noise": [Interval(Real, 0, None, closed="left")],
         "activation": [StrOptions(_ACTIVATIONS)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions(set(_LOSSES))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "scaling": [StrOptions({"standard"}), None],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -116,6 +132,8 @@ class _BaseLSTMSAE(BaseEstimator):
             "n_channels_in_": int(self.n_channels_in_),
             "n_features_in_": int(self.n_features_in_),
             "history_": self.history_,
+            "input_mean_": _as_list(self.input_mean_),
+            "input_scale_": _as_list(self.input_scale_),
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
@@ -130,6 +148,8 @@ class _BaseLSTMSAE(BaseEstimator):
         self.n_channels_in_ = state["n_channels_in_"]
         self.n_features_in_ = state["n_features_in_"]
         self.history_ = state["history_"]
+        self.input_mean_ = _as_array(state["input_mean_"])
+        self.input_scale_ = _as_array(state["input_scale_"])
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
@@ -166,8 +186,14 @@ class _BaseLSTMSAE(BaseEstimator):
             )
         return tuple(int(e) for e in epochs)
 
+    def _early_stopping_active(self, n_samples):
+        """Whether early stopping is on for a fit on ``n_samples`` windows."""
+        if self.early_stopping == "auto":
+            return n_samples >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
+        return bool(self.early_stopping)
+
     def _check_validation_split(self, n_samples):
-        if not self.early_stopping:
+        if not self._early_stopping_active(n_samples):
             return
         n_val = int(n_samples * self.validation_fraction)
         if n_val < 1 or n_samples - n_val < 1:
@@ -228,9 +254,31 @@ class _BaseLSTMSAE(BaseEstimator):
         # and training and inference convert one batch at a time.
         return as_3d_windows(X)
 
+    @staticmethod
+    def _check_sample_weight(sample_weight, X):
+        """``None``, or one non-negative float64 weight per window (a copy)."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+        )
+
+    # -- scaling ------------------------------------------------------------
+
+    def _fit_input_scaling(self, X):
+        """Learn the input statistics (``scaling="standard"``); return X as the models see it."""
+        if self.scaling is None:
+            self.input_mean_ = self.input_scale_ = None
+        else:
+            self.input_mean_, self.input_scale_ = channel_stats(X)
+        return self._scale_inputs(X)
+
+    def _scale_inputs(self, X):
+        return scale_windows(X, self.input_mean_, self.input_scale_)
+
     # -- training -----------------------------------------------------------
 
-    def _start_fit(self, X, y=None):
+    def _start_fit(self, X, y=None, sample_weight=None):
         """Seed the fit and open its checkpoint: the settings every phase trains with."""
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         checkpoint = None
@@ -238,14 +286,18 @@ class _BaseLSTMSAE(BaseEstimator):
             params = _saved_params(self)
             for name in ("verbose", "checkpoint_dir"):
                 params.pop(name)
-            checkpoint = Checkpoint(self.checkpoint_dir, fingerprint(params, X, y))
+            checkpoint = Checkpoint(
+                self.checkpoint_dir, fingerprint(params, X, y, sample_weight)
+            )
             if checkpoint.seed is None:
                 checkpoint.set_seed(seed)
             seed = checkpoint.seed  # an interrupted fit resumes with its own seed
         settings = PhaseSettings(
             seed=seed,
             batch_size=self.batch_size,
-            validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+            validation_fraction=(
+                self.validation_fraction if self._early_stopping_active(len(X)) else 0.0
+            ),
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             callbacks=self.callbacks or [],
@@ -261,25 +313,29 @@ class _BaseLSTMSAE(BaseEstimator):
         if settings.checkpoint is not None:
             settings.checkpoint.clear()
 
-    def _pretrain(self, X, hidden_units, target, settings):
+    def _pretrain(self, X, hidden_units, target, settings, sample_weight=None):
         return greedy_pretrain(
             X,
             hidden_units,
             self._pretrain_epochs(len(hidden_units)),
-            functools.partial(self._train, settings=settings),
+            functools.partial(self._train, settings=settings, sample_weight=sample_weight),
             target=target,
             decoder_units=self.decoder_units,
             activation=self.activation,
+            noise=self.pretrain_noise,
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 
-    def _train(self, model, x, y, *, epochs, phase, settings):
+    def _train(self, model, x, y, *, epochs, phase, settings, sample_weight=None):
         """Compile and train one model; return its loss curves as plain lists."""
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
             loss=_LOSSES[self.loss],
         )
-        return train_phase(model, x, y, epochs=epochs, phase=phase, settings=settings)
+        return train_phase(
+            model, x, y, epochs=epochs, phase=phase, settings=settings,
+            sample_weight=sample_weight,
+        )
 
     def _predict(self, model, x):
         """``model`` on windows ``x`` in float64, through its cached compiled forward pass."""

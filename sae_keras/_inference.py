@@ -14,6 +14,9 @@ that is dropped on pickling and rebuilt on first use.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import keras
 import numpy as np
 
@@ -51,6 +54,10 @@ class CompiledForward:
         self._function = None
 
     def __call__(self, x):
+        with quiet_retracing():
+            return self._run(x)
+
+    def _run(self, x):
         if self._function is None:
             self._function = _compile(self.model)
         n = len(x)
@@ -93,3 +100,31 @@ def _compile(model):
 
         return call
     return lambda x: model.predict_on_batch(x)
+
+
+class _RetracingFilter(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warnings."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing():
+    """Silence TensorFlow's retracing warning while this module's functions run.
+
+    Every estimator trains and compiles functions for its own models, on purpose
+    (a grid search builds many models), and TensorFlow warns about that as if it
+    were a mistake. The filter is attached only for the duration of the call, so
+    the same warning about the user's own functions still shows.
+    """
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    logger = logging.getLogger("tensorflow")
+    retracing = _RetracingFilter()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)

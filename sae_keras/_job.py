@@ -42,7 +42,7 @@ class JobResult:
 
     metrics: dict
     settings: dict
-    model: TransformedTargetRegressor
+    model: object  # ChangeForecaster or LSTMSAERegressor
     predictions: np.ndarray
     data: JobData
 
@@ -107,17 +107,6 @@ def prepare_windows(frame, target, timesteps, horizon, test_fraction):
     )
 
 
-def scaled_model(regressor):
-    """``regressor`` behind per-channel input scaling and target scaling, both to [-1, 1].
-
-    Predictions come back in the target's own units: the recipe for un-scaling.
-    """
-    return TransformedTargetRegressor(
-        regressor=Pipeline([("scale", SequenceScaler()), ("model", regressor)]),
-        transformer=MinMaxScaler((-1, 1)),
-    )
-
-
 class ChangeForecaster(RegressorMixin, BaseEstimator):
     """Forecast the change from the last observed target value, then add it back.
 
@@ -157,19 +146,15 @@ def _flatten_windows(X):
 
 def run(data, args):
     """Fit the LSTM-SAE and the baselines; return metrics on the test windows."""
-    pretraining = None if args.pretraining == "none" else args.pretraining
-    epochs = args.pretrain_epochs if len(args.pretrain_epochs) > 1 else args.pretrain_epochs[0]
     regressor = LSTMSAERegressor(
-        hidden_units=args.hidden_units,
-        pretraining=pretraining,
-        pretrain_epochs=epochs,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
+        pretraining=None if args.pretraining == "none" else args.pretraining,
         strategy=args.strategy,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
+        **_chosen_settings(args),
     )
-    model = _formulate(scaled_model(regressor), data, args).fit(data.X_train, data.y_train)
+    # The regressor standardises its inputs and targets itself (scaling="standard").
+    model = _formulate(regressor, data, args).fit(data.X_train, data.y_train)
     predictions = model.predict(data.X_test)
     ridge = _formulate(TransformedTargetRegressor(
         regressor=Pipeline(
@@ -208,6 +193,16 @@ def run(data, args):
     return JobResult(table, settings, model, predictions, data)
 
 
+def _chosen_settings(args):
+    """The network settings given on the command line; the rest stay the estimator's."""
+    settings = {"hidden_units": args.hidden_units, "epochs": args.epochs,
+                "batch_size": args.batch_size}
+    if args.pretrain_epochs:
+        epochs = args.pretrain_epochs
+        settings["pretrain_epochs"] = epochs if len(epochs) > 1 else epochs[0]
+    return {name: value for name, value in settings.items() if value is not None}
+
+
 def _formulate(model, data, args):
     if args.target_mode == "change":
         return ChangeForecaster(model, data.target_position)
@@ -226,7 +221,7 @@ def fitted_regressor(model):
     """The ``LSTMSAERegressor`` inside the job's model."""
     if isinstance(model, ChangeForecaster):
         model = model.regressor_
-    return model.regressor_.named_steps["model"]
+    return model
 
 
 def save(result, output, seconds):
@@ -254,7 +249,7 @@ def save(result, output, seconds):
             ylabel=_units(data.target),
         )
         figure.savefig(output / "forecast.png", dpi=120)
-        figure = plot_history(regressor.history_, loss_name="MSE (data scaled to [-1, 1])")
+        figure = plot_history(regressor.history_, loss_name="MSE (standardised data)")
         figure.savefig(output / "loss.png", dpi=120)
         files += ["forecast.png", "loss.png"]
     report = {"metrics": result.metrics, "settings": result.settings, "seconds": seconds}

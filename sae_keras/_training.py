@@ -27,6 +27,7 @@ import keras
 import numpy as np
 
 from ._checkpoint import grouped
+from ._inference import quiet_retracing
 
 
 def derive_seed(seed, *key):
@@ -77,47 +78,77 @@ def seed_everything(seed):
     np.random.seed(seed)
 
 
-def train_phase(model, x, y, *, epochs, phase, settings):
+def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     """Train a compiled ``model`` for ``epochs`` epochs in one ``fit``; return its loss curves.
 
     With early stopping the *last* ``validation_fraction`` of the windows is
     held out (for time-ordered windows they come after the training ones) and
     the weights of the best validation epoch are kept, as ``MLPRegressor``
-    does. Raises ``FloatingPointError`` at the first epoch whose loss is not
-    finite.
+    does; the weights the phase started from count as epoch 0. Raises
+    ``FloatingPointError`` at the first epoch whose loss is not finite.
+    ``sample_weight`` (one weight per window, or ``None``) weights the training
+    and validation losses.
     """
     monitor = _PhaseMonitor(phase, settings)
     start = monitor.resume(model)
     if start < epochs and not monitor.finished:
         if settings.verbose:
             print(f"{settings.owner}: {phase}, epochs {start + 1}-{epochs}", flush=True)
-        (x_fit, y_fit), validation = _hold_out(x, y, settings.validation_fraction)
+        if sample_weight is not None:
+            # One weight per window, broadcast over the steps of sequence targets.
+            sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, y.ndim - 2))
+        (x_fit, y_fit, w_fit), validation = _hold_out(
+            x, y, sample_weight, settings.validation_fraction
+        )
+        if validation is not None and start == 0:
+            monitor.start_from(model, validation, settings.batch_size)
         batches = _EpochBatches(
             x_fit, y_fit, settings.batch_size,
             seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
+            sample_weight=w_fit,
         )
-        model.fit(
-            batches,
-            epochs=epochs,
-            initial_epoch=start,
-            steps_per_epoch=batches.batches_per_epoch,
-            validation_data=validation,
-            validation_batch_size=settings.batch_size,
-            shuffle=False,  # _EpochBatches shuffles, reproducibly
-            callbacks=[*settings.callbacks, monitor],
-            verbose=settings.verbose,
-        )
+        with quiet_retracing():
+            model.fit(
+                batches,
+                epochs=epochs,
+                initial_epoch=start,
+                steps_per_epoch=batches.batches_per_epoch,
+                validation_data=validation,
+                validation_batch_size=settings.batch_size,
+                shuffle=False,  # _EpochBatches shuffles, reproducibly
+                callbacks=[*settings.callbacks, monitor],
+                verbose=progress_verbosity(settings.verbose, sys.stdout),
+            )
     monitor.restore_best(model)
     settings.reseed(phase, "end")
     return monitor.history
 
 
-def _hold_out(x, y, validation_fraction):
-    """``(x, y)`` split into training and validation parts, the latter last (or ``None``)."""
+def progress_verbosity(verbose, stream):
+    """Keras' ``verbose`` for ``fit``: progress bars (1) only on a terminal.
+
+    Redirected to a file or a pipe, a progress bar is a stream of carriage
+    returns and ANSI escapes; there ``verbose=1`` prints one line per epoch (2).
+    """
+    if verbose == 1:
+        isatty = getattr(stream, "isatty", None)
+        if not (callable(isatty) and isatty()):
+            return 2
+    return verbose
+
+
+def _hold_out(x, y, sample_weight, validation_fraction):
+    """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``)."""
     if validation_fraction <= 0:
-        return (x, y), None
+        return (x, y, sample_weight), None
     split = int(math.floor(len(x) * (1.0 - validation_fraction)))
-    return (x[:split], y[:split]), (_float32(x[split:]), _float32(y[split:]))
+    validation = (_float32(x[split:]), _float32(y[split:]))
+    if sample_weight is None:
+        return (x[:split], y[:split], None), validation
+    return (
+        (x[:split], y[:split], sample_weight[:split]),
+        validation + (_float32(sample_weight[split:]),),
+    )
 
 
 def _float32(array):
@@ -135,9 +166,9 @@ class _EpochBatches(keras.utils.PyDataset):
     are views of a series (``make_windows``) are never materialised whole.
     """
 
-    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs):
+    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs, sample_weight=None):
         super().__init__()
-        self.x, self.y = x, y
+        self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size = int(batch_size)
         self.seed = seed
         self.first_epoch = first_epoch
@@ -162,7 +193,9 @@ class _EpochBatches(keras.utils.PyDataset):
         rows = self.order(self.first_epoch + epoch)[
             batch * self.batch_size : (batch + 1) * self.batch_size
         ]
-        return _float32(self.x[rows]), _float32(self.y[rows])
+        if self.sample_weight is None:
+            return _float32(self.x[rows]), _float32(self.y[rows])
+        return _float32(self.x[rows]), _float32(self.y[rows]), _float32(self.sample_weight[rows])
 
 
 class _PhaseMonitor(keras.callbacks.Callback):
@@ -190,6 +223,20 @@ class _PhaseMonitor(keras.callbacks.Callback):
         self.best_values = grouped(arrays, "best") or None
         self.finished = info["done"]
         return info["epoch"]
+
+    def start_from(self, model, validation, batch_size):
+        """Count the untrained weights as a candidate: keep them if no epoch beats them.
+
+        A network that starts from a good solution (``linear_skip="ridge"``)
+        then never ends worse on the validation windows than where it began.
+        """
+        x, y, *weights = validation
+        with quiet_retracing():
+            loss = model.evaluate(x, y, sample_weight=weights[0] if weights else None,
+                                  batch_size=batch_size, verbose=0)
+        loss = float(loss[0] if isinstance(loss, (list, tuple)) else loss)
+        if np.isfinite(loss):
+            self.best, self.best_values = loss, _values(model.variables)
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
@@ -237,6 +284,6 @@ def _check_finite(history, phase, epoch):
         if key in history and not np.isfinite(history[key][-1]):
             raise FloatingPointError(
                 f"Training diverged during {phase} at epoch {epoch}: {key} became "
-                f"{history[key][-1]}. Lower learning_rate or scale the inputs and "
-                "targets (e.g. with SequenceScaler)."
+                f"{history[key][-1]}. Lower learning_rate, or scale the inputs and "
+                "targets (scaling='standard', the default, or SequenceScaler)."
             )

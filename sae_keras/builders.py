@@ -31,6 +31,7 @@ def build_lstm_autoencoder(
     decoder_units=None,
     repeat_input=False,
     activation="tanh",
+    noise=0.0,
     index=1,
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
@@ -50,14 +51,19 @@ def build_lstm_autoencoder(
     output_dim : int, default=None
         Channels of the reconstructed sequence; defaults to ``input_dim``.
     decoder_units : int, default=None
-        Units of the decoder LSTM; defaults to ``output_dim``, as in the
-        authors' recipe.
+        Units of the decoder LSTM; defaults to ``units``, a decoder as wide as
+        the encoder (the tutorial's and Srivastava et al.'s choice; the
+        authors used ``output_dim``).
     repeat_input : bool, default=False
         If true the input is a code vector of the layer below, repeated over
         ``timesteps`` steps inside the model (layer ``k > 1`` of a stack).
     activation : str, default="tanh"
         Activation of both LSTMs. Only ``"tanh"`` keeps the cuDNN fast path on
         GPU.
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the input while training
+        (``GaussianNoise`` layer ``noise_k``; a denoising autoencoder, Vincent
+        et al. 2010); no layer when 0. Inactive at inference.
     index : int, default=1
         Position of this autoencoder in the stack; used in the layer names.
 
@@ -77,13 +83,15 @@ def build_lstm_autoencoder(
     ((None, 9, 1), (None, 16))
     """
     output_dim = input_dim if output_dim is None else output_dim
-    decoder_units = output_dim if decoder_units is None else decoder_units
+    decoder_units = units if decoder_units is None else decoder_units
     if repeat_input:
         inputs = keras.Input((input_dim,), name=f"codes_{index - 1}")
         sequence = layers.RepeatVector(timesteps, name=f"repeat_{index - 1}")(inputs)
     else:
         inputs = keras.Input((timesteps, input_dim), name="window")
         sequence = inputs
+    if noise > 0:
+        sequence = layers.GaussianNoise(noise, name=f"noise_{index}")(sequence)
     codes = layers.LSTM(units, activation=activation, name=f"encoder_{index}")(sequence)
     reconstruction = _decode(codes, timesteps, decoder_units, output_dim, activation, index)
     autoencoder = keras.Model(inputs, reconstruction, name=f"autoencoder_{index}")
@@ -153,12 +161,24 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
 
 
 def build_forecaster(
-    timesteps, n_features, hidden_units, output_shape, *, dropout=0.0, activation="tanh"
+    timesteps,
+    n_features,
+    hidden_units,
+    output_shape,
+    *,
+    dropout=0.0,
+    activation="tanh",
+    linear_skip=False,
 ):
     """Build the deep LSTM forecaster: stacked encoders under a dense head.
 
     ``window → encoder_1 → dropout_1 → repeat_1 → encoder_2 → ... →
     dropout_L → Dense(prod(output_shape)) [→ Reshape(output_shape)]``
+
+    With ``linear_skip`` a linear map of the flattened window (layer
+    ``linear_skip``) is added to the head's output: the network learns a
+    linear autoregression and what the LSTMs add to it (the "highway" of
+    LSTNet, Lai et al. 2018).
 
     Parameters
     ----------
@@ -175,6 +195,8 @@ def build_forecaster(
         Dropout rate after each LSTM.
     activation : str, default="tanh"
         Activation of the LSTMs.
+    linear_skip : bool, default=False
+        Add a linear function of the whole window to the output.
 
     Returns
     -------
@@ -190,6 +212,10 @@ def build_forecaster(
     inputs = keras.Input((timesteps, n_features), name="window")
     codes = _stack_encoders(inputs, timesteps, hidden_units, dropout, activation)
     outputs = layers.Dense(math.prod(output_shape), name="head")(codes)
+    if linear_skip:
+        flat = layers.Flatten(name="flat_window")(inputs)
+        skip = layers.Dense(math.prod(output_shape), name="linear_skip")(flat)
+        outputs = layers.Add(name="head_plus_skip")([outputs, skip])
     if len(output_shape) > 1:
         outputs = layers.Reshape(output_shape, name="forecast")(outputs)
     return keras.Model(inputs, outputs, name="lstm_sae_forecaster")

@@ -74,11 +74,11 @@ def build_parser():
     parser.add_argument("--target-mode", choices=("change", "level"), default="change", help="learn the change from the last observed value (default) or the level itself")
     parser.add_argument("--timesteps", type=_positive_int, default=24, help="window length (default 24)")
     parser.add_argument("--horizon", type=_positive_int, default=1, help="steps ahead to forecast (default 1)")
-    parser.add_argument("--hidden-units", type=_int_list, default=(32, 16), help="units per stacked layer (default 32,16)")
+    parser.add_argument("--hidden-units", type=_int_list, default=None, help="units per stacked layer (default: LSTMSAERegressor's, 64,32)")
     parser.add_argument("--pretraining", choices=("input", "previous", "none"), default="input", help="pretraining target (default input)")
-    parser.add_argument("--pretrain-epochs", type=_int_list, default=(4,), help="epochs per autoencoder: one value or one per layer (default 4)")
-    parser.add_argument("--epochs", type=_positive_int, default=30, help="fine-tuning epochs (default 30)")
-    parser.add_argument("--batch-size", type=_positive_int, default=256, help="windows per step (default 256)")
+    parser.add_argument("--pretrain-epochs", type=_int_list, default=None, help="epochs per autoencoder: one value or one per layer (default: LSTMSAERegressor's)")
+    parser.add_argument("--epochs", type=_positive_int, default=None, help="most fine-tuning epochs; early stopping ends sooner (default: LSTMSAERegressor's)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="windows per step (default: LSTMSAERegressor's)")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="last fraction of windows kept for testing (default 0.2)")
     parser.add_argument("--strategy", choices=("auto", "cpu", "gpu", "mirrored"), default="auto", help="where to train (default auto)")
     parser.add_argument("--output", type=Path, default=Path("sae_keras_output"), help="output folder (default sae_keras_output)")
@@ -93,10 +93,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0 < args.test_fraction < 1:
         parser.error(f"argument --test-fraction: expected a number in (0, 1), got {args.test_fraction}")
-    if len(args.pretrain_epochs) not in (1, len(args.hidden_units)):
+    n_layers = len(args.hidden_units) if args.hidden_units else 2  # the estimator's (64, 32)
+    if args.pretrain_epochs and len(args.pretrain_epochs) not in (1, n_layers):
         parser.error(
             f"argument --pretrain-epochs: give one value or one per layer "
-            f"({len(args.hidden_units)}), got {len(args.pretrain_epochs)}"
+            f"({n_layers}), got {len(args.pretrain_epochs)}"
         )
     with _quiet_native_stderr():
         # TensorFlow logs from C++ at import and device discovery; the user

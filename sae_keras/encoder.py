@@ -10,6 +10,7 @@ from ._base import _BaseLSTMSAE
 from ._validation import reject_non_numeric
 from .builders import build_stacked_encoder, load_encoder_weights
 from .persistence import rebuild_layer_models
+from ._scaling import unscale
 from .pretraining import decode_codes
 
 
@@ -32,25 +33,34 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     pretrain_epochs : int or sequence of int, default=10
         Epochs of each autoencoder; one int for all layers or one per layer.
     decoder_units : int, default=None
-        Units of each decoder LSTM; ``None`` uses the number of reconstructed
-        channels, as the authors did.
+        Units of each decoder LSTM; ``None`` makes each decoder as wide as its
+        encoder (the tutorial's and Srivastava et al.'s choice; the authors
+        used the number of reconstructed channels).
+    pretrain_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to each autoencoder's
+        (scaled) input while it trains: denoising autoencoders. 0 for none.
     activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
             default="tanh"
         Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
         fast path on GPU.
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
         Keras optimizer, a fresh one for each autoencoder.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=3e-3
         Learning rate of the optimizer.
     loss : {"mse", "mae", "huber"}, default="mse"
         Reconstruction loss.
-    batch_size : int, default=128
+    batch_size : int, default=64
         Windows per gradient step.
-    early_stopping : bool, default=False
+    scaling : {"standard"} or None, default="standard"
+        ``"standard"`` standardises each channel (over all windows and steps)
+        inside ``fit``; ``inverse_transform`` returns windows in the data's own
+        units. ``None`` trains on the data as given.
+    early_stopping : bool or "auto", default="auto"
         Hold out the last ``validation_fraction`` of the windows (the most
         recent ones, for time-ordered data) and stop each autoencoder when its
         validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, keeping its best weights.
+        epochs, keeping its best weights. ``"auto"`` turns it on from 100
+        windows.
     validation_fraction : float, default=0.1
         Fraction held out when ``early_stopping`` is true.
     n_iter_no_change : int, default=10
@@ -79,6 +89,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     ----------
     encoders_ : list of keras.Model
         The pretrained encoder of each layer (input of layer k to its codes).
+        Like every model here, the first takes windows as ``fit`` standardised
+        them (``(X - input_mean_) / input_scale_`` with ``scaling="standard"``).
     autoencoders_ : list of keras.Model
         The trained autoencoders, bottom first.
     model_ : keras.Model
@@ -89,6 +101,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         Loss curves per phase: ``{"pretrain_1": {"loss": [...]}, ...}``.
     hidden_units_ : tuple of int
         The resolved layer sizes.
+    input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
+        Input standardisation (``None`` with ``scaling=None``).
     timesteps_ : int
         Window length seen in ``fit``.
     n_channels_in_ : int
@@ -126,12 +140,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         pretraining="input",
         pretrain_epochs=10,
         decoder_units=None,
+        pretrain_noise=0.0,
         activation="tanh",
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=3e-3,
         loss="mse",
-        batch_size=128,
-        early_stopping=False,
+        batch_size=64,
+        scaling="standard",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=0.0,
@@ -145,11 +161,13 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.pretraining = pretraining
         self.pretrain_epochs = pretrain_epochs
         self.decoder_units = decoder_units
+        self.pretrain_noise = pretrain_noise
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
         self.batch_size = batch_size
+        self.scaling = scaling
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -161,7 +179,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.checkpoint_dir = checkpoint_dir
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Pretrain the stack of autoencoders on windows ``X``.
 
         Parameters
@@ -170,6 +188,9 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             Training windows.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each window in every reconstruction loss. ``None`` weighs
+            all windows equally. The scaling statistics are not weighted.
 
         Returns
         -------
@@ -179,11 +200,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         hidden_units = self._hidden_units()
         self._pretrain_epochs(len(hidden_units))
         X = self._validate_windows(X, reset=True)
+        sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
-        settings = self._start_fit(X)
+        settings = self._start_fit(X, None, sample_weight)
+        X_model = self._fit_input_scaling(X)
         with distribute.strategy_scope(self.strategy):
-            stack = self._pretrain(X, hidden_units, self.pretraining, settings)
+            stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
+                                   sample_weight)
             model = build_stacked_encoder(
                 timesteps, n_channels, hidden_units, activation=self.activation
             )
@@ -213,7 +237,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        return self._predict(self.model_, X)
+        return self._predict(self.model_, self._scale_inputs(X))
 
     def inverse_transform(self, X):
         """Decode top-layer codes back into windows.
@@ -224,7 +248,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         (repeated) codes of the layer below; their mean over time is decoded
         by the next decoder down, to the first one, which gives windows. Either
         way the result approximates the window that produced the codes, in the
-        scale ``fit`` saw.
+        data's own units.
 
         Parameters
         ----------
@@ -245,7 +269,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
         # _predict casts each batch to float32 and returns float64.
-        return decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        windows = decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        return unscale(windows, self.input_mean_, self.input_scale_)
 
     def _fitted_models(self):
         models = super()._fitted_models()

@@ -122,7 +122,10 @@ def load_estimator(path):
                 raise ValueError(
                     f"{path} holds a {manifest.get('class')!r}, not one of {sorted(classes)}."
                 )
-            estimator = cls(**manifest["params"])
+            params = {
+                name: _param_from_json(value, classes) for name, value in manifest["params"].items()
+            }
+            estimator = cls(**params)
             estimator._validate_params()
             models = {}
             for name, member in manifest["models"].items():
@@ -177,8 +180,22 @@ def _saved_params(estimator):
             value = "auto"
         elif name == "random_state" and not (value is None or isinstance(value, int)):
             value = None
+        elif hasattr(value, "get_params"):
+            # An estimator parameter (``pretraining=LSTMSAEEncoder(...)``) is saved by
+            # its parameters: what it learned is already in the fitted models.
+            value = {"estimator": type(value).__name__, "params": _saved_params(value)}
         params[name] = _to_json(value)
     return params
+
+
+def _param_from_json(value, classes):
+    """An estimator parameter back from :func:`_saved_params` (an unfitted estimator)."""
+    if isinstance(value, dict) and set(value) == {"estimator", "params"}:
+        cls = classes.get(value["estimator"])
+        if cls is None:
+            raise ValueError(f"unknown estimator {value['estimator']!r} in parameters")
+        return cls(**{k: _param_from_json(v, classes) for k, v in value["params"].items()})
+    return value
 
 
 def _to_json(value):

@@ -56,6 +56,7 @@ def greedy_pretrain(
     target="input",
     decoder_units=None,
     activation="tanh",
+    noise=0.0,
     predict_batch_size=1024,
     predict=None,
 ):
@@ -79,6 +80,9 @@ def greedy_pretrain(
         Units of every decoder LSTM; defaults to the reconstructed channels.
     activation : str, default="tanh"
         Activation of the LSTMs.
+    noise : float, default=0.0
+        Gaussian noise added to each autoencoder's input while it trains
+        (denoising autoencoders); 0 for none.
     predict_batch_size : int, default=1024
         Batch size used to compute the codes passed up the stack.
     predict : callable, default=None
@@ -121,6 +125,7 @@ def greedy_pretrain(
             decoder_units=decoder_units,
             repeat_input=not first,
             activation=activation,
+            noise=noise,
             index=index,
         )
         stack.history[f"pretrain_{index}"] = train(

@@ -5,14 +5,16 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
 from . import distribute
-from ._base import _BaseLSTMSAE
-from ._validation import array_shape, reject_non_numeric
+from ._base import _BaseLSTMSAE, _as_array, _as_list
+from ._linear import ridge_skip
+from ._scaling import column_stats, unscale
+from ._validation import array_shape, reject_non_numeric, window_shape
 from .builders import build_forecaster, load_encoder_weights
 
 
@@ -30,45 +32,72 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ----------
     hidden_units : int or sequence of int, default=(64, 32)
         Units of each stacked LSTM layer, bottom first.
-    pretraining : {"input", "previous"} or None, default="input"
+    pretraining : {"input", "previous"}, None or LSTMSAEEncoder, default="input"
         Pretraining target of each autoencoder: ``"input"`` reconstructs the
         original window (the authors' recipe), ``"previous"`` its own input
         (the repeated codes of the layer below); ``None`` skips pretraining.
+        An :class:`LSTMSAEEncoder` supplies the stack: if fitted, its encoders
+        (and its input scaling) are used as they are, and ``hidden_units``
+        comes from it; if not fitted (as after ``clone``, in a grid search), a
+        copy of it is fitted on ``X`` first. The encoder passed is never changed.
     pretrain_epochs : int or sequence of int, default=10
         Epochs of each autoencoder; one int for all layers or one per layer.
-    epochs : int, default=20
-        Epochs of fine-tuning.
+    epochs : int, default=100
+        Most epochs of fine-tuning; early stopping usually ends it sooner.
     decoder_units : int, default=None
-        Units of each pretraining decoder LSTM; ``None`` uses the number of
-        reconstructed channels.
-    dropout : float, default=0.2
+        Units of each pretraining decoder LSTM; ``None`` makes each decoder as
+        wide as its encoder (the tutorial's and Srivastava et al.'s choice).
+    pretrain_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to each autoencoder's
+        (scaled) input while it trains: denoising autoencoders. 0 for none.
+    dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
         Keep the pretrained encoders fixed and train only the head. Needs
         ``pretraining``.
+    linear_skip : {"ridge", "trained"} or None, default="ridge"
+        A linear map of the flattened window added to the output (LSTNet's
+        "highway"). ``"ridge"``: a ridge regression of the target on the
+        window, its penalty chosen on the last ``validation_fraction`` of the
+        windows, kept fixed, with the head starting at zero, so that the
+        network starts as that regression and the LSTMs learn what it misses
+        (with early stopping, never ending worse on the validation windows).
+        ``"trained"``: the same layer trained with the rest from random
+        weights. ``None``: the paper's network, LSTMs and a dense head only.
+        See the README's defaults study for what each does on public data.
     activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
             default="tanh"
         Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
         fast path on GPU.
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
         Keras optimizer, a fresh one for each phase.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=3e-3
         Learning rate of the optimizer, in every phase.
     loss : {"mse", "mae", "huber"}, default="mse"
         Loss of every phase.
-    batch_size : int, default=128
+    batch_size : int, default=64
         Windows per gradient step.
-    early_stopping : bool, default=False
+    scaling : {"standard"} or None, default="standard"
+        ``"standard"`` standardises each input channel (over all windows and
+        steps) and each target column inside ``fit``, and returns forecasts in
+        the target's own units; ``None`` trains on the data as given.
+    early_stopping : bool or "auto", default="auto"
         Hold out the last ``validation_fraction`` of the windows (the most
         recent ones, for time-ordered data) and stop each phase when its
         validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, keeping its best weights.
+        epochs, keeping its best weights (the starting weights count as epoch
+        0). ``"auto"`` turns it on from 100 windows.
     validation_fraction : float, default=0.1
         Fraction held out when ``early_stopping`` is true.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     tol : float, default=0.0
         Minimum improvement of the validation loss that counts.
+    warm_start : bool, default=False
+        If true and the estimator is fitted, ``fit`` continues fine-tuning the
+        fitted network for ``epochs`` more epochs on the new windows (no
+        pretraining; the fitted scaling is kept) and appends to
+        ``history_["finetune"]``.
     strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
@@ -96,6 +125,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         pretrained) and ``"finetune"``, each ``{"loss": [...], ...}``.
     hidden_units_ : tuple of int
         The resolved layer sizes.
+    input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
+        Input standardisation (``None`` with ``scaling=None``).
+    target_mean_, target_scale_ : ndarray of shape output_shape_ or None
+        Target standardisation (``None`` with ``scaling=None``).
+    linear_skip_alpha_ : float or None
+        Penalty of the ``linear_skip="ridge"`` regression (relative to the
+        mean variance of the scaled inputs).
     output_shape_ : tuple of int
         Shape of one target: ``()``, ``(horizon,)`` or ``(horizon, n_targets)``.
     timesteps_ : int
@@ -116,8 +152,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ``X`` is ``(n_samples, timesteps, channels)``; a 2-D ``(n_samples,
     timesteps)`` array or DataFrame is one channel. ``y`` is ``(n_samples,)``,
     ``(n_samples, horizon)`` or ``(n_samples, horizon, n_targets)``, and
-    ``predict`` returns the same shape. The network is not told about scale:
-    scale inputs and targets (e.g. to [-1, 1]) for good results.
+    ``predict`` returns the same shape, in the target's units.
+
+    The defaults (standardisation, the ridge skip, early stopping, learning
+    rate, dropout, batch size) were chosen on validation splits of seven
+    public series by ``benchmarks/defaults.py``; the README reports the study.
 
     Examples
     --------
@@ -134,10 +173,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
 
     _parameter_constraints: dict = {
         **_BaseLSTMSAE._parameter_constraints,
-        "pretraining": [StrOptions({"input", "previous"}), None],
+        "pretraining": [
+            StrOptions({"input", "previous"}), None, HasMethods(["fit", "transform"])
+        ],
+        "warm_start": ["boolean"],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoders": ["boolean"],
+        "linear_skip": [StrOptions({"ridge", "trained"}), None],
     }
 
     def __init__(
@@ -146,19 +189,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         *,
         pretraining="input",
         pretrain_epochs=10,
-        epochs=20,
+        epochs=100,
         decoder_units=None,
-        dropout=0.2,
+        pretrain_noise=0.0,
+        dropout=0.1,
         freeze_encoders=False,
+        linear_skip="ridge",
         activation="tanh",
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=3e-3,
         loss="mse",
-        batch_size=128,
-        early_stopping=False,
+        batch_size=64,
+        scaling="standard",
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=0.0,
+        warm_start=False,
         strategy="auto",
         random_state=None,
         verbose=0,
@@ -170,17 +217,21 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.decoder_units = decoder_units
+        self.pretrain_noise = pretrain_noise
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
+        self.linear_skip = linear_skip
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.loss = loss
         self.batch_size = batch_size
+        self.scaling = scaling
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
         self.strategy = strategy
         self.random_state = random_state
         self.verbose = verbose
@@ -196,7 +247,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
 
         Parameters
@@ -206,34 +257,61 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         y : array-like of shape (n_samples,), (n_samples, horizon) or \
                 (n_samples, horizon, n_targets)
             Targets of each window.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each window in every loss, pretraining and fine-tuning
+            (and in the validation loss of early stopping). ``None`` weighs all
+            windows equally. The scaling statistics are not weighted.
 
         Returns
         -------
         self : LSTMSAERegressor
         """
         distribute.check_backend()
-        hidden_units = self._hidden_units()
-        if self.pretraining is not None:
+        encoder = self._encoder_param()
+        hidden_units = None if encoder is not None else self._hidden_units()
+        if isinstance(self.pretraining, str):
             self._pretrain_epochs(len(hidden_units))
-        elif self.freeze_encoders:
+        elif self.pretraining is None and self.freeze_encoders:
             raise ValueError(
                 "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
                 "set pretraining='input' or 'previous', or freeze_encoders=False."
             )
+        warm = self.warm_start and hasattr(self, "model_")
+        if warm:  # before validation resets n_features_in_
+            self._check_warm_start(X, y)
         X, y = self._validate_fit_data(X, y)
+        sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
+        if encoder is not None and hasattr(encoder, "model_"):
+            _check_encoder_windows(encoder, X)
+        settings = self._start_fit(X, y, sample_weight)
+        if warm:
+            self._continue_fit(X, y, sample_weight, settings)
+            return self
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
-        settings = self._start_fit(X, y)
         history = {}
         with distribute.strategy_scope(self.strategy):
             # Pretrain first, so that the autoencoders draw the same random
             # numbers as LSTMSAEEncoder's with the same random_state.
-            stack = (
-                self._pretrain(X, hidden_units, self.pretraining, settings)
-                if self.pretraining is not None
-                else None
-            )
+            if encoder is not None:
+                encoder, history = self._fitted_encoder(encoder, X, sample_weight)
+                hidden_units = encoder.hidden_units_
+                self.input_mean_, self.input_scale_ = encoder.input_mean_, encoder.input_scale_
+                X_model = self._scale_inputs(X)
+                encoder_weights = [
+                    encoder.model_.get_layer(f"encoder_{k}").get_weights()
+                    for k in range(1, len(hidden_units) + 1)
+                ]
+            else:
+                X_model = self._fit_input_scaling(X)
+                encoder_weights = None
+                if self.pretraining is not None:
+                    stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
+                                           sample_weight)
+                    encoder_weights, history = stack.encoder_weights, dict(stack.history)
+            y_model = self._fit_target_scaling(y)
+            target = y_model.reshape(len(y_model), -1)
             model = build_forecaster(
                 timesteps,
                 n_channels,
@@ -241,24 +319,92 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 output_shape or (1,),
                 dropout=self.dropout,
                 activation=self.activation,
+                linear_skip=self.linear_skip is not None,
             )
-            if stack is not None:
-                load_encoder_weights(model, stack.encoder_weights)
-                history.update(stack.history)
+            if encoder_weights is not None:
+                load_encoder_weights(model, encoder_weights)
                 for index in range(1, len(hidden_units) + 1):
                     model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
-            target = y.reshape(-1, 1) if not output_shape else y
+            self.linear_skip_alpha_ = self._init_linear_skip(
+                model, X_model, target, sample_weight
+            )
             history["finetune"] = self._train(
-                model, X, target, epochs=self.epochs, phase="fine-tuning", settings=settings
+                model, X_model, target.reshape((len(target),) + (output_shape or (1,))),
+                epochs=self.epochs, phase="fine-tuning", settings=settings,
+                sample_weight=sample_weight,
             )
         self._end_fit(settings)
-        self.hidden_units_ = hidden_units
+        self.hidden_units_ = tuple(hidden_units)
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
         self._init_predict_state()
         return self
+
+    def _encoder_param(self):
+        """``pretraining`` when it is an estimator (an ``LSTMSAEEncoder``), else ``None``."""
+        if self.pretraining is None or isinstance(self.pretraining, str):
+            return None
+        from .encoder import LSTMSAEEncoder
+
+        if not isinstance(self.pretraining, LSTMSAEEncoder):
+            raise TypeError(
+                "pretraining must be 'input', 'previous', None or an LSTMSAEEncoder; got "
+                f"a {type(self.pretraining).__name__}."
+            )
+        return self.pretraining
+
+    def _fitted_encoder(self, encoder, X, sample_weight):
+        """The encoder to stack, fitted on ``X`` (a clone) unless it already was."""
+        if hasattr(encoder, "model_"):
+            return encoder, {}
+        fitted = clone(encoder).fit(X, sample_weight=sample_weight)
+        return fitted, dict(fitted.history_)
+
+    def _init_linear_skip(self, model, X_model, target, sample_weight):
+        """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""
+        if self.linear_skip != "ridge":
+            return None
+        # The penalty is chosen on the most recent validation_fraction of the windows
+        # (when that holds at least 10), with or without early stopping.
+        kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction)
+        skip = model.get_layer("linear_skip")
+        skip.set_weights([kernel, bias])
+        skip.trainable = False
+        # The network starts as the ridge regression; the LSTMs learn what it misses.
+        head = model.get_layer("head")
+        head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+        return alpha
+
+    def _check_warm_start(self, X, y):
+        fitted = (self.timesteps_, self.n_channels_in_)
+        windows = window_shape(X)
+        targets = array_shape(y)[1:] if y is not None else None
+        if windows not in (None, fitted) or targets not in (None, self.output_shape_):
+            got = "?" if windows is None else f"timesteps={windows[0]}, channels={windows[1]}"
+            raise ValueError(
+                f"warm_start=True continues the fitted network, which takes windows of shape "
+                f"(timesteps={fitted[0]}, channels={fitted[1]}) and targets of shape "
+                f"{self.output_shape_}; got windows ({got}) and targets {targets}. Set "
+                "warm_start=False to fit a new network."
+            )
+
+    def _continue_fit(self, X, y, sample_weight, settings):
+        """``warm_start``: more fine-tuning epochs from the fitted weights, same scaling."""
+        X_model = self._scale_inputs(X)
+        target = self._scale_targets(y)
+        target = target.reshape((len(target),) + (self.output_shape_ or (1,)))
+        with distribute.strategy_scope(self.strategy):
+            curves = self._train(
+                self.model_, X_model, target, epochs=self.epochs, phase="fine-tuning",
+                settings=settings, sample_weight=sample_weight,
+            )
+        self._end_fit(settings)
+        finetune = self.history_["finetune"]
+        for key, values in curves.items():
+            finetune[key] = list(finetune.get(key, [])) + list(values)
+        self._init_predict_state()
 
     def predict(self, X):
         """Forecast for windows ``X``.
@@ -274,8 +420,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        y_pred = self._predict(self.model_, X)
-        return y_pred.reshape((X.shape[0],) + self.output_shape_)
+        y_pred = self._predict(self.model_, self._scale_inputs(X))
+        y_pred = y_pred.reshape((X.shape[0],) + self.output_shape_)
+        return unscale(y_pred, self.target_mean_, self.target_scale_)
 
     def score(self, X, y, sample_weight=None):
         """R² of ``predict(X)`` against ``y``, averaged over all outputs.
@@ -305,12 +452,34 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             sample_weight=sample_weight,
         )
 
+    def _fit_target_scaling(self, y):
+        """Learn the target statistics (``scaling="standard"``); return y as the model sees it."""
+        if self.scaling is None:
+            self.target_mean_ = self.target_scale_ = None
+        else:
+            self.target_mean_, self.target_scale_ = column_stats(y)
+        return self._scale_targets(y)
+
+    def _scale_targets(self, y):
+        if self.target_mean_ is None:
+            return np.asarray(y, dtype=np.float32)
+        return ((y - self.target_mean_) / self.target_scale_).astype(np.float32)
+
     def _fitted_state(self):
-        return {**super()._fitted_state(), "output_shape_": list(self.output_shape_)}
+        return {
+            **super()._fitted_state(),
+            "output_shape_": list(self.output_shape_),
+            "target_mean_": _as_list(self.target_mean_),
+            "target_scale_": _as_list(self.target_scale_),
+            "linear_skip_alpha_": self.linear_skip_alpha_,
+        }
 
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.output_shape_ = tuple(state["output_shape_"])
+        self.target_mean_ = _as_array(state["target_mean_"])
+        self.target_scale_ = _as_array(state["target_scale_"])
+        self.linear_skip_alpha_ = state["linear_skip_alpha_"]
 
     def _validate_fit_data(self, X, y):
         self._check_not_1d(X)
@@ -331,3 +500,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         )
         y = np.reshape(y_2d, y_shape) if len(y_shape) == 3 else y_2d
         return self._as_3d(X), np.asarray(y, dtype=np.float32)
+
+
+def _check_encoder_windows(encoder, X):
+    fitted = (encoder.timesteps_, encoder.n_channels_in_)
+    if X.shape[1:] != fitted:
+        raise ValueError(
+            f"pretraining is an LSTMSAEEncoder fitted on windows of shape "
+            f"(timesteps={fitted[0]}, channels={fitted[1]}), but X has windows of shape "
+            f"(timesteps={X.shape[1]}, channels={X.shape[2]})."
+        )

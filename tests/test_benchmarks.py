@@ -117,3 +117,61 @@ def test_scaling_worker_reports_time_and_memory(bench_modules):
     assert point["fit_seconds"] > 0 and point["peak_rss_mb"] >= point["baseline_rss_mb"] > 0
     line = [{"windows": n, "fit_seconds": 2e-4 * n} for n in (1e3, 1e4, 1e5)]
     assert scaling.exponent(line) == pytest.approx(1.0)
+
+
+def test_day_ahead_change_target_and_longer_windows_score_in_levels(paper):
+    frame = paper.load_table()
+    split = paper.day_ahead_split(frame, timesteps=48, change=True)
+    pollution = frame["pollution"].to_numpy()
+    first = 35_040  # the first test window covers hours first .. first + 47
+    np.testing.assert_array_equal(split.persistence[0], pollution[first + 47])
+    np.testing.assert_array_equal(split.extra["seasonal_naive"][0],
+                                  pollution[first + 24:first + 48])
+    np.testing.assert_array_equal(split.y_test_levels[0], pollution[first + 48:first + 72])
+    # The models learn the change from the last hour; to_levels adds it back.
+    np.testing.assert_allclose(split.to_levels(split.y_test), split.y_test_levels, atol=1e-9)
+    assert split.X_train.shape == (35_040, 48, 8)
+
+
+def test_day_ahead_quick_run_scores_every_contender(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        day_ahead = importlib.import_module("day_ahead_pm25")
+        day_ahead.main(["--quick", "--timesteps", "48", "--target", "change",
+                        "--out", str(tmp_path / "day.json")])
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    saved = json.loads((tmp_path / "day.json").read_text())
+    assert saved["protocol"] == {**saved["protocol"], "timesteps": 48, "target": "change"}
+    assert set(saved["rows"]) == {"persistence", "seasonal naive (same hour yesterday)",
+                                  "Ridge (alpha 10)", "LSTM-SAE (defaults)",
+                                  "DLSTM (defaults, pretraining=None)"}
+    assert len(saved["rows"]["LSTM-SAE (defaults)"]["by_lead"]["rmse_by_lead"]) == 24
+    assert set(saved["targets_met"]) == {"LSTM-SAE (defaults)",
+                                         "DLSTM (defaults, pretraining=None)"}
+    assert (tmp_path / "day.png").stat().st_size > 10_000
+    assert "skill at lead 24" in capsys.readouterr().out
+
+
+def test_defaults_study_protocol_and_quick_run(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        defaults = importlib.import_module("defaults")
+        assert defaults.split(100, validation=False) == (slice(0, 80), slice(80, 100))
+        assert defaults.split(100, validation=True) == (slice(0, 64), slice(64, 80))
+        X, y, channel = defaults.windows("pm25_hourly")
+        assert X.shape == (43_800 - 24, 24, 8) and channel == 0
+        np.testing.assert_array_equal(y[:-1], X[1:, -1, 0])  # the next hour's pollution
+        defaults.main(["--quick", "--datasets", "pm25_hourly", "--jobs", "1",
+                       "--out", str(tmp_path / "defaults.json")])
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    saved = json.loads((tmp_path / "defaults.json").read_text())
+    row = saved["results"]["pm25_hourly"]
+    assert set(row["contenders"]) == {"persistence", "seasonal_naive", "ridge", "hgb",
+                                      "lstm_sae", "dlstm"}
+    assert row["contenders"]["persistence"]["skill_vs_persistence"]["mean"] == 0.0
+    assert row["contenders"]["lstm_sae"]["ratio_to_best_baseline"]["mean"] > 0
+    assert set(saved["targets"]) >= {"beats_persistence_everywhere", "geometric_mean_ratio"}
+    assert (tmp_path / "defaults.png").stat().st_size > 10_000
+    assert "geometric mean" in capsys.readouterr().out

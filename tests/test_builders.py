@@ -30,9 +30,9 @@ def test_encoder_shares_layers_with_its_autoencoder():
     assert encoder.get_layer("encoder_1") is autoencoder.get_layer("encoder_1")
 
 
-def test_decoder_units_default_to_reconstructed_channels_and_can_be_set():
+def test_decoder_units_default_to_the_encoder_width_and_can_be_set():
     autoencoder, _ = build_lstm_autoencoder(6, 5, 4, output_dim=3)
-    assert autoencoder.get_layer("decoder_1").units == 3
+    assert autoencoder.get_layer("decoder_1").units == 4
     assert autoencoder.output_shape == (None, 6, 3)
     autoencoder, _ = build_lstm_autoencoder(6, 5, 4, decoder_units=11)
     assert autoencoder.get_layer("decoder_1").units == 11
@@ -85,3 +85,31 @@ def test_load_encoder_weights_transfers_not_reinitialises():
     for index, expected in enumerate(weights, start=1):
         for got, want in zip(model.get_layer(f"encoder_{index}").get_weights(), expected):
             np.testing.assert_array_equal(got, want)
+
+
+def test_linear_skip_adds_a_linear_map_of_the_flattened_window():
+    model = build_forecaster(5, 2, (4, 3), (3, 2), linear_skip=True)
+    skip = model.get_layer("linear_skip")
+    assert skip.kernel.shape == (5 * 2, 6)
+    assert model.output_shape == (None, 3, 2)
+    # With the LSTM head silenced, the output is exactly the linear map of the window.
+    head = model.get_layer("head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    x = np.random.default_rng(0).normal(size=(7, 5, 2)).astype("float32")
+    kernel, bias = skip.get_weights()
+    expected = (x.reshape(7, -1) @ kernel + bias).reshape(7, 3, 2)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    assert "linear_skip" not in [l.name for l in build_forecaster(5, 2, (4,), (1,)).layers]
+
+
+def test_noise_is_a_training_only_input_layer_of_the_autoencoder():
+    autoencoder, encoder = build_lstm_autoencoder(6, 2, 4, noise=0.5)
+    noise = autoencoder.get_layer("noise_1")
+    assert isinstance(noise, keras.layers.GaussianNoise) and noise.stddev == 0.5
+    assert encoder.get_layer("noise_1") is noise
+    x = np.ones((3, 6, 2), "float32")
+    np.testing.assert_array_equal(encoder(x, training=False), encoder(x, training=False))
+    assert not np.allclose(encoder(x, training=True), encoder(x, training=False))
+    upper, _ = build_lstm_autoencoder(6, 4, 3, repeat_input=True, noise=0.1, index=2)
+    assert layer_types(upper)[:3] == ["InputLayer", "RepeatVector", "GaussianNoise"]
+    assert "noise_1" not in [l.name for l in build_lstm_autoencoder(6, 2, 4)[0].layers]

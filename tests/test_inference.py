@@ -2,6 +2,7 @@
 
 import pickle
 
+import keras
 import numpy as np
 import pytest
 
@@ -46,3 +47,20 @@ def test_the_compiled_cache_is_not_pickled_and_is_rebuilt(windows):
     clone = pickle.loads(pickle.dumps(reg))
     assert clone._compiled == {}
     np.testing.assert_array_equal(clone.predict(X), before)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's warning")
+def test_retracing_warnings_are_silenced_for_the_librarys_functions_only(caplog):
+    import tensorflow as tf
+
+    X = np.random.default_rng(0).normal(size=(30, 6, 2))
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for seed in range(7):  # one compiled function per estimator, as in a grid search
+            LSTMSAERegressor(**{**TINY, "random_state": seed}, epochs=1).fit(
+                X, X[:, -1, 0]).predict(X[: seed + 1])
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for k in range(8):  # the user's own retracing function still warns
+            tf.function(lambda x: x + 1)(tf.constant(np.ones(k + 1)))
+    assert [r for r in caplog.records if "retracing" in r.getMessage()]

@@ -1,6 +1,11 @@
 """scikit-learn's own estimator checks, on tiny networks.
 
-No check is expected to fail: every one of scikit-learn's checks passes as is.
+Every check passes as is but one: ``check_sample_weight_equivalence_on_dense_data``
+asks that an integer weight give the same model as repeating the window that many
+times. Under mini-batch training repeating windows changes the batches and the
+number of steps per epoch, so no minibatch network meets it (scikit-learn expects
+the same failure of its own ``SGDRegressor``, for the same reason).
+What weights do is tested in ``test_sample_weight.py``.
 The regressor declares the ``poor_score`` tag (see ``LSTMSAERegressor``), because
 two epochs of a 4-unit LSTM do not reach R² > 0.5 on scikit-learn's generic
 regression data, which the tag exists to acknowledge.
@@ -16,6 +21,12 @@ ESTIMATORS = [
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+WEIGHT_EQUIVALENCE = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "mini-batch training: repeating a window changes the batches, a weight does not",
+}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -52,11 +52,14 @@ def test_batches_are_float32_copies_of_views():
 
 def test_hold_out_keeps_the_last_fraction_for_validation():
     x = np.arange(10.0)
-    (x_fit, _), (x_val, y_val) = _hold_out(x, x, 0.25)
+    (x_fit, _, w_fit), (x_val, y_val) = _hold_out(x, x, None, 0.25)
     np.testing.assert_array_equal(x_fit, np.arange(7.0))  # floor(10 * 0.75) = 7, as Keras
     np.testing.assert_array_equal(x_val, [7.0, 8.0, 9.0])
-    assert x_val.dtype == np.float32 and y_val.dtype == np.float32
-    assert _hold_out(x, x, 0.0) == ((x, x), None)
+    assert x_val.dtype == np.float32 and y_val.dtype == np.float32 and w_fit is None
+    assert _hold_out(x, x, None, 0.0) == ((x, x, None), None)
+    (_, _, w_fit), (_, _, w_val) = _hold_out(x, x, 2 * x, 0.25)
+    np.testing.assert_array_equal(w_fit, 2 * np.arange(7.0))
+    np.testing.assert_array_equal(w_val, [14.0, 16.0, 18.0])
 
 
 def test_each_phase_is_one_fit_call(windows):
@@ -102,3 +105,30 @@ def test_a_jax_fit_does_not_import_tensorflow(tmp_path):
         print("tensorflow imported:", "tensorflow" in sys.modules)
     """, env={"KERAS_BACKEND": "jax"})
     assert "tensorflow imported: False" in result.stdout, result.stderr[-2000:]
+
+
+class _Stream:
+    def __init__(self, tty):
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+def test_progress_bars_only_on_a_terminal():
+    from sae_keras._training import progress_verbosity
+
+    assert progress_verbosity(1, _Stream(True)) == 1
+    assert progress_verbosity(1, _Stream(False)) == 2  # one line per epoch in files
+    assert progress_verbosity(1, object()) == 2
+    assert progress_verbosity(0, _Stream(False)) == 0
+    assert progress_verbosity(2, _Stream(True)) == 2
+
+
+def test_verbose_fit_into_a_pipe_writes_lines_without_escapes(capsys):
+    X = np.random.default_rng(0).normal(size=(40, 5, 2))
+    LSTMSAERegressor((4,), pretrain_epochs=2, epochs=2, verbose=1, random_state=0).fit(
+        X, X[:, -1, 0])
+    out = capsys.readouterr().out
+    assert "fine-tuning" in out and "Epoch 2/2" in out
+    assert "\r" not in out and "\x1b" not in out and "━" not in out
