@@ -19,7 +19,7 @@ from . import distribute
 from ._validation import array_shape, as_3d_windows, reject_non_numeric, window_shape
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
-from ._scaling import channel_stats, scale_windows
+from ._scaling import channel_stats, fit_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
 from .pretraining import greedy_pretrain
@@ -267,10 +267,7 @@ class _BaseLSTMSAE(BaseEstimator):
 
     def _fit_input_scaling(self, X):
         """Learn the input statistics (``scaling="standard"``); return X as the models see it."""
-        if self.scaling is None:
-            self.input_mean_ = self.input_scale_ = None
-        else:
-            self.input_mean_, self.input_scale_ = channel_stats(X)
+        self.input_mean_, self.input_scale_ = fit_stats(self.scaling, channel_stats, X)
         return self._scale_inputs(X)
 
     def _scale_inputs(self, X):

@@ -51,6 +51,11 @@ def column_stats(y):
     return y.mean(axis=0), _safe_scale(y.std(axis=0))
 
 
+def fit_stats(scaling, stats, data):
+    """``stats(data)`` for ``scaling="standard"``; ``(None, None)`` for ``scaling=None``."""
+    return (None, None) if scaling is None else stats(data)
+
+
 def _safe_scale(scale):
     scale = np.asarray(scale, dtype=np.float64)
     tiny = scale < 10 * np.finfo(np.float64).eps

@@ -13,7 +13,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_dat
 from . import distribute
 from ._base import _BaseLSTMSAE, _as_array, _as_list
 from ._linear import ridge_skip
-from ._scaling import column_stats, unscale
+from ._scaling import column_stats, fit_stats, unscale
 from ._validation import array_shape, reject_non_numeric, window_shape
 from .builders import build_forecaster, load_encoder_weights
 
@@ -454,10 +454,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
 
     def _fit_target_scaling(self, y):
         """Learn the target statistics (``scaling="standard"``); return y as the model sees it."""
-        if self.scaling is None:
-            self.target_mean_ = self.target_scale_ = None
-        else:
-            self.target_mean_, self.target_scale_ = column_stats(y)
+        self.target_mean_, self.target_scale_ = fit_stats(self.scaling, column_stats, y)
         return self._scale_targets(y)
 
     def _scale_targets(self, y):
