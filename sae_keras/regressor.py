@@ -310,8 +310,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                     stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
                                            sample_weight)
                     encoder_weights, history = stack.encoder_weights, dict(stack.history)
-            y_model = self._fit_target_scaling(y)
-            target = y_model.reshape(len(y_model), -1)
+            target = self._fit_target_scaling(y)
             model = build_forecaster(
                 timesteps,
                 n_channels,
@@ -329,7 +328,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 model, X_model, target, sample_weight
             )
             history["finetune"] = self._train(
-                model, X_model, target.reshape((len(target),) + (output_shape or (1,))),
+                model, X_model, target,
                 epochs=self.epochs, phase="fine-tuning", settings=settings,
                 sample_weight=sample_weight,
             )
@@ -394,7 +393,6 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """``warm_start``: more fine-tuning epochs from the fitted weights, same scaling."""
         X_model = self._scale_inputs(X)
         target = self._scale_targets(y)
-        target = target.reshape((len(target),) + (self.output_shape_ or (1,)))
         with distribute.strategy_scope(self.strategy):
             curves = self._train(
                 self.model_, X_model, target, epochs=self.epochs, phase="fine-tuning",
@@ -458,9 +456,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return self._scale_targets(y)
 
     def _scale_targets(self, y):
-        if self.target_mean_ is None:
-            return np.asarray(y, dtype=np.float32)
-        return ((y - self.target_mean_) / self.target_scale_).astype(np.float32)
+        """``y`` as the model is trained on it: scaled, float32, one-step ``y`` as a column."""
+        if self.target_mean_ is not None:
+            y = (y - self.target_mean_) / self.target_scale_
+        y = np.asarray(y, dtype=np.float32)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _fitted_state(self):
         return {
