@@ -7,6 +7,9 @@ LSTMSAEEncoder
     Greedy unsupervised pretraining; ``transform`` gives learned features.
 LSTMSAERegressor
     Pretrain, stack, fine-tune and forecast.
+TableForecaster
+    A table in, forecasts in its units out: reading rules, categories,
+    windowing and a regressor, saved as one portable file.
 make_windows
     A table (time × channels) to windows ``X`` and targets ``y`` (optionally
     of first differences).
@@ -22,7 +25,9 @@ series), ``sae_keras.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.plotting``
 (strategies).
 
 The names above are imported on first use, so that ``import sae_keras`` (and
-the ``sae-keras`` command) starts without loading Keras until it is needed.
+the ``sae-keras`` command) starts without loading Keras until it is needed;
+that first import keeps TensorFlow's native start-up lines off stderr (see
+``sae_keras._native_logs``).
 """
 
 import importlib
@@ -33,6 +38,7 @@ _PUBLIC = {
     "LSTMSAEEncoder": "encoder",
     "LSTMSAERegressor": "regressor",
     "SequenceScaler": "windows",
+    "TableForecaster": "forecaster",
     "make_windows": "windows",
     "undifference": "windows",
 }
@@ -42,7 +48,11 @@ __all__ = [*_PUBLIC, "load", "__version__"]
 
 def __getattr__(name):
     if name in _PUBLIC:
-        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        from ._native_logs import quiet_backend_import
+
+        with quiet_backend_import():
+            module = importlib.import_module(f".{_PUBLIC[name]}", __name__)
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -60,6 +70,8 @@ def load(path):
     >>> import sae_keras
     >>> model = sae_keras.load("model.zip")  # doctest: +SKIP
     """
-    from .persistence import load_estimator
+    from ._native_logs import quiet_backend_import
 
+    with quiet_backend_import():
+        from .persistence import load_estimator
     return load_estimator(path)

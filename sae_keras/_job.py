@@ -3,37 +3,45 @@
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
-from . import metrics
+from . import _table, metrics
 from .datasets import load_beijing_pm25
+from .forecaster import TableForecaster
 from .regressor import LSTMSAERegressor
 from .windows import SequenceScaler, make_windows
 
 
+MIN_TEST_WINDOWS = 100
+MODEL_FILE = "model.zip"
+
+
 @dataclass
 class JobData:
-    """Chronologically split windows of one table."""
+    """A table read by the job's rules, split in time: fit on ``train``, score on ``test``."""
 
     target: str
-    target_position: int
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
+    train: pd.DataFrame
+    test_inputs: pd.DataFrame  # the rows the test windows are cut from
     y_test: np.ndarray
     persistence: np.ndarray
     test_time: pd.Index
-    encoded: list = field(default_factory=list)
+    train_windows: int
+    channels: int
+    time_column: str | None = None
+    categorical: list = field(default_factory=list)
+
+    @property
+    def test_windows(self):
+        return len(self.y_test)
 
 
 @dataclass
@@ -42,106 +50,77 @@ class JobResult:
 
     metrics: dict
     settings: dict
-    model: object  # ChangeForecaster or LSTMSAERegressor
+    model: TableForecaster
     predictions: np.ndarray
     data: JobData
 
 
-def load_table(path, target):
-    """Read the bundled data or a CSV; return a numeric DataFrame and the target."""
-    if path is None:
+def read_data(args):
+    """The table the job trains on: the bundled PM2.5 data or the user's CSV, as read."""
+    if args.data is None:
         frame = load_beijing_pm25(as_frame=True)
-        target = target or "pollution"
-    else:
-        frame = pd.read_csv(path)
-        if frame.shape[1] == 0 or frame.empty:
-            raise ValueError(f"{path} holds no data rows")
-        first = frame.columns[0]
-        if not pd.api.types.is_numeric_dtype(frame[first]):
-            # A first column of dates becomes the index.
-            dates = pd.to_datetime(frame[first], errors="coerce", format="mixed")
-            if dates.notna().all():
-                frame = frame.set_index(first)
-                frame.index = dates
-    frame = frame.copy()
-    encoded = []
-    for column in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]):
-            # Categories become sorted integer codes, like a label encoder.
-            frame[column] = pd.Categorical(frame[column]).codes.astype(np.float64)
-            encoded.append(str(column))
-    if target is None:
-        target = frame.columns[0]
-    if target not in frame.columns:
-        raise ValueError(f"--target {target!r} is not a column; columns are {list(frame.columns)}")
-    if target in encoded:
-        raise ValueError(f"--target {target!r} is not numeric; choose a numeric column")
-    frame.attrs["encoded"] = encoded
-    return frame, target
+        return frame, args.target or "pollution", args.categorical or ["wnd_dir"]
+    frame = pd.read_csv(args.data)
+    if frame.shape[1] == 0 or frame.empty:
+        raise ValueError(f"{args.data} holds no data rows")
+    return frame, args.target, args.categorical or []
 
 
-def prepare_windows(frame, target, timesteps, horizon, test_fraction):
-    """Window the table and split it: the last ``test_fraction`` of windows is the test set."""
-    X, y = make_windows(frame, timesteps, horizon, target=target)
-    n_test = int(round(len(X) * test_fraction))
-    if n_test < 1 or len(X) - n_test < 2:
+def prepare(frame, target, categorical, args):
+    """Read ``frame`` by the job's rules and split its windows in time.
+
+    Every check runs here, before any training: the time column and order,
+    numbers outside the categorical columns, the target, categories of the
+    test part seen in the training part, enough windows on both sides.
+    """
+    table, time_column = _table.time_indexed(frame, args.time_column, sort=args.sort_time)
+    table = _table.checked_numbers(table, categorical)
+    target = _table.target_column(table, target, categorical)
+    timesteps, horizon = args.timesteps, args.horizon
+    # Windowing the whole table checks every value (NaN, infinities) up front;
+    # the windows are views, and give the test targets and persistence.
+    categories = _table.learn_categories(table, categorical)
+    X, y = make_windows(_table.encode_categories(table, categories), timesteps, horizon,
+                        target=target)
+    last_seen = X[:, -1, list(table.columns).index(target)]
+    if horizon > 1:
+        last_seen = np.repeat(last_seen[:, None], horizon, axis=1)
+    n_windows = len(y)
+    n_test = int(round(n_windows * args.test_fraction))
+    if n_test < 1 or n_windows - n_test < 2:
         raise ValueError(
-            f"{len(X)} windows cannot be split with --test-fraction {test_fraction}: "
+            f"{n_windows} windows cannot be split with --test-fraction {args.test_fraction}: "
             "both parts need windows"
         )
-    split = len(X) - n_test
-    position = list(frame.columns).index(target)
-    last_seen = X[split:, -1, position]
-    persistence = last_seen if horizon == 1 else np.repeat(last_seen[:, None], horizon, axis=1)
+    split = n_windows - n_test
+    train = table.iloc[: split + timesteps + horizon - 1]
+    test_inputs = table.iloc[split : n_windows + timesteps - 1]
+    _table.encode_categories(test_inputs, _table.learn_categories(train, categorical))
     return JobData(
         target=str(target),
-        target_position=position,
-        X_train=X[:split],
-        y_train=y[:split],
-        X_test=X[split:],
+        train=train,
+        test_inputs=test_inputs,
         y_test=y[split:],
-        persistence=persistence,
+        persistence=last_seen[split:],
         # When the (first) forecast of each test window comes true.
-        test_time=frame.index[split + timesteps : len(X) + timesteps],
-        encoded=list(frame.attrs.get("encoded", [])),
+        test_time=table.index[split + timesteps : n_windows + timesteps],
+        train_windows=split,
+        channels=table.shape[1],
+        time_column=time_column,
+        categorical=list(categorical),
     )
-
-
-class ChangeForecaster(RegressorMixin, BaseEstimator):
-    """Forecast the change from the last observed target value, then add it back.
-
-    One-step PM2.5 is dominated by persistence; learning the change keeps the
-    network from having to relearn the identity. ``X`` and ``y`` stay in the
-    data's units; ``regressor`` sees the same windows and ``y - last value``.
-
-    Parameters
-    ----------
-    regressor : estimator
-        Fitted on ``(X, y - X[:, -1, position])``.
-    position : int
-        Channel of the target in the windows.
-    """
-
-    def __init__(self, regressor, position=0):
-        self.regressor = regressor
-        self.position = position
-
-    def _last(self, X, y_ndim):
-        last = np.asarray(X)[:, -1, self.position]
-        return last.reshape((-1,) + (1,) * (y_ndim - 1))
-
-    def fit(self, X, y):
-        y = np.asarray(y, dtype=np.float64)
-        self.regressor_ = clone(self.regressor).fit(X, y - self._last(X, y.ndim))
-        self.y_ndim_ = y.ndim
-        return self
-
-    def predict(self, X):
-        return self.regressor_.predict(X) + self._last(X, self.y_ndim_)
 
 
 def _flatten_windows(X):
     return X.reshape(len(X), -1)
+
+
+def forecaster(data, args, regressor):
+    """A ``TableForecaster`` of the job's table around ``regressor``."""
+    return TableForecaster(
+        data.target, args.timesteps, args.horizon, target_mode=args.target_mode,
+        time_column=data.time_column, categorical=data.categorical, regressor=regressor,
+    )
 
 
 def run(data, args):
@@ -154,9 +133,9 @@ def run(data, args):
         **_chosen_settings(args),
     )
     # The regressor standardises its inputs and targets itself (scaling="standard").
-    model = _formulate(regressor, data, args).fit(data.X_train, data.y_train)
-    predictions = model.predict(data.X_test)
-    ridge = _formulate(TransformedTargetRegressor(
+    model = forecaster(data, args, regressor).fit(data.train)
+    predictions = _forecasts(model, data)
+    ridge = forecaster(data, args, TransformedTargetRegressor(
         regressor=Pipeline(
             [
                 ("scale", SequenceScaler()),
@@ -165,10 +144,10 @@ def run(data, args):
             ]
         ),
         transformer=MinMaxScaler((-1, 1)),
-    ), data, args).fit(data.X_train, data.y_train)
+    )).fit(data.train)
     rows = {
         "persistence": data.persistence,
-        "ridge (flattened windows)": ridge.predict(data.X_test),
+        "ridge (flattened windows)": _forecasts(ridge, data),
         "lstm-sae": predictions,
     }
     table = {}
@@ -181,16 +160,22 @@ def run(data, args):
         }
     settings = {
         "target": data.target,
-        "timesteps": int(data.X_train.shape[1]),
-        "channels": int(data.X_train.shape[2]),
+        "time_column": data.time_column,
+        "timesteps": int(args.timesteps),
+        "channels": int(data.channels),
         "horizon": int(args.horizon),
         "target_mode": args.target_mode,
-        "train_windows": int(len(data.X_train)),
-        "test_windows": int(len(data.X_test)),
-        "encoded_columns": data.encoded,
+        "train_windows": int(data.train_windows),
+        "test_windows": int(data.test_windows),
+        "encoded_columns": data.categorical,
         "regressor": {k: _jsonable(v) for k, v in regressor.get_params().items()},
     }
     return JobResult(table, settings, model, predictions, data)
+
+
+def _forecasts(model, data):
+    """The model's forecasts of the test windows, shaped like ``y_test``."""
+    return model.predict(data.test_inputs).to_numpy().reshape(data.y_test.shape)
 
 
 def _chosen_settings(args):
@@ -203,12 +188,6 @@ def _chosen_settings(args):
     return {name: value for name, value in settings.items() if value is not None}
 
 
-def _formulate(model, data, args):
-    if args.target_mode == "change":
-        return ChangeForecaster(model, data.target_position)
-    return model
-
-
 def _jsonable(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -217,22 +196,13 @@ def _jsonable(value):
     return repr(value)
 
 
-def fitted_regressor(model):
-    """The ``LSTMSAERegressor`` inside the job's model."""
-    if isinstance(model, ChangeForecaster):
-        model = model.regressor_
-    return model
-
-
 def save(result, output, seconds):
     """Write model files, plots and metrics; return the file names written."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    regressor = fitted_regressor(result.model)
-    regressor.model_.save(output / "model.keras")
-    with open(output / "model.pkl", "wb") as handle:
-        pickle.dump(result.model, handle)
-    files = ["model.keras", "model.pkl"]
+    # One portable file: reading rules, categories, windowing and the network.
+    result.model.save(output / MODEL_FILE)
+    files = [MODEL_FILE]
     try:
         from .plotting import plot_forecast, plot_history
     except ImportError:  # matplotlib is the optional "plot" extra
@@ -249,7 +219,7 @@ def save(result, output, seconds):
             ylabel=_units(data.target),
         )
         figure.savefig(output / "forecast.png", dpi=120)
-        figure = plot_history(regressor.history_, loss_name="MSE (standardised data)")
+        figure = plot_history(result.model.regressor_.history_, loss_name="MSE (standardised data)")
         figure.savefig(output / "loss.png", dpi=120)
         files += ["forecast.png", "loss.png"]
     report = {"metrics": result.metrics, "settings": result.settings, "seconds": seconds}

@@ -2,19 +2,23 @@
 
 With no arguments it trains on the bundled Beijing PM2.5 data, prints test
 RMSE / MAE / SMAPE beside persistence and a Ridge baseline, and writes the
-model, two plots and the metrics to ``sae_keras_output/``.
+model (``model.zip``, a :class:`~sae_keras.TableForecaster`), two plots and the
+metrics to ``sae_keras_output/``. ``sae-keras predict --model model.zip --data
+new.csv`` forecasts from new rows with that file.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 from pathlib import Path
 
+from ._native_logs import quiet_backend_import
+
 EXIT_USAGE = 2
+MIN_TEST_WINDOWS = 100  # fewer test windows give scores too noisy to act on
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,21 +48,6 @@ def _int_list(text):
     return values
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Send what native code writes to file descriptor 2 to /dev/null meanwhile."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def build_parser():
     """The command-line interface of ``sae-keras``."""
     parser = _Parser(
@@ -70,7 +59,10 @@ def build_parser():
         ),
     )
     parser.add_argument("--data", type=Path, help="CSV file, one row per time step (default: bundled Beijing PM2.5)")
-    parser.add_argument("--target", default=None, help="column to forecast (default: pollution, or the first numeric column)")
+    parser.add_argument("--target", default=None, help="column to forecast (default: pollution, or the first column after the time column)")
+    parser.add_argument("--time-column", default=None, metavar="COL", help="column of timestamps (default: the first column if all of it parses as dates)")
+    parser.add_argument("--sort-time", action="store_true", help="sort rows by time (default: rows out of time order are an error)")
+    parser.add_argument("--categorical", nargs="+", default=None, metavar="COL", help="columns of categories, encoded as codes (default: none; wnd_dir for the bundled data); any other non-numeric value is an error")
     parser.add_argument("--target-mode", choices=("change", "level"), default="change", help="learn the change from the last observed value (default) or the level itself")
     parser.add_argument("--timesteps", type=_positive_int, default=24, help="window length (default 24)")
     parser.add_argument("--horizon", type=_positive_int, default=1, help="steps ahead to forecast (default 1)")
@@ -83,12 +75,63 @@ def build_parser():
     parser.add_argument("--strategy", choices=("auto", "cpu", "gpu", "mirrored"), default="auto", help="where to train (default auto)")
     parser.add_argument("--output", type=Path, default=Path("sae_keras_output"), help="output folder (default sae_keras_output)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--force", action="store_true", help=f"go on when the test part has fewer than {MIN_TEST_WINDOWS} windows")
     parser.add_argument("--quiet", action="store_true", help="print only the results table")
     return parser
 
 
+def build_predict_parser():
+    """The ``sae-keras predict`` subcommand."""
+    parser = _Parser(
+        prog="sae-keras predict",
+        description=(
+            "Forecast from every complete window of a CSV with a model file written by "
+            "sae-keras (model.zip), in the data's units, one row per window labelled by "
+            "the time of its last observed step."
+        ),
+    )
+    parser.add_argument("--model", type=Path, required=True, help="model file (model.zip from a sae-keras run)")
+    parser.add_argument("--data", type=Path, required=True, help="CSV with the columns the model was fitted on (at least timesteps rows)")
+    parser.add_argument("--output", type=Path, default=None, help="CSV file to write (default: print to standard output)")
+    return parser
+
+
+def _error(message):
+    """Print a one-line error; return the usage exit code."""
+    print(f"sae-keras: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def predict(argv):
+    """``sae-keras predict``: forecasts of a saved model on a new CSV."""
+    args = build_predict_parser().parse_args(argv)
+    try:
+        import pandas as pd
+
+        frame = pd.read_csv(args.data)
+        with quiet_backend_import():
+            from .persistence import load_estimator
+
+            model = load_estimator(args.model)
+        if not hasattr(model, "columns_"):
+            raise ValueError(f"{args.model} holds a {type(model).__name__}, not a model of a table")
+        forecasts = model.predict(frame)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return _error(exc)
+    if args.output is None:
+        with contextlib.suppress(BrokenPipeError):  # `sae-keras predict ... | head`
+            forecasts.to_csv(sys.stdout)
+    else:
+        forecasts.to_csv(args.output)
+        print(f"wrote {len(forecasts)} forecasts to {args.output}")
+    return 0
+
+
 def main(argv=None):
     """Run the command; return its exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["predict"]:
+        return predict(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 < args.test_fraction < 1:
@@ -99,10 +142,7 @@ def main(argv=None):
             f"argument --pretrain-epochs: give one value or one per layer "
             f"({n_layers}), got {len(args.pretrain_epochs)}"
         )
-    with _quiet_native_stderr():
-        # TensorFlow logs from C++ at import and device discovery; the user
-        # should see only this command's own messages.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with quiet_backend_import():
         from . import _job
         from .distribute import resolve_strategy
 
@@ -113,21 +153,26 @@ def main(argv=None):
         else:
             strategy_error = None
     if strategy_error:
-        print(f"sae-keras: error: {strategy_error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(strategy_error)
 
     try:
-        frame, target = _job.load_table(args.data, args.target)
-        data = _job.prepare_windows(frame, target, args.timesteps, args.horizon, args.test_fraction)
+        data = _job.prepare(*_job.read_data(args), args)
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"sae-keras: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(exc)
+    if data.test_windows < MIN_TEST_WINDOWS:
+        print(
+            f"sae-keras: warning: the test part has {data.test_windows} windows, fewer than "
+            f"{MIN_TEST_WINDOWS}: its scores would be too noisy to compare models; use "
+            "more rows or a larger --test-fraction"
+            + ("" if args.force else ", or pass --force to go on anyway"),
+            file=sys.stderr,
+        )
+        if not args.force:
+            return EXIT_USAGE
     if not args.quiet:
         print(
-            f"sae-keras: {len(data.X_train)} training and {len(data.X_test)} test windows "
-            f"of {data.X_train.shape[1]} steps x {data.X_train.shape[2]} channels, "
-            f"target {data.target!r}",
+            f"sae-keras: {data.train_windows} training and {data.test_windows} test windows "
+            f"of {args.timesteps} steps x {data.channels} channels, target {data.target!r}",
             flush=True,
         )
     started = time.perf_counter()

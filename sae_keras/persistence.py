@@ -41,7 +41,7 @@ def save_estimator(estimator, path):
 
     Parameters
     ----------
-    estimator : LSTMSAERegressor or LSTMSAEEncoder
+    estimator : LSTMSAERegressor, LSTMSAEEncoder or TableForecaster
         A fitted estimator.
     path : str or path-like
         File to write; ``.zip`` is a good suffix.
@@ -94,7 +94,7 @@ def load_estimator(path):
 
     Returns
     -------
-    estimator : LSTMSAERegressor or LSTMSAEEncoder
+    estimator : LSTMSAERegressor, LSTMSAEEncoder or TableForecaster
         Fitted, predicting exactly as the saved one did.
 
     Raises
@@ -110,9 +110,12 @@ def load_estimator(path):
     (4,)
     """
     from .encoder import LSTMSAEEncoder
+    from .forecaster import TableForecaster
     from .regressor import LSTMSAERegressor
 
-    classes = {cls.__name__: cls for cls in (LSTMSAERegressor, LSTMSAEEncoder)}
+    classes = {
+        cls.__name__: cls for cls in (LSTMSAERegressor, LSTMSAEEncoder, TableForecaster)
+    }
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as tmp:

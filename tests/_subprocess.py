@@ -7,7 +7,9 @@ import textwrap
 
 
 def run_python(code, *, env=None, timeout=300):
+    """Run ``code`` in a fresh interpreter; ``env`` values of ``None`` unset a variable."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    full_env = {name: value for name, value in full_env.items() if value is not None}
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,

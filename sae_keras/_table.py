@@ -1,0 +1,184 @@
+"""Reading a user's table the way a careful analyst would.
+
+One time index (a named column, or the first column when it holds dates),
+rows in time order and unique in time, categories only where the user says so,
+and every other value a number: anything else is a ``ValueError`` naming the
+column, the row and the value, raised before any training starts. Rows are
+numbered from 0 in the order of the data, the way pandas counts them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def time_indexed(frame, time_column=None, *, sort=False):
+    """``frame`` indexed by its time column, in time order; checks what it can.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table as read (the time column still a column), or a frame with a
+        ``DatetimeIndex`` already.
+    time_column : str, default=None
+        The column of timestamps. ``None``: a ``DatetimeIndex`` if the frame has
+        one, else the first column when every value of it parses as a date,
+        else no time index (rows are taken in the order given).
+    sort : bool, default=False
+        Sort rows by time; otherwise rows out of time order are an error.
+
+    Returns
+    -------
+    table : DataFrame
+        A new frame (``frame`` is not modified).
+    time_column : str or None
+        The name of the time index used (``None``: row order).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if frame.shape[1] == 0 or frame.empty:
+        raise ValueError("the table holds no data rows")
+    if time_column is not None:
+        if time_column not in frame.columns:
+            if frame.index.name == time_column and isinstance(frame.index, pd.DatetimeIndex):
+                return _in_time_order(frame.copy(), sort), time_column
+            raise ValueError(
+                f"time column {time_column!r} is not a column; columns are {list(frame.columns)}"
+            )
+        dates = _as_dates(frame[time_column])
+        bad = dates.isna().to_numpy()
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"time column {time_column!r} holds a value that is not a date at row {row}: "
+                f"{frame[time_column].iloc[row]!r}"
+            )
+    elif isinstance(frame.index, pd.DatetimeIndex):
+        return _in_time_order(frame.copy(), sort), frame.index.name
+    else:
+        first = frame.columns[0]
+        dates = None if _is_numeric(frame[first]) else _as_dates(frame[first])
+        if dates is None or dates.isna().any():
+            return frame.copy(), None
+        time_column = first
+    table = frame.drop(columns=[time_column])
+    table.index = pd.DatetimeIndex(dates, name=str(time_column))
+    return _in_time_order(table, sort), str(time_column)
+
+
+def checked_numbers(table, categorical=()):
+    """A copy of ``table`` whose columns are numbers, but for the ``categorical`` ones.
+
+    A column read as text whose every value is a number is converted; any other
+    non-numeric value is an error naming the column, the row and the value.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A table from :func:`time_indexed`.
+    categorical : sequence of str
+        Columns that hold categories (any values).
+    """
+    missing = [name for name in categorical if name not in table.columns]
+    if missing:
+        raise ValueError(
+            f"categorical column(s) {missing} are not columns; columns are {list(table.columns)}"
+        )
+    table = table.copy()
+    for name in table.columns:
+        if name in categorical or _is_numeric(table[name]):
+            continue
+        column = table[name]
+        dates = pd.api.types.is_datetime64_any_dtype(column)
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = (numbers.isna() & column.notna()).to_numpy()
+        if not (dates or bad.any()):
+            table[name] = numbers.astype(np.float64)
+            continue
+        if dates or _as_dates(column).notna().all():
+            raise ValueError(
+                f"column {name!r} holds timestamps, not numbers: pass it as the time column "
+                f"(--time-column {name}) or drop it"
+            )
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}; fix the "
+            f"value, or name the column as categorical (--categorical {name}) if it holds "
+            "categories"
+        )
+    return table
+
+
+def target_column(table, target, categorical=()):
+    """The column to forecast: ``target``, or the first column when it is ``None``."""
+    target = str(table.columns[0]) if target is None else target
+    if target not in table.columns:
+        raise ValueError(f"target {target!r} is not a column; columns are {list(table.columns)}")
+    if target in categorical:
+        raise ValueError(f"target {target!r} is categorical; choose a numeric column")
+    return target
+
+
+def learn_categories(table, categorical):
+    """The sorted categories of each categorical column, as strings."""
+    return {
+        str(name): sorted(table[name].dropna().astype(str).unique().tolist())
+        for name in categorical
+    }
+
+
+def encode_categories(table, categories):
+    """A copy of ``table`` with each categorical column as codes into ``categories``.
+
+    A value not seen when the categories were learned is an error naming it.
+    """
+    table = table.copy()
+    for name, known in categories.items():
+        if name not in table.columns:
+            raise ValueError(f"column {name!r} is missing; the model was fitted with it")
+        values = table[name].astype(str).where(table[name].notna())
+        codes = pd.Index(known).get_indexer(values)
+        unknown = (codes < 0) & values.notna().to_numpy()
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            raise ValueError(
+                f"column {name!r} holds the category {values.iloc[row]!r} at row {row}, "
+                f"unseen in fitting (known: {known})"
+            )
+        table[name] = np.where(codes < 0, np.nan, codes).astype(np.float64)
+    return table
+
+
+def _in_time_order(table, sort):
+    index = table.index
+    if sort:
+        table = table.sort_index(kind="stable")
+        index = table.index
+    elif not index.is_monotonic_increasing:
+        steps = np.asarray(index[1:] < index[:-1])
+        row = int(np.argmax(steps)) + 1
+        raise ValueError(
+            f"rows are not in time order: row {row} ({index[row]}) is earlier than row "
+            f"{row - 1} ({index[row - 1]}); sort the data by time first (--sort-time)"
+        )
+    repeated = np.asarray(index.duplicated())
+    if repeated.any():
+        row = int(np.argmax(repeated))
+        raise ValueError(
+            f"duplicate timestamp {index[row]} at rows {row - 1} and {row}; "
+            "aggregate or drop repeated time steps first"
+        )
+    return table
+
+
+def _is_numeric(column):
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _as_dates(column):
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    if _is_numeric(column):
+        return pd.Series(pd.NaT, index=column.index)
+    return pd.to_datetime(column, errors="coerce", format="mixed")
