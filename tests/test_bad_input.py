@@ -179,4 +179,5 @@ def test_cli_refuses_a_non_numeric_csv_target(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("when,level\n2020-01-01,high\n2020-01-02,low\n")
     assert main(["--data", str(path), "--target", "level", "--output", str(tmp_path / "o")]) == 2
-    assert "--target 'level' is not numeric" in capsys.readouterr().err
+    # Not label-encoded silently: a category column must be named with --categorical.
+    assert "column 'level' is not numeric: row 0 holds 'high'" in capsys.readouterr().err
