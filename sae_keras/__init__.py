@@ -7,6 +7,8 @@ LSTMSAEEncoder
     Greedy unsupervised pretraining; ``transform`` gives learned features.
 LSTMSAERegressor
     Pretrain, stack, fine-tune and forecast.
+LSTMSAEOutlierDetector
+    Outlier windows from the stack's reconstruction error (``predict`` +1/-1).
 TableForecaster
     A table in, forecasts in its units out: reading rules, categories,
     windowing and a regressor, saved as one portable file.
@@ -37,6 +39,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "LSTMSAEEncoder": "encoder",
     "LSTMSAERegressor": "regressor",
+    "LSTMSAEOutlierDetector": "outlier",
     "SequenceScaler": "windows",
     "TableForecaster": "forecaster",
     "make_windows": "windows",

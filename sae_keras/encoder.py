@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
@@ -271,6 +272,58 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         # _predict casts each batch to float32 and returns float64.
         windows = decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
         return unscale(windows, self.input_mean_, self.input_scale_)
+
+    def reconstruction_error(self, X, *, per="window"):
+        """Squared error of the stack's reconstruction of each window.
+
+        The window is encoded (``transform``) and decoded back
+        (``inverse_transform``); the error is measured in the units the
+        networks trained in: standardised channels with ``scaling="standard"``
+        (so every channel weighs the same, whatever its units), the data's own
+        with ``scaling=None``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+        per : {"window", "step", "channel", "element"}, default="window"
+            Mean squared error per window; per window and time step (mean
+            over channels); per window and channel (mean over steps); or each
+            squared error.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,), (n_samples, timesteps), \
+                (n_samples, n_channels) or (n_samples, timesteps, n_channels)
+        """
+        axes = {"window": (1, 2), "step": (2,), "channel": (1,), "element": ()}
+        if per not in axes:
+            raise ValueError(f"per must be one of {sorted(axes)}; got {per!r}.")
+        check_is_fitted(self)
+        X_model = self._scale_inputs(self._validate_windows(X, reset=False))
+        codes = self._predict(self.model_, X_model)
+        windows = decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
+        return squared.mean(axis=axes[per]) if axes[per] else squared
+
+    def score_samples(self, X):
+        """Normality of each window: minus its mean squared reconstruction error.
+
+        Higher is more normal, as scikit-learn's outlier detectors have it
+        (``IsolationForest.score_samples``); see :meth:`reconstruction_error`
+        for the units and for errors per step or channel, and
+        :class:`LSTMSAEOutlierDetector` for thresholds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return -self.reconstruction_error(X)
 
     def _fitted_models(self):
         models = super()._fitted_models()

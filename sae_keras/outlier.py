@@ -1,0 +1,156 @@
+"""``LSTMSAEOutlierDetector``: anomalous windows from the stack's reconstruction error."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+#: ``contamination="auto"``: a window is an outlier when its reconstruction
+#: error lies this many robust standard deviations (1.4826 × the median absolute
+#: deviation) above the median error of the training windows.
+AUTO_THRESHOLD_SIGMAS = 3.0
+
+
+class LSTMSAEOutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detection on windows with a greedily pretrained LSTM autoencoder stack.
+
+    ``fit`` pretrains an :class:`LSTMSAEEncoder` on (mostly normal) windows and
+    sets a threshold on their reconstruction errors; windows the stack
+    reconstructs much worse than those are outliers. It follows scikit-learn's
+    outlier detectors (``IsolationForest``, ``LocalOutlierFactor``):
+    ``predict`` gives +1 for inliers and -1 for outliers, ``score_samples`` is
+    higher for more normal windows, ``decision_function`` is
+    ``score_samples - offset_`` (negative for outliers).
+
+    Parameters
+    ----------
+    encoder : LSTMSAEEncoder, default=None
+        The autoencoder stack to train (cloned in ``fit``); ``None``:
+        ``LSTMSAEEncoder()``. Tune it through ``encoder__<param>``.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Expected fraction of outliers among the training windows: the
+        threshold is that quantile of their scores. ``"auto"``: the median
+        training error plus ``AUTO_THRESHOLD_SIGMAS`` (3) robust standard
+        deviations (1.4826 × the median absolute deviation) of the errors.
+    random_state : int, RandomState instance or None, default=None
+        Passed to the encoder when not ``None``.
+
+    Attributes
+    ----------
+    encoder_ : LSTMSAEEncoder
+        The fitted stack; ``encoder_.reconstruction_error(X, per="step")`` or
+        ``per="channel"`` tells when and where a window goes wrong.
+    offset_ : float
+        Threshold on ``score_samples``: ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+        Window length (scikit-learn's second axis).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector
+    >>> t = np.arange(200 + 12)
+    >>> X = np.stack([np.sin(t[i:i + 12] / 3) for i in range(200)])
+    >>> X[5, 6] += 3.0  # a spike
+    >>> detector = LSTMSAEOutlierDetector(
+    ...     LSTMSAEEncoder((8,), pretrain_epochs=5), contamination=0.01, random_state=0
+    ... ).fit(X)
+    >>> detector.predict(X).shape
+    (200,)
+    """
+
+    _parameter_constraints = {
+        "encoder": [HasMethods(["fit", "score_samples"]), None],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, encoder=None, *, contamination="auto", random_state=None):
+        self.encoder = encoder
+        self.contamination = contamination
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, sample_weight=None):
+        """Pretrain the stack on ``X`` and set the threshold on its scores.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Training windows, mostly normal.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each window in the reconstruction losses (not in the
+            threshold).
+
+        Returns
+        -------
+        self : LSTMSAEOutlierDetector
+        """
+        if self.encoder is None:
+            from .encoder import LSTMSAEEncoder
+
+            encoder = LSTMSAEEncoder()
+        else:
+            encoder = clone(self.encoder)
+        if self.random_state is not None:
+            encoder.set_params(random_state=self.random_state)
+        self.encoder_ = encoder.fit(X, sample_weight=sample_weight)
+        self.n_features_in_ = self.encoder_.n_features_in_
+        if hasattr(self.encoder_, "feature_names_in_"):
+            self.feature_names_in_ = self.encoder_.feature_names_in_
+        scores = self.encoder_.score_samples(X)
+        if self.contamination == "auto":
+            errors = -scores
+            median = np.median(errors)
+            spread = 1.4826 * np.median(np.abs(errors - median))
+            self.offset_ = float(-(median + AUTO_THRESHOLD_SIGMAS * spread))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def score_samples(self, X):
+        """Minus the mean squared reconstruction error of each window (higher: more normal).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.encoder_.score_samples(X)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for inliers, -1 for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) of int
+        """
+        decision = self.decision_function(X)
+        return np.where(decision < 0, -1, 1)
