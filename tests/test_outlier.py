@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
+from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector
@@ -30,7 +31,7 @@ def _with_anomalies():
 
 
 def _encoder(**params):
-    return LSTMSAEEncoder((16,), pretrain_epochs=30, batch_size=32, **params)
+    return LSTMSAEEncoder(**{"hidden_units": (16,), "pretrain_epochs": 30, "batch_size": 32, **params})
 
 
 @pytest.fixture(scope="module")
@@ -107,5 +108,5 @@ def test_bad_parameters_are_refused_before_training():
     with pytest.raises(ValueError, match="'contamination' parameter"):
         LSTMSAEOutlierDetector(encoder, contamination=0.7).fit(_windows(40))
     with pytest.raises(ValueError, match="'encoder' parameter"):
-        LSTMSAEOutlierDetector(IsolationForest).fit(_windows(40))
+        LSTMSAEOutlierDetector(Ridge()).fit(_windows(40))  # no score_samples
     assert not hasattr(encoder, "model_")
