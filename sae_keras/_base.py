@@ -57,6 +57,7 @@ class _BaseLSTMSAE(BaseEstimator):
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
         "pretrain_noise": [Interval(Real, 0, None, closed="left")],
+        "reverse_target": ["boolean"],
         "activation": [StrOptions(_ACTIVATIONS)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -320,6 +321,7 @@ class _BaseLSTMSAE(BaseEstimator):
             decoder_units=self.decoder_units,
             activation=self.activation,
             noise=self.pretrain_noise,
+            reverse=self.reverse_target,
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 

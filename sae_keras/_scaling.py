@@ -107,6 +107,12 @@ class ScaledWindows:
             return view
         return self._scale(self.X[key])
 
+    def reversed_in_time(self):
+        """The same windows with their steps in reverse order (a view)."""
+        view = ScaledWindows.__new__(ScaledWindows)
+        view.X, view.mean, view.inverse_scale = self.X[:, ::-1], self.mean, self.inverse_scale
+        return view
+
     def __array__(self, dtype=None, copy=None):
         scaled = self._scale(self.X)
         return scaled if dtype is None else scaled.astype(dtype, copy=False)

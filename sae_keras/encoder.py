@@ -40,6 +40,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     pretrain_noise : float, default=0.0
         Standard deviation of Gaussian noise added to each autoencoder's
         (scaled) input while it trains: denoising autoencoders. 0 for none.
+    reverse_target : bool, default=False
+        Train each autoencoder to reconstruct its window in reverse time order,
+        last step first (Srivastava et al., 2015): the decoder starts from the
+        steps the encoder read last. The decoders then emit reversed windows;
+        ``inverse_transform`` and ``reconstruction_error`` of the encoder
+        put them back in time order.
     activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
             default="tanh"
         Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
@@ -142,6 +148,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         pretrain_epochs=10,
         decoder_units=None,
         pretrain_noise=0.0,
+        reverse_target=False,
         activation="tanh",
         optimizer="adam",
         learning_rate=3e-3,
@@ -163,6 +170,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.pretrain_epochs = pretrain_epochs
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
+        self.reverse_target = reverse_target
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -270,7 +278,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
         # _predict casts each batch to float32 and returns float64.
-        windows = decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        windows = decode_codes(
+            self.decoders_, codes, self.pretraining, predict=self._predict,
+            reverse=self.reverse_target,
+        )
         return unscale(windows, self.input_mean_, self.input_scale_)
 
     def reconstruction_error(self, X, *, per="window"):
@@ -302,7 +313,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         check_is_fitted(self)
         X_model = self._scale_inputs(self._validate_windows(X, reset=False))
         codes = self._predict(self.model_, X_model)
-        windows = decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        windows = decode_codes(
+            self.decoders_, codes, self.pretraining, predict=self._predict,
+            reverse=self.reverse_target,
+        )
         squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
         return squared.mean(axis=axes[per]) if axes[per] else squared
 

@@ -8,6 +8,11 @@ autoencoder ``k`` reconstructs is the *target*:
 - ``"input"``: the original window, for every layer (Sagheer & Kotb, 2019);
 - ``"previous"``: its own input sequence, the repeated codes of layer
   ``k - 1`` (classic greedy stacking).
+
+With ``reverse=True`` a window is reconstructed last step first (Srivastava et
+al., 2015: the first steps the decoder emits are the last the encoder read, the
+shortest path through the codes); :func:`decode_codes` turns the decoded
+windows back into time order.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ def greedy_pretrain(
     decoder_units=None,
     activation="tanh",
     noise=0.0,
+    reverse=False,
     predict_batch_size=1024,
     predict=None,
 ):
@@ -83,6 +89,10 @@ def greedy_pretrain(
     noise : float, default=0.0
         Gaussian noise added to each autoencoder's input while it trains
         (denoising autoencoders); 0 for none.
+    reverse : bool, default=False
+        Train each autoencoder that reconstructs windows to emit them in
+        reverse time order (the repeated codes of ``"previous"`` are the same
+        either way).
     predict_batch_size : int, default=1024
         Batch size used to compute the codes passed up the stack.
     predict : callable, default=None
@@ -108,13 +118,14 @@ def greedy_pretrain(
     if target not in PRETRAINING_TARGETS:
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
     timesteps = X.shape[1]
+    windows = _reversed_in_time(X) if reverse else X
     stack = PretrainedStack()
     inputs = X
     n_layers = len(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
         first = index == 1
         if target == "input" or first:
-            reconstruct = X
+            reconstruct = windows
         else:
             reconstruct = np.repeat(inputs[:, np.newaxis, :], timesteps, axis=1)
         autoencoder, encoder = build_lstm_autoencoder(
@@ -148,7 +159,13 @@ def greedy_pretrain(
     return stack
 
 
-def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=None):
+def _reversed_in_time(X):
+    """Windows with their steps in reverse order, as a view where ``X`` allows one."""
+    return X.reversed_in_time() if hasattr(X, "reversed_in_time") else np.asarray(X)[:, ::-1]
+
+
+def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=None,
+                 reverse=False):
     """Map top-layer codes back to windows with the pretrained decoders.
 
     With ``target="input"`` the top decoder already reconstructs windows. With
@@ -169,6 +186,9 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=No
     predict : callable, default=None
         ``predict(decoder, x) -> ndarray`` runs a decoder; ``None`` uses
         ``decoder.predict``.
+    reverse : bool, default=False
+        The stack was pretrained with ``reverse=True``: the decoded windows
+        are put back into time order.
 
     Returns
     -------
@@ -191,10 +211,11 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=No
             return decoder.predict(x, batch_size=predict_batch_size, verbose=0)
 
     if target == "input":
-        return predict(decoders[-1], codes)
-    outputs = codes
-    for decoder in reversed(decoders):
-        outputs = predict(decoder, outputs)
-        if decoder is not decoders[0]:
-            outputs = outputs.mean(axis=1)
-    return outputs
+        outputs = predict(decoders[-1], codes)
+    else:
+        outputs = codes
+        for decoder in reversed(decoders):
+            outputs = predict(decoder, outputs)
+            if decoder is not decoders[0]:
+                outputs = outputs.mean(axis=1)
+    return outputs[:, ::-1] if reverse else outputs

@@ -50,6 +50,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     pretrain_noise : float, default=0.0
         Standard deviation of Gaussian noise added to each autoencoder's
         (scaled) input while it trains: denoising autoencoders. 0 for none.
+    reverse_target : bool, default=False
+        Train each autoencoder to reconstruct its window in reverse time order,
+        last step first (Srivastava et al., 2015): the decoder starts from the
+        steps the encoder read last. The decoders then emit reversed windows;
+        ``inverse_transform`` and ``reconstruction_error`` of the encoder
+        put them back in time order.
     dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
@@ -192,6 +198,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         epochs=100,
         decoder_units=None,
         pretrain_noise=0.0,
+        reverse_target=False,
         dropout=0.1,
         freeze_encoders=False,
         linear_skip="ridge",
@@ -218,6 +225,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.epochs = epochs
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
+        self.reverse_target = reverse_target
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
         self.linear_skip = linear_skip

@@ -109,3 +109,37 @@ def test_pretrain_noise_makes_denoising_autoencoders(windows):
     clean = tiny_encoder().fit(X)
     assert noisy.history_["pretrain_1"]["loss"] != clean.history_["pretrain_1"]["loss"]
     assert "noise_1" not in [layer.name for layer in clean.autoencoders_[0].layers]
+
+
+@pytest.mark.parametrize("pretraining", ["input", "previous"])
+def test_reverse_target_trains_decoders_to_emit_the_window_backwards(pretraining):
+    # The tutorial's sequence 0.1 ... 0.9: the decoder of a reversed autoencoder
+    # emits 0.9 first; inverse_transform gives it back in time order.
+    sequence = np.linspace(0.1, 0.9, 9).reshape(1, 9, 1)
+    enc = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=300, random_state=1,
+                         pretraining=pretraining, reverse_target=True).fit(sequence)
+    scaled = (sequence - enc.input_mean_) / enc.input_scale_
+    emitted = np.asarray(enc.autoencoders_[0](scaled.astype("float32")))
+    np.testing.assert_allclose(emitted[0, :, 0], scaled[0, ::-1, 0], atol=0.05)
+    rebuilt = enc.inverse_transform(enc.transform(sequence))
+    assert np.abs(rebuilt - sequence).max() < 0.02
+    assert enc.reconstruction_error(sequence)[0] < 1e-3
+    # Without it the same network emits the window in time order.
+    forward = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=300, random_state=1,
+                             pretraining=pretraining).fit(sequence)
+    emitted = np.asarray(forward.autoencoders_[0](scaled.astype("float32")))
+    np.testing.assert_allclose(emitted[0, :, 0], scaled[0, :, 0], atol=0.05)
+
+
+@pytest.mark.parametrize("scaling", ["standard", None])
+def test_reverse_target_in_a_stack_decodes_to_time_order(windows, scaling):
+    X, y = windows
+    enc = tiny_encoder(reverse_target=True, scaling=scaling).fit(X)
+    assert enc.inverse_transform(enc.transform(X[:4])).shape == X[:4].shape
+    from sae_keras import LSTMSAERegressor
+
+    reg = LSTMSAERegressor(**{**TINY, "epochs": 1}, reverse_target=True, scaling=scaling)
+    assert reg.fit(X, y).predict(X[:3]).shape == (3,) + np.shape(y)[1:]
+    assert enc.get_params()["reverse_target"] is True
+    with pytest.raises(ValueError, match="'reverse_target' parameter"):
+        tiny_encoder(reverse_target="yes").fit(X)

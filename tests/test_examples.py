@@ -16,6 +16,7 @@ EXPECTED = {
     "feature_extraction.py": "LSTM-SAE codes + last step",
     "tutorial_autoencoders.py": "reconstruction:",
     "anomaly_detection.py": "events found",
+    "bottleneck_size.py": "each larger size gains less than",
 }
 
 
