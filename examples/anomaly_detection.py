@@ -68,26 +68,27 @@ flatten = FunctionTransformer(lambda w: w.reshape(len(w), -1))
 forest = make_pipeline(SequenceScaler(), flatten, IsolationForest(random_state=0)).fit(X[train])
 
 
+def covers(end, span):
+    """Whether the window ending at row ``end`` holds a row of ``span``."""
+    return span.start <= end and end - TIMESTEPS + 1 < span.stop
+
+
 def report(name, flagged):
     hits = flagged & truth[test]
     precision = hits.sum() / max(flagged.sum(), 1)
     recall = hits.sum() / truth[test].sum()
     window_ends = ends[test][flagged]
-    found = sum(
-        any(span.start <= end and end - TIMESTEPS + 1 < span.stop for end in window_ends)
-        for _, span in events
-    )
+    found = sum(any(covers(end, span) for end in window_ends) for _, span in events)
     print(f"{name:<28} precision {precision:5.2f}   recall {recall:5.2f}   "
           f"events found {found}/{len(events)}")
 
 
 report("LSTM-SAE reconstruction", detector.predict(X[test]) == -1)
 report("IsolationForest (flattened)", forest.predict(X[test]) == -1)
+scores = detector.score_samples(X[test])
 for kind in ("spike", "level shift", "frozen sensor"):
     spans = [span for k, span in events if k == kind]
-    scores = detector.score_samples(X[test])
-    inside = np.array([any(s.start <= e and e - TIMESTEPS + 1 < s.stop for s in spans)
-                       for e in ends[test]])
+    inside = np.array([any(covers(end, span) for span in spans) for end in ends[test]])
     print(f"  {kind:<14} median score {np.median(scores[inside]):8.3f} "
           f"(normal windows {np.median(scores[~truth[test]]):.3f}, threshold {detector.offset_:.3f})")
 
@@ -100,7 +101,7 @@ except ImportError:  # matplotlib is the optional "plot" extra
     plt = None
 if plt is not None:
     figure, axis = plt.subplots(figsize=(11, 3.5))
-    axis.plot(ends[test], -detector.score_samples(X[test]), lw=0.8, label="reconstruction error")
+    axis.plot(ends[test], -scores, lw=0.8, label="reconstruction error")
     axis.axhline(-detector.offset_, color="k", ls="--", lw=1, label="threshold ('auto')")
     for kind, span in events:
         axis.axvspan(span.start, span.stop, color="tab:red", alpha=0.25, lw=0)
