@@ -73,8 +73,7 @@ def prepare(frame, target, categorical, args):
     numbers outside the categorical columns, the target, categories of the
     test part seen in the training part, enough windows on both sides.
     """
-    table, time_column = _table.time_indexed(frame, args.time_column, sort=args.sort_time)
-    table = _table.checked_numbers(table, categorical)
+    table, time_column = _table.read(frame, args.time_column, categorical, sort=args.sort_time)
     target = _table.target_column(table, target, categorical)
     timesteps, horizon = args.timesteps, args.horizon
     # Windowing the whole table checks every value (NaN, infinities) up front;

@@ -102,15 +102,17 @@ class ScaledWindows:
 
     def __getitem__(self, key):
         if isinstance(key, slice):
-            view = ScaledWindows.__new__(ScaledWindows)
-            view.X, view.mean, view.inverse_scale = self.X[key], self.mean, self.inverse_scale
-            return view
+            return self._view(self.X[key])
         return self._scale(self.X[key])
 
     def reversed_in_time(self):
         """The same windows with their steps in reverse order (a view)."""
+        return self._view(self.X[:, ::-1])
+
+    def _view(self, X):
+        """Windows ``X`` (a view into ``self.X``) scaled as these are."""
         view = ScaledWindows.__new__(ScaledWindows)
-        view.X, view.mean, view.inverse_scale = self.X[:, ::-1], self.mean, self.inverse_scale
+        view.X, view.mean, view.inverse_scale = X, self.mean, self.inverse_scale
         return view
 
     def __array__(self, dtype=None, copy=None):

@@ -67,6 +67,20 @@ def time_indexed(frame, time_column=None, *, sort=False):
     return _in_time_order(table, sort), str(time_column)
 
 
+def read(frame, time_column=None, categorical=(), *, sort=False, columns=None):
+    """:func:`time_indexed`, then :func:`checked_numbers` (of ``columns`` only, if given).
+
+    Returns the table and the name of its time index (``None``: row order).
+    """
+    table, time_column = time_indexed(frame, time_column, sort=sort)
+    if columns is not None:
+        missing = [name for name in columns if name not in table.columns]
+        if missing:
+            raise ValueError(f"frame lacks the fitted column(s) {missing}")
+        table = table[columns]
+    return checked_numbers(table, categorical), time_column
+
+
 def checked_numbers(table, categorical=()):
     """A copy of ``table`` whose columns are numbers, but for the ``categorical`` ones.
 

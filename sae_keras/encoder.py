@@ -277,12 +277,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
                 f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
             )
-        # _predict casts each batch to float32 and returns float64.
-        windows = decode_codes(
-            self.decoders_, codes, self.pretraining, predict=self._predict,
-            reverse=self.reverse_target,
-        )
-        return unscale(windows, self.input_mean_, self.input_scale_)
+        return unscale(self._decode(codes), self.input_mean_, self.input_scale_)
 
     def reconstruction_error(self, X, *, per="window"):
         """Squared error of the stack's reconstruction of each window.
@@ -312,11 +307,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             raise ValueError(f"per must be one of {sorted(axes)}; got {per!r}.")
         check_is_fitted(self)
         X_model = self._scale_inputs(self._validate_windows(X, reset=False))
-        codes = self._predict(self.model_, X_model)
-        windows = decode_codes(
-            self.decoders_, codes, self.pretraining, predict=self._predict,
-            reverse=self.reverse_target,
-        )
+        windows = self._decode(self._predict(self.model_, X_model))
         squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
         return squared.mean(axis=axes[per]) if axes[per] else squared
 
@@ -338,6 +329,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         scores : ndarray of shape (n_samples,)
         """
         return -self.reconstruction_error(X)
+
+    def _decode(self, codes):
+        """Top-layer codes to windows in the units the networks trained in."""
+        # _predict casts each batch to float32 and returns float64.
+        return decode_codes(
+            self.decoders_, codes, self.pretraining, predict=self._predict,
+            reverse=self.reverse_target,
+        )
 
     def _fitted_models(self):
         models = super()._fitted_models()

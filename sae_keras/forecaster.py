@@ -128,8 +128,8 @@ class TableForecaster(BaseEstimator):
         self : TableForecaster
         """
         categorical = [str(name) for name in self.categorical]
-        table, time_column = _table.time_indexed(frame, self.time_column, sort=self.sort_time)
-        table = _table.checked_numbers(table, categorical)
+        table, time_column = _table.read(frame, self.time_column, categorical,
+                                         sort=self.sort_time)
         target = _table.target_column(table, self.target, categorical)
         self.time_column_ = time_column
         self.categories_ = _table.learn_categories(table, categorical)
@@ -204,11 +204,8 @@ class TableForecaster(BaseEstimator):
         return save_estimator(self, path)
 
     def _read(self, frame):
-        table, _ = _table.time_indexed(frame, self.time_column_, sort=self.sort_time)
-        missing = [name for name in self.columns_ if name not in table.columns]
-        if missing:
-            raise ValueError(f"frame lacks the fitted column(s) {missing}")
-        table = _table.checked_numbers(table[self.columns_], list(self.categories_))
+        table, _ = _table.read(frame, self.time_column_, list(self.categories_),
+                               sort=self.sort_time, columns=self.columns_)
         return _table.encode_categories(table, self.categories_)
 
     def _new_regressor(self):
