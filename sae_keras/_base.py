@@ -22,7 +22,8 @@ from ._inference import CompiledForward
 from ._scaling import channel_stats, fit_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
-from .pretraining import greedy_pretrain
+from .builders import OBJECTIVES
+from .pretraining import check_objective, greedy_pretrain
 
 _OPTIMIZERS = {
     "adam": keras.optimizers.Adam,
@@ -58,6 +59,10 @@ class _BaseLSTMSAE(BaseEstimator):
         "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
         "pretrain_noise": [Interval(Real, 0, None, closed="left")],
         "reverse_target": ["boolean"],
+        "pretrain_objective": [StrOptions(set(OBJECTIVES))],
+        "prediction_steps": [Interval(Integral, 1, None, closed="left")],
+        "composite_weight": [Interval(Real, 0, 1, closed="both")],
+        "conditional_decoder": ["boolean"],
         "activation": [StrOptions(_ACTIVATIONS)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -186,6 +191,10 @@ class _BaseLSTMSAE(BaseEstimator):
                 f"got {self.pretrain_epochs!r}."
             )
         return tuple(int(e) for e in epochs)
+
+    def _check_objective(self, timesteps, target):
+        """Refuse, before any training, an objective these windows cannot train."""
+        check_objective(self.pretrain_objective, target, self.prediction_steps, timesteps)
 
     def _early_stopping_active(self, n_samples):
         """Whether early stopping is on for a fit on ``n_samples`` windows."""
@@ -322,14 +331,24 @@ class _BaseLSTMSAE(BaseEstimator):
             activation=self.activation,
             noise=self.pretrain_noise,
             reverse=self.reverse_target,
+            objective=self.pretrain_objective,
+            prediction_steps=self.prediction_steps,
+            composite_weight=self.composite_weight,
+            conditional=self.conditional_decoder,
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 
-    def _train(self, model, x, y, *, epochs, phase, settings, sample_weight=None):
-        """Compile and train one model; return its loss curves as plain lists."""
+    def _train(self, model, x, y, *, epochs, phase, settings, sample_weight=None,
+               loss_weights=None):
+        """Compile and train one model; return its loss curves as plain lists.
+
+        ``loss_weights`` weighs the losses of a model with several outputs.
+        """
+        loss = _LOSSES[self.loss]
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
-            loss=_LOSSES[self.loss],
+            loss=loss if loss_weights is None else [loss] * len(loss_weights),
+            loss_weights=loss_weights,
         )
         return train_phase(
             model, x, y, epochs=epochs, phase=phase, settings=settings,

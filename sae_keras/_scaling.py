@@ -66,7 +66,7 @@ class ScaledWindows:
     """``(X - mean) / scale`` computed on the rows asked for, as float32.
 
     Supports what training and inference use: ``len``, ``shape``, ``ndim``,
-    slicing (lazy, another :class:`ScaledWindows`), indexing with an array of
+    slicing rows, or rows and steps (lazy, another :class:`ScaledWindows`), indexing with an array of
     rows (a float32 array) and ``np.asarray``.
 
     Parameters
@@ -101,13 +101,11 @@ class ScaledWindows:
         return len(self.X)
 
     def __getitem__(self, key):
-        if isinstance(key, slice):
+        if isinstance(key, slice) or (
+            isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, slice) for k in key)
+        ):  # rows, or rows and steps: a lazy view
             return self._view(self.X[key])
         return self._scale(self.X[key])
-
-    def reversed_in_time(self):
-        """The same windows with their steps in reverse order (a view)."""
-        return self._view(self.X[:, ::-1])
 
     def _view(self, X):
         """Windows ``X`` (a view into ``self.X``) scaled as these are."""

@@ -87,7 +87,8 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     does; the weights the phase started from count as epoch 0. Raises
     ``FloatingPointError`` at the first epoch whose loss is not finite.
     ``sample_weight`` (one weight per window, or ``None``) weights the training
-    and validation losses.
+    and validation losses. ``x`` and ``y`` are arrays, or tuples of arrays for
+    a model with several inputs or outputs.
     """
     monitor = _PhaseMonitor(phase, settings)
     start = monitor.resume(model)
@@ -96,7 +97,8 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             print(f"{settings.owner}: {phase}, epochs {start + 1}-{epochs}", flush=True)
         if sample_weight is not None:
             # One weight per window, broadcast over the steps of sequence targets.
-            sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, y.ndim - 2))
+            ndim = (y[0] if isinstance(y, tuple) else y).ndim
+            sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))
         (x_fit, y_fit, w_fit), validation = _hold_out(
             x, y, sample_weight, settings.validation_fraction
         )
@@ -141,18 +143,30 @@ def _hold_out(x, y, sample_weight, validation_fraction):
     """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``)."""
     if validation_fraction <= 0:
         return (x, y, sample_weight), None
-    split = int(math.floor(len(x) * (1.0 - validation_fraction)))
-    validation = (_float32(x[split:]), _float32(y[split:]))
+    split = int(math.floor(_n_rows(x) * (1.0 - validation_fraction)))
+    head, tail = slice(None, split), slice(split, None)
+    validation = (_float32(_rows(x, tail)), _float32(_rows(y, tail)))
     if sample_weight is None:
-        return (x[:split], y[:split], None), validation
+        return (_rows(x, head), _rows(y, head), None), validation
     return (
-        (x[:split], y[:split], sample_weight[:split]),
-        validation + (_float32(sample_weight[split:]),),
+        (_rows(x, head), _rows(y, head), sample_weight[head]),
+        validation + (_float32(sample_weight[tail]),),
     )
 
 
-def _float32(array):
-    return np.asarray(array, dtype=np.float32)
+def _rows(data, rows):
+    """Rows of an array, or of each array of a tuple (a model's several inputs or outputs)."""
+    return tuple(part[rows] for part in data) if isinstance(data, tuple) else data[rows]
+
+
+def _n_rows(data):
+    return len(data[0]) if isinstance(data, tuple) else len(data)
+
+
+def _float32(data):
+    if isinstance(data, tuple):
+        return tuple(np.asarray(part, dtype=np.float32) for part in data)
+    return np.asarray(data, dtype=np.float32)
 
 
 class _EpochBatches(keras.utils.PyDataset):
@@ -172,7 +186,7 @@ class _EpochBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.seed = seed
         self.first_epoch = first_epoch
-        self.batches_per_epoch = max(1, math.ceil(len(x) / self.batch_size))
+        self.batches_per_epoch = max(1, math.ceil(_n_rows(x) / self.batch_size))
         self.n_batches = (epochs - first_epoch) * self.batches_per_epoch
         self._order = (None, None)  # (epoch, permutation) of the latest epoch asked for
 
@@ -184,7 +198,7 @@ class _EpochBatches(keras.utils.PyDataset):
         cached_epoch, permutation = self._order
         if cached_epoch != epoch:
             rng = np.random.default_rng(derive_seed(self.seed, epoch))
-            permutation = rng.permutation(len(self.x))
+            permutation = rng.permutation(_n_rows(self.x))
             self._order = (epoch, permutation)
         return permutation
 
@@ -193,9 +207,10 @@ class _EpochBatches(keras.utils.PyDataset):
         rows = self.order(self.first_epoch + epoch)[
             batch * self.batch_size : (batch + 1) * self.batch_size
         ]
+        x, y = _float32(_rows(self.x, rows)), _float32(_rows(self.y, rows))
         if self.sample_weight is None:
-            return _float32(self.x[rows]), _float32(self.y[rows])
-        return _float32(self.x[rows]), _float32(self.y[rows]), _float32(self.sample_weight[rows])
+            return x, y
+        return x, y, _float32(self.sample_weight[rows])
 
 
 class _PhaseMonitor(keras.callbacks.Callback):

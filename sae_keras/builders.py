@@ -9,7 +9,10 @@ are, so that weights can be moved between models by name:
   input sequence of layer ``k + 1`` (the authors' way of stacking);
 - ``decoder_repeat_k``, ``decoder_k``, ``reconstruction_k``: the decoder of
   autoencoder ``k`` (``RepeatVector``, LSTM returning sequences,
-  ``TimeDistributed(Dense)``);
+  ``TimeDistributed(Dense)``); ``predictor_repeat_k``, ``predictor_k``,
+  ``prediction_k`` the same for the decoder that predicts the next steps;
+  ``*_teacher_k`` inputs and ``*_input_k`` concatenations for conditional
+  decoders;
 - ``dropout_k``, ``head``, ``forecast``: the forecaster's regularisation,
   dense output and reshape to ``(horizon, n_targets)``.
 """
@@ -20,6 +23,19 @@ import math
 
 import keras
 from keras import layers
+
+
+#: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
+OBJECTIVES = ("reconstruction", "prediction", "composite")
+
+# Each decoder: (name of its output layer, prefix of its other layers).
+_RECONSTRUCTION = ("reconstruction", "decoder")
+_PREDICTION = ("prediction", "predictor")
+_HEADS = {
+    "reconstruction": (_RECONSTRUCTION,),
+    "prediction": (_PREDICTION,),
+    "composite": (_RECONSTRUCTION, _PREDICTION),
+}
 
 
 def build_lstm_autoencoder(
@@ -33,32 +49,51 @@ def build_lstm_autoencoder(
     activation="tanh",
     noise=0.0,
     index=1,
+    objective="reconstruction",
+    prediction_steps=1,
+    conditional=False,
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
 
     ``Input → [RepeatVector(T)] → LSTM(units) → RepeatVector(T) →
     LSTM(decoder_units, return_sequences) → TimeDistributed(Dense(output_dim))``
 
+    The ``objective`` chooses the decoders on top of the one encoder
+    (Srivastava et al., 2015): ``"reconstruction"`` (output
+    ``reconstruction_k``, ``T`` steps), ``"prediction"`` (output
+    ``prediction_k``, the next ``prediction_steps`` steps, layers
+    ``predictor_*_k``) or ``"composite"`` (both outputs, in that order).
+
+    A *conditional* decoder (``conditional=True``) also reads, at each step,
+    the previous step of its target: the model gets one more input per
+    decoder, ``reconstruction_teacher_k`` / ``prediction_teacher_k``, the
+    target delayed by one step with zeros first (teacher forcing; the
+    ``Concatenate`` layer ``decoder_input_k`` / ``predictor_input_k`` joins it
+    to the repeated codes). At inference the decoder feeds back its own
+    previous output instead (:func:`extract_decoder`). An unconditional
+    decoder reads the repeated codes only.
+
     Parameters
     ----------
     timesteps : int
-        Length ``T`` of the windows.
+        Steps ``T`` the encoder reads (and the reconstruction's length).
     input_dim : int
         Channels of the input sequence, or width of the input code vector when
         ``repeat_input`` is true.
     units : int
         Size of the codes (the encoder LSTM's units).
     output_dim : int, default=None
-        Channels of the reconstructed sequence; defaults to ``input_dim``.
+        Channels of the reconstructed and predicted sequences; defaults to
+        ``input_dim``.
     decoder_units : int, default=None
-        Units of the decoder LSTM; defaults to ``units``, a decoder as wide as
+        Units of the decoder LSTMs; defaults to ``units``, a decoder as wide as
         the encoder (the tutorial's and Srivastava et al.'s choice; the
         authors used ``output_dim``).
     repeat_input : bool, default=False
         If true the input is a code vector of the layer below, repeated over
         ``timesteps`` steps inside the model (layer ``k > 1`` of a stack).
     activation : str, default="tanh"
-        Activation of both LSTMs. Only ``"tanh"`` keeps the cuDNN fast path on
+        Activation of the LSTMs. Only ``"tanh"`` keeps the cuDNN fast path on
         GPU.
     noise : float, default=0.0
         Standard deviation of Gaussian noise added to the input while training
@@ -66,11 +101,19 @@ def build_lstm_autoencoder(
         et al. 2010); no layer when 0. Inactive at inference.
     index : int, default=1
         Position of this autoencoder in the stack; used in the layer names.
+    objective : {"reconstruction", "prediction", "composite"}, \
+            default="reconstruction"
+        Which decoders to build (see above).
+    prediction_steps : int, default=1
+        Length of the predicted sequence (``"prediction"``, ``"composite"``).
+    conditional : bool, default=False
+        Conditional decoders (teacher forcing), see above.
 
     Returns
     -------
     autoencoder : keras.Model
-        Maps the input to a ``(T, output_dim)`` reconstruction.
+        Maps the input (and, if conditional, the teacher sequences) to the
+        decoders' outputs.
     encoder : keras.Model
         Maps the input to its ``(units,)`` codes; shares its layers with
         ``autoencoder``.
@@ -81,7 +124,13 @@ def build_lstm_autoencoder(
     >>> autoencoder, encoder = build_lstm_autoencoder(9, 1, 16)
     >>> autoencoder.output_shape, encoder.output_shape
     ((None, 9, 1), (None, 16))
+    >>> composite, _ = build_lstm_autoencoder(9, 1, 16, objective="composite",
+    ...                                       prediction_steps=3)
+    >>> composite.output_shape
+    [(None, 9, 1), (None, 3, 1)]
     """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
     output_dim = input_dim if output_dim is None else output_dim
     decoder_units = units if decoder_units is None else decoder_units
     if repeat_input:
@@ -93,14 +142,35 @@ def build_lstm_autoencoder(
     if noise > 0:
         sequence = layers.GaussianNoise(noise, name=f"noise_{index}")(sequence)
     codes = layers.LSTM(units, activation=activation, name=f"encoder_{index}")(sequence)
-    reconstruction = _decode(codes, timesteps, decoder_units, output_dim, activation, index)
-    autoencoder = keras.Model(inputs, reconstruction, name=f"autoencoder_{index}")
+    teachers, outputs = [], []
+    for output, prefix in _HEADS[objective]:
+        steps = timesteps if output == "reconstruction" else prediction_steps
+        teacher = (
+            keras.Input((steps, output_dim), name=f"{output}_teacher_{index}")
+            if conditional else None
+        )
+        decoded = _decode(codes, steps, decoder_units, output_dim, activation, index,
+                          output=output, prefix=prefix, teacher=teacher)
+        outputs.append(decoded)
+        teachers += [teacher] if conditional else []
+    autoencoder = keras.Model(
+        [inputs, *teachers] if conditional else inputs,
+        outputs if len(outputs) > 1 else outputs[0],
+        name=f"autoencoder_{index}",
+    )
     encoder = keras.Model(inputs, codes, name=f"encoder_model_{index}")
     return autoencoder, encoder
 
 
-def extract_decoder(autoencoder, index):
+def extract_decoder(autoencoder, index, *, reverse=False):
     """Build the decoder of an autoencoder as a model of its own (shared layers).
+
+    The decoder maps codes to the sequence the autoencoder was trained to
+    emit. A conditional decoder runs free: at each step it reads its own
+    previous output where training gave it the true previous step. With
+    ``reverse`` the reconstruction (trained last step first) is put back in
+    time order. A composite autoencoder's decoder returns the reconstruction
+    followed by the prediction, one sequence in time order.
 
     Parameters
     ----------
@@ -108,25 +178,70 @@ def extract_decoder(autoencoder, index):
         A model made by :func:`build_lstm_autoencoder`.
     index : int
         The ``index`` it was built with.
+    reverse : bool, default=False
+        The reconstruction was trained in reverse time order.
 
     Returns
     -------
     decoder : keras.Model
-        Maps codes ``(units,)`` to the ``(T, output_dim)`` reconstruction.
+        Maps codes ``(units,)`` to a ``(steps, output_dim)`` sequence.
 
     Examples
     --------
     >>> from sae_keras.builders import build_lstm_autoencoder, extract_decoder
-    >>> autoencoder, _ = build_lstm_autoencoder(9, 1, 16)
-    >>> extract_decoder(autoencoder, 1).input_shape
-    (None, 16)
+    >>> autoencoder, _ = build_lstm_autoencoder(9, 1, 16, conditional=True)
+    >>> decoder = extract_decoder(autoencoder, 1)
+    >>> decoder.input_shape, decoder.output_shape
+    ((None, 16), (None, 9, 1))
     """
     units = autoencoder.get_layer(f"encoder_{index}").units
     codes = keras.Input((units,), name=f"codes_{index}")
-    outputs = codes
-    for name in (f"decoder_repeat_{index}", f"decoder_{index}", f"reconstruction_{index}"):
-        outputs = autoencoder.get_layer(name)(outputs)
+    names = {layer.name for layer in autoencoder.layers}
+    parts = []
+    for output, prefix in _HEADS["composite"]:
+        if f"{output}_{index}" not in names:
+            continue
+        repeat = autoencoder.get_layer(f"{prefix}_repeat_{index}")
+        lstm = autoencoder.get_layer(f"{prefix}_{index}")
+        dense = autoencoder.get_layer(f"{output}_{index}")
+        if lstm.return_state:  # conditional: feed back its own outputs
+            part = _FreeRunning(lstm, dense, repeat.n, name=f"{prefix}_free_running_{index}")(
+                codes
+            )
+        else:
+            part = dense(lstm(repeat(codes)))
+        if reverse and output == "reconstruction":
+            part = keras.ops.flip(part, axis=1)
+        parts.append(part)
+    outputs = parts[0] if len(parts) == 1 else layers.Concatenate(axis=1)(parts)
     return keras.Model(codes, outputs, name=f"decoder_model_{index}")
+
+
+class _FreeRunning(layers.Layer):
+    """A trained conditional decoder fed its own previous output, step by step.
+
+    Built only in memory by :func:`extract_decoder` (never saved): the trained
+    layers live in the saved autoencoder.
+    """
+
+    def __init__(self, lstm, dense, steps, **kwargs):
+        super().__init__(**kwargs)
+        self.lstm, self.dense, self.steps = lstm, dense, int(steps)
+        self.output_dim = dense.layer.units
+
+    def call(self, codes):
+        codes = keras.ops.expand_dims(codes, 1)
+        previous = keras.ops.zeros_like(codes[..., :1]) * keras.ops.zeros((self.output_dim,))
+        state, outputs = None, []
+        for _ in range(self.steps):
+            step = keras.ops.concatenate([codes, previous], axis=-1)
+            sequence, *state = self.lstm(step, initial_state=state)
+            previous = self.dense(sequence)
+            outputs.append(previous)
+        return keras.ops.concatenate(outputs, axis=1)
+
+    def compute_output_shape(self, codes_shape):
+        return (codes_shape[0], self.steps, self.output_dim)
 
 
 def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh"):
@@ -261,10 +376,17 @@ def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation):
     return outputs
 
 
-def _decode(codes, timesteps, decoder_units, output_dim, activation, index):
-    sequence = layers.RepeatVector(timesteps, name=f"decoder_repeat_{index}")(codes)
-    sequence = layers.LSTM(
-        decoder_units, activation=activation, return_sequences=True, name=f"decoder_{index}"
-    )(sequence)
-    dense = layers.Dense(output_dim, name=f"reconstruction_dense_{index}")
-    return layers.TimeDistributed(dense, name=f"reconstruction_{index}")(sequence)
+def _decode(codes, steps, decoder_units, output_dim, activation, index, *, output, prefix,
+            teacher=None):
+    sequence = layers.RepeatVector(steps, name=f"{prefix}_repeat_{index}")(codes)
+    if teacher is not None:
+        sequence = layers.Concatenate(name=f"{prefix}_input_{index}")([sequence, teacher])
+    lstm = layers.LSTM(
+        decoder_units, activation=activation, return_sequences=True,
+        return_state=teacher is not None, name=f"{prefix}_{index}",
+    )
+    sequence = lstm(sequence)
+    if teacher is not None:
+        sequence = sequence[0]  # the states matter only when running free
+    dense = layers.Dense(output_dim, name=f"{output}_dense_{index}")
+    return layers.TimeDistributed(dense, name=f"{output}_{index}")(sequence)

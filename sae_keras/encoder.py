@@ -43,9 +43,29 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     reverse_target : bool, default=False
         Train each autoencoder to reconstruct its window in reverse time order,
         last step first (Srivastava et al., 2015): the decoder starts from the
-        steps the encoder read last. The decoders then emit reversed windows;
-        ``inverse_transform`` and ``reconstruction_error`` of the encoder
-        put them back in time order.
+        steps the encoder read last. The decoders put the windows they emit
+        back in time order (``inverse_transform``, ``reconstruction_error``).
+    pretrain_objective : {"reconstruction", "prediction", "composite"}, \
+            default="reconstruction"
+        What each autoencoder learns from its codes (Srivastava et al.,
+        2015): to reconstruct the window; to predict the steps that follow
+        it; or both, with two decoders on one encoder. The future comes from
+        the window itself: its last ``prediction_steps`` steps are split off,
+        the encoders read the first ``timesteps - prediction_steps`` while
+        they pretrain, and the prediction decoder learns the rest. The
+        trained LSTMs read sequences of any length: ``transform`` encodes
+        whole windows. Needs ``pretraining="input"``.
+    prediction_steps : int, default=1
+        Steps split off the end of each window for the prediction decoder
+        (``"prediction"``, ``"composite"``); fewer than the window's length.
+    composite_weight : float, default=0.5
+        Weight of the prediction loss in the composite objective; the
+        reconstruction loss weighs ``1 - composite_weight``.
+    conditional_decoder : bool, default=False
+        Conditional decoders: while training, each decoder step also reads the
+        true previous step of its target (teacher forcing); at inference it
+        reads its own previous output. ``False``: the decoders read only the
+        repeated codes (``RepeatVector``), as in the authors' network.
     activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
             default="tanh"
         Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
@@ -149,6 +169,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         decoder_units=None,
         pretrain_noise=0.0,
         reverse_target=False,
+        pretrain_objective="reconstruction",
+        prediction_steps=1,
+        composite_weight=0.5,
+        conditional_decoder=False,
         activation="tanh",
         optimizer="adam",
         learning_rate=3e-3,
@@ -171,6 +195,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
         self.reverse_target = reverse_target
+        self.pretrain_objective = pretrain_objective
+        self.prediction_steps = prediction_steps
+        self.composite_weight = composite_weight
+        self.conditional_decoder = conditional_decoder
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -212,6 +240,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
+        self._check_objective(timesteps, self.pretraining)
         settings = self._start_fit(X, None, sample_weight)
         X_model = self._fit_input_scaling(X)
         with distribute.strategy_scope(self.strategy):
@@ -257,7 +286,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         (repeated) codes of the layer below; their mean over time is decoded
         by the next decoder down, to the first one, which gives windows. Either
         way the result approximates the window that produced the codes, in the
-        data's own units.
+        data's own units. With ``pretrain_objective="composite"`` a window is
+        the reconstruction of its first ``timesteps - prediction_steps`` steps
+        followed by the prediction of the rest; ``"prediction"`` learns no
+        reconstruction, and decoding raises ``ValueError``.
 
         Parameters
         ----------
@@ -333,10 +365,13 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     def _decode(self, codes):
         """Top-layer codes to windows in the units the networks trained in."""
         # _predict casts each batch to float32 and returns float64.
-        return decode_codes(
-            self.decoders_, codes, self.pretraining, predict=self._predict,
-            reverse=self.reverse_target,
-        )
+        if self.pretrain_objective == "prediction":
+            raise ValueError(
+                "pretrain_objective='prediction' trains decoders that predict the steps "
+                "after what the encoder read, not decoders that reconstruct windows; use "
+                "'composite' or 'reconstruction' to decode codes into windows."
+            )
+        return decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
 
     def _fitted_models(self):
         models = super()._fitted_models()
@@ -349,7 +384,24 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.autoencoders_ = [
             models[f"autoencoder_{k}"] for k in range(1, len(self.hidden_units_) + 1)
         ]
-        self.encoders_, self.decoders_ = rebuild_layer_models(self.autoencoders_)
+        self.encoders_, self.decoders_ = rebuild_layer_models(
+            self.autoencoders_, reverse=self.reverse_target
+        )
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Encoders and decoders share the autoencoders' layers (a free-running
+        # decoder wraps them); they are rebuilt from the autoencoders on load.
+        state.pop("encoders_", None)
+        state.pop("decoders_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "autoencoders_" in state:
+            self.encoders_, self.decoders_ = rebuild_layer_models(
+                self.autoencoders_, reverse=self.reverse_target
+            )
 
     @property
     def _n_features_out(self):

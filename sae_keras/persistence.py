@@ -209,11 +209,12 @@ def _to_json(value):
     return value
 
 
-def rebuild_layer_models(autoencoders):
+def rebuild_layer_models(autoencoders, *, reverse=False):
     """Encoder and decoder models sharing the layers of loaded autoencoders."""
     encoders, decoders = [], []
     for index, autoencoder in enumerate(autoencoders, start=1):
         codes = autoencoder.get_layer(f"encoder_{index}").output
-        encoders.append(keras.Model(autoencoder.inputs, codes, name=f"encoder_model_{index}"))
-        decoders.append(extract_decoder(autoencoder, index))
+        # The first input is the window or codes; teacher inputs, if any, follow.
+        encoders.append(keras.Model(autoencoder.inputs[0], codes, name=f"encoder_model_{index}"))
+        decoders.append(extract_decoder(autoencoder, index, reverse=reverse))
     return encoders, decoders

@@ -11,8 +11,20 @@ autoencoder ``k`` reconstructs is the *target*:
 
 With ``reverse=True`` a window is reconstructed last step first (Srivastava et
 al., 2015: the first steps the decoder emits are the last the encoder read, the
-shortest path through the codes); :func:`decode_codes` turns the decoded
-windows back into time order.
+shortest path through the codes); the decoders put the decoded windows back
+into time order.
+
+The *objective* (Srivastava et al., 2015) chooses the decoders of every
+autoencoder: ``"reconstruction"`` of what the encoder read; ``"prediction"``
+of the steps that follow; ``"composite"``, both from the same codes, their
+losses weighted ``1 - composite_weight`` and ``composite_weight``. The future
+comes from the window itself: the last ``prediction_steps`` steps of each
+window are split off, the encoders read the first ``T - prediction_steps``
+(an LSTM reads sequences of any length, so the trained encoders then read
+whole windows in the stacked models) and the prediction decoders learn the
+rest. Conditional decoders read the true previous step while training
+(teacher forcing, :class:`ShiftedRight`) and their own previous output at
+inference.
 """
 
 from __future__ import annotations
@@ -21,10 +33,51 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .builders import build_lstm_autoencoder, extract_decoder
+from .builders import OBJECTIVES, build_lstm_autoencoder, extract_decoder
 
 #: Reconstruction targets understood by :func:`greedy_pretrain`.
 PRETRAINING_TARGETS = ("input", "previous")
+
+
+class ShiftedRight:
+    """Teacher-forcing input: target sequences delayed by one step, zeros first.
+
+    Lazy like :class:`~sae_keras._scaling.ScaledWindows`: only the rows asked
+    for are built (float32), slices stay views of the target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras.pretraining import ShiftedRight
+    >>> np.asarray(ShiftedRight(np.arange(1.0, 4.0).reshape(1, 3, 1)))[0, :, 0]
+    array([0., 1., 2.], dtype=float32)
+    """
+
+    def __init__(self, target):
+        self.target = target
+
+    @property
+    def shape(self):
+        return self.target.shape
+
+    @property
+    def ndim(self):
+        return len(self.target.shape)
+
+    def __len__(self):
+        return len(self.target)
+
+    def __getitem__(self, rows):
+        if isinstance(rows, slice):
+            return ShiftedRight(self.target[rows])
+        target = np.asarray(self.target[rows], dtype=np.float32)
+        shifted = np.zeros_like(target)
+        shifted[:, 1:] = target[:, :-1]
+        return shifted
+
+    def __array__(self, dtype=None, copy=None):
+        shifted = self[np.arange(len(self))]
+        return shifted if dtype is None else shifted.astype(dtype, copy=False)
 
 
 @dataclass
@@ -63,6 +116,10 @@ def greedy_pretrain(
     activation="tanh",
     noise=0.0,
     reverse=False,
+    objective="reconstruction",
+    prediction_steps=1,
+    composite_weight=0.5,
+    conditional=False,
     predict_batch_size=1024,
     predict=None,
 ):
@@ -80,6 +137,8 @@ def greedy_pretrain(
         ``train(model, x, y, epochs=..., phase=...) -> dict`` compiles and fits
         ``model`` on ``(x, y)`` and returns its loss curves; the estimators
         pass their own (optimizer, batch size, early stopping, callbacks).
+        ``x`` and ``y`` are tuples for models with several inputs or outputs;
+        composite autoencoders are trained with ``loss_weights=[...]`` too.
     target : {"input", "previous"}, default="input"
         What each autoencoder reconstructs (see the module docstring).
     decoder_units : int, default=None
@@ -93,6 +152,18 @@ def greedy_pretrain(
         Train each autoencoder that reconstructs windows to emit them in
         reverse time order (the repeated codes of ``"previous"`` are the same
         either way).
+    objective : {"reconstruction", "prediction", "composite"}, \
+            default="reconstruction"
+        What each autoencoder learns (see the module docstring). Prediction
+        and composite objectives need ``target="input"``.
+    prediction_steps : int, default=1
+        Steps split off the end of each window for the prediction decoders;
+        fewer than the window's length.
+    composite_weight : float, default=0.5
+        Weight of the prediction loss in a composite objective; the
+        reconstruction loss weighs ``1 - composite_weight``.
+    conditional : bool, default=False
+        Conditional decoders (teacher forcing while training).
     predict_batch_size : int, default=1024
         Batch size used to compute the codes passed up the stack.
     predict : callable, default=None
@@ -117,10 +188,15 @@ def greedy_pretrain(
     """
     if target not in PRETRAINING_TARGETS:
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
-    timesteps = X.shape[1]
-    windows = _reversed_in_time(X) if reverse else X
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
+    check_objective(objective, target, prediction_steps, X.shape[1])
+    future = 0 if objective == "reconstruction" else int(prediction_steps)
+    timesteps = X.shape[1] - future
+    seen = X[:, :timesteps] if future else X
+    windows = seen[:, ::-1] if reverse else seen  # a view, of arrays and ScaledWindows
     stack = PretrainedStack()
-    inputs = X
+    inputs = seen
     n_layers = len(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
         first = index == 1
@@ -128,6 +204,11 @@ def greedy_pretrain(
             reconstruct = windows
         else:
             reconstruct = np.repeat(inputs[:, np.newaxis, :], timesteps, axis=1)
+        outputs = {
+            "reconstruction": (reconstruct,),
+            "prediction": (X[:, timesteps:],),
+            "composite": (reconstruct, X[:, timesteps:]),
+        }[objective]
         autoencoder, encoder = build_lstm_autoencoder(
             timesteps,
             inputs.shape[-1],
@@ -138,18 +219,26 @@ def greedy_pretrain(
             activation=activation,
             noise=noise,
             index=index,
+            objective=objective,
+            prediction_steps=future,
+            conditional=conditional,
+        )
+        weights = (
+            {"loss_weights": [1.0 - composite_weight, composite_weight]}
+            if objective == "composite" else {}
         )
         stack.history[f"pretrain_{index}"] = train(
             autoencoder,
-            inputs,
-            reconstruct,
+            (inputs, *map(ShiftedRight, outputs)) if conditional else inputs,
+            outputs if len(outputs) > 1 else outputs[0],
             epochs=epochs[index - 1],
             phase=f"pretraining layer {index}/{n_layers}",
+            **weights,
         )
         stack.encoder_weights.append(autoencoder.get_layer(f"encoder_{index}").get_weights())
         stack.autoencoders.append(autoencoder)
         stack.encoders.append(encoder)
-        stack.decoders.append(extract_decoder(autoencoder, index))
+        stack.decoders.append(extract_decoder(autoencoder, index, reverse=reverse))
         if index < n_layers:
             inputs = (
                 predict(encoder, inputs)
@@ -159,13 +248,24 @@ def greedy_pretrain(
     return stack
 
 
-def _reversed_in_time(X):
-    """Windows with their steps in reverse order, as a view where ``X`` allows one."""
-    return X.reversed_in_time() if hasattr(X, "reversed_in_time") else np.asarray(X)[:, ::-1]
+def check_objective(objective, target, prediction_steps, timesteps):
+    """Refuse an objective that cannot be trained on windows of ``timesteps`` steps."""
+    if objective == "reconstruction":
+        return
+    if target != "input":
+        raise ValueError(
+            f"pretrain_objective={objective!r} needs pretraining='input' (every layer "
+            f"decodes windows); got pretraining={target!r}."
+        )
+    if not 1 <= prediction_steps < timesteps:
+        raise ValueError(
+            f"prediction_steps={prediction_steps} must be at least 1 and shorter than the "
+            f"windows ({timesteps} steps): the encoders read the first "
+            "timesteps - prediction_steps steps and the prediction decoders learn the rest."
+        )
 
 
-def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=None,
-                 reverse=False):
+def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=None):
     """Map top-layer codes back to windows with the pretrained decoders.
 
     With ``target="input"`` the top decoder already reconstructs windows. With
@@ -186,9 +286,6 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=No
     predict : callable, default=None
         ``predict(decoder, x) -> ndarray`` runs a decoder; ``None`` uses
         ``decoder.predict``.
-    reverse : bool, default=False
-        The stack was pretrained with ``reverse=True``: the decoded windows
-        are put back into time order.
 
     Returns
     -------
@@ -218,4 +315,4 @@ def decode_codes(decoders, codes, target, predict_batch_size=1024, *, predict=No
             outputs = predict(decoder, outputs)
             if decoder is not decoders[0]:
                 outputs = outputs.mean(axis=1)
-    return outputs[:, ::-1] if reverse else outputs
+    return outputs

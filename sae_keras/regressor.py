@@ -53,9 +53,29 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     reverse_target : bool, default=False
         Train each autoencoder to reconstruct its window in reverse time order,
         last step first (Srivastava et al., 2015): the decoder starts from the
-        steps the encoder read last. The decoders then emit reversed windows;
-        ``inverse_transform`` and ``reconstruction_error`` of the encoder
-        put them back in time order.
+        steps the encoder read last. The decoders put the windows they emit
+        back in time order (``inverse_transform``, ``reconstruction_error``).
+    pretrain_objective : {"reconstruction", "prediction", "composite"}, \
+            default="reconstruction"
+        What each autoencoder learns from its codes (Srivastava et al.,
+        2015): to reconstruct the window; to predict the steps that follow
+        it; or both, with two decoders on one encoder. The future comes from
+        the window itself: its last ``prediction_steps`` steps are split off,
+        the encoders read the first ``timesteps - prediction_steps`` while
+        they pretrain, and the prediction decoder learns the rest. The
+        trained LSTMs read sequences of any length: the forecaster reads
+        whole windows. Needs ``pretraining="input"``.
+    prediction_steps : int, default=1
+        Steps split off the end of each window for the prediction decoder
+        (``"prediction"``, ``"composite"``); fewer than the window's length.
+    composite_weight : float, default=0.5
+        Weight of the prediction loss in the composite objective; the
+        reconstruction loss weighs ``1 - composite_weight``.
+    conditional_decoder : bool, default=False
+        Conditional decoders: while training, each decoder step also reads the
+        true previous step of its target (teacher forcing); at inference it
+        reads its own previous output. ``False``: the decoders read only the
+        repeated codes (``RepeatVector``), as in the authors' network.
     dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
@@ -199,6 +219,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         decoder_units=None,
         pretrain_noise=0.0,
         reverse_target=False,
+        pretrain_objective="reconstruction",
+        prediction_steps=1,
+        composite_weight=0.5,
+        conditional_decoder=False,
         dropout=0.1,
         freeze_encoders=False,
         linear_skip="ridge",
@@ -226,6 +250,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
         self.reverse_target = reverse_target
+        self.pretrain_objective = pretrain_objective
+        self.prediction_steps = prediction_steps
+        self.composite_weight = composite_weight
+        self.conditional_decoder = conditional_decoder
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
         self.linear_skip = linear_skip
@@ -290,6 +318,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
+        if isinstance(self.pretraining, str):
+            self._check_objective(X.shape[1], self.pretraining)
         if encoder is not None and hasattr(encoder, "model_"):
             _check_encoder_windows(encoder, X)
         settings = self._start_fit(X, y, sample_weight)
