@@ -16,13 +16,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validate_data
 
 from . import distribute
-from ._validation import array_shape, as_3d_windows, reject_non_numeric, window_shape
+from ._validation import (
+    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+)
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
 from ._scaling import channel_stats, fit_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
-from .builders import OBJECTIVES
+from .builders import OBJECTIVES, PAD_VALUE
 from .pretraining import check_objective, greedy_pretrain
 
 _OPTIMIZERS = {
@@ -140,6 +142,7 @@ class _BaseLSTMSAE(BaseEstimator):
             "history_": self.history_,
             "input_mean_": _as_list(self.input_mean_),
             "input_scale_": _as_list(self.input_scale_),
+            "variable_length_": bool(self.variable_length_),
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
@@ -156,6 +159,7 @@ class _BaseLSTMSAE(BaseEstimator):
         self.history_ = state["history_"]
         self.input_mean_ = _as_array(state["input_mean_"])
         self.input_scale_ = _as_array(state["input_scale_"])
+        self.variable_length_ = state.get("variable_length_", False)  # format v1 before it
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
@@ -192,9 +196,10 @@ class _BaseLSTMSAE(BaseEstimator):
             )
         return tuple(int(e) for e in epochs)
 
-    def _check_objective(self, timesteps, target):
+    def _check_objective(self, timesteps, target, padded=False):
         """Refuse, before any training, an objective these windows cannot train."""
-        check_objective(self.pretrain_objective, target, self.prediction_steps, timesteps)
+        check_objective(self.pretrain_objective, target, self.prediction_steps, timesteps,
+                        padded=padded)
 
     def _early_stopping_active(self, n_samples):
         """Whether early stopping is on for a fit on ``n_samples`` windows."""
@@ -217,14 +222,34 @@ class _BaseLSTMSAE(BaseEstimator):
     # -- input --------------------------------------------------------------
 
     def _validate_windows(self, X, *, reset):
-        """Check X and return float windows (n, timesteps, channels), a view where possible."""
+        """Check X and return float windows (n, timesteps, channels), a view where possible.
+
+        Sequences of different lengths (a list) come back NaN right-padded; NaN
+        is accepted only as such padding, and only by an estimator fitted on
+        padded windows (see :meth:`_valid_steps`).
+        """
+        X = pad_sequences(X, None if reset else getattr(self, "timesteps_", None))
         self._check_not_1d(X)
         named = hasattr(X, "columns") and hasattr(self, "feature_names_in_")
         if not reset and not named:
             # With column names, scikit-learn's own check names the columns instead.
             self._check_window_shape(X)
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES)
-        return self._as_3d(X)
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES,
+                          ensure_all_finite="allow-nan")
+        X = self._as_3d(X)
+        steps = valid_steps(X)
+        if not reset and steps is not None and not self.variable_length_:
+            raise ValueError(
+                f"X holds NaN-padded (variable-length) windows, but this "
+                f"{type(self).__name__} was fitted on full-length windows, without "
+                "masking; fit it on padded windows to read them."
+            )
+        return X
+
+    @staticmethod
+    def _valid_steps(X):
+        """The steps of checked windows that hold data, or ``None`` if none is padded."""
+        return valid_steps(X)
 
     @staticmethod
     def _check_not_1d(X):
@@ -275,17 +300,29 @@ class _BaseLSTMSAE(BaseEstimator):
 
     # -- scaling ------------------------------------------------------------
 
-    def _fit_input_scaling(self, X):
-        """Learn the input statistics (``scaling="standard"``); return X as the models see it."""
-        self.input_mean_, self.input_scale_ = fit_stats(self.scaling, channel_stats, X)
-        return self._scale_inputs(X)
+    def _fit_input_scaling(self, X, stats_on=None, padded=False):
+        """Learn the input statistics (``scaling="standard"``); return X as the models see it.
 
-    def _scale_inputs(self, X):
-        return scale_windows(X, self.input_mean_, self.input_scale_)
+        ``stats_on``: the windows to learn them on, when not ``X`` (``X`` and
+        unlabeled windows). ``padded``: ``X`` holds NaN-padded windows.
+        """
+        data = X if stats_on is None else stats_on
+        self.input_mean_, self.input_scale_ = fit_stats(self.scaling, channel_stats, data)
+        return self._scale_inputs(X, padded)
+
+    def _scale_inputs(self, X, padded=None):
+        """``X`` as the models read it; padding (NaN) becomes ``PAD_VALUE`` for their mask.
+
+        ``padded=None``: as the fitted estimator (``variable_length_``).
+        """
+        if padded is None:
+            padded = self.variable_length_
+        return scale_windows(X, self.input_mean_, self.input_scale_,
+                             fill=PAD_VALUE if padded else None)
 
     # -- training -----------------------------------------------------------
 
-    def _start_fit(self, X, y=None, sample_weight=None):
+    def _start_fit(self, X, y=None, sample_weight=None, X_unlabeled=None):
         """Seed the fit and open its checkpoint: the settings every phase trains with."""
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         checkpoint = None
@@ -294,7 +331,7 @@ class _BaseLSTMSAE(BaseEstimator):
             for name in ("verbose", "checkpoint_dir"):
                 params.pop(name)
             checkpoint = Checkpoint(
-                self.checkpoint_dir, fingerprint(params, X, y, sample_weight)
+                self.checkpoint_dir, fingerprint(params, X, y, sample_weight, X_unlabeled)
             )
             if checkpoint.seed is None:
                 checkpoint.set_seed(seed)
@@ -320,7 +357,13 @@ class _BaseLSTMSAE(BaseEstimator):
         if settings.checkpoint is not None:
             settings.checkpoint.clear()
 
-    def _pretrain(self, X, hidden_units, target, settings, sample_weight=None):
+    def _pretrain(self, X, hidden_units, target, settings, sample_weight=None, steps=None):
+        """Greedy pretraining; ``steps``: the valid steps of padded windows, or ``None``."""
+        step_weight = None
+        if steps is not None:
+            step_weight = steps.astype(np.float32)
+            if sample_weight is not None:
+                step_weight *= np.asarray(sample_weight, dtype=np.float32)[:, np.newaxis]
         return greedy_pretrain(
             X,
             hidden_units,
@@ -335,6 +378,7 @@ class _BaseLSTMSAE(BaseEstimator):
             prediction_steps=self.prediction_steps,
             composite_weight=self.composite_weight,
             conditional=self.conditional_decoder,
+            step_weight=step_weight,
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 

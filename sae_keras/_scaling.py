@@ -19,7 +19,8 @@ def channel_stats(X):
 
     Computed in chunks of windows, in float64, around a first estimate of the
     mean (for accuracy), without materialising ``X``. Constant channels get
-    scale 1, as in ``StandardScaler``.
+    scale 1, as in ``StandardScaler``. NaN (the padding of variable-length
+    sequences) is left out.
 
     Parameters
     ----------
@@ -31,15 +32,20 @@ def channel_stats(X):
     """
     n_channels = X.shape[-1]
     shift = np.asarray(X[: min(len(X), _CHUNK)], dtype=np.float64).reshape(-1, n_channels)
-    shift = shift.mean(axis=0)
+    shift = np.nanmean(shift, axis=0)
     total = np.zeros(n_channels)
     squares = np.zeros(n_channels)
+    count = np.zeros(n_channels)
     for start in range(0, len(X), _CHUNK):
         chunk = np.asarray(X[start : start + _CHUNK], dtype=np.float64).reshape(-1, n_channels)
         chunk = chunk - shift
+        if np.isnan(chunk).any():
+            count += np.count_nonzero(~np.isnan(chunk), axis=0)
+            chunk = np.nan_to_num(chunk, nan=0.0)
+        else:
+            count += len(chunk)
         total += chunk.sum(axis=0)
         squares += np.square(chunk).sum(axis=0)
-    count = X.shape[0] * X.shape[1]
     offset = total / count
     variance = np.maximum(squares / count - np.square(offset), 0.0)
     return shift + offset, _safe_scale(np.sqrt(variance))
@@ -73,6 +79,9 @@ class ScaledWindows:
     ----------
     X : ndarray of shape (n_samples, timesteps, n_channels)
     mean, scale : ndarray of shape (n_channels,)
+    fill : float, default=None
+        What NaN (the padding of variable-length sequences) becomes once
+        scaled; ``None`` leaves it alone.
 
     Examples
     --------
@@ -84,10 +93,11 @@ class ScaledWindows:
     array([0., 0.], dtype=float32)
     """
 
-    def __init__(self, X, mean, scale):
+    def __init__(self, X, mean, scale, fill=None):
         self.X = X
         self.mean = np.asarray(mean, dtype=np.float32)
         self.inverse_scale = np.asarray(1.0 / np.asarray(scale), dtype=np.float32)
+        self.fill = fill
 
     @property
     def shape(self):
@@ -107,11 +117,16 @@ class ScaledWindows:
             return self._view(self.X[key])
         return self._scale(self.X[key])
 
-    def _view(self, X):
+    def _view(self, X, fill=None):
         """Windows ``X`` (a view into ``self.X``) scaled as these are."""
         view = ScaledWindows.__new__(ScaledWindows)
         view.X, view.mean, view.inverse_scale = X, self.mean, self.inverse_scale
+        view.fill = self.fill if fill is None else fill
         return view
+
+    def filled_with(self, fill):
+        """The same windows, their NaN padding replaced by ``fill`` (a view)."""
+        return self._view(self.X, fill)
 
     def __array__(self, dtype=None, copy=None):
         scaled = self._scale(self.X)
@@ -121,12 +136,21 @@ class ScaledWindows:
         rows = np.array(rows, dtype=np.float32)  # always a fresh array: scaled in place
         rows -= self.mean
         rows *= self.inverse_scale
+        if self.fill is not None:
+            np.nan_to_num(rows, copy=False, nan=self.fill)
         return rows
 
 
-def scale_windows(X, mean, scale):
-    """``X`` standardised lazily; ``X`` itself when ``mean`` is ``None`` (no scaling)."""
-    return X if mean is None else ScaledWindows(X, mean, scale)
+def scale_windows(X, mean, scale, fill=None):
+    """``X`` standardised lazily; ``X`` itself when ``mean`` is ``None`` (no scaling).
+
+    With ``fill`` (padded windows) NaN becomes ``fill``, scaled or not.
+    """
+    if mean is None:
+        if fill is None:
+            return X
+        mean, scale = np.zeros(X.shape[-1]), np.ones(X.shape[-1])
+    return ScaledWindows(X, mean, scale, fill)
 
 
 def unscale(values, mean, scale):

@@ -86,8 +86,8 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     the weights of the best validation epoch are kept, as ``MLPRegressor``
     does; the weights the phase started from count as epoch 0. Raises
     ``FloatingPointError`` at the first epoch whose loss is not finite.
-    ``sample_weight`` (one weight per window, or ``None``) weights the training
-    and validation losses. ``x`` and ``y`` are arrays, or tuples of arrays for
+    ``sample_weight`` (one weight per window, one per window and step of a
+    sequence target, or ``None``) weights the training and validation losses. ``x`` and ``y`` are arrays, or tuples of arrays for
     a model with several inputs or outputs.
     """
     monitor = _PhaseMonitor(phase, settings)
@@ -95,7 +95,7 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     if start < epochs and not monitor.finished:
         if settings.verbose:
             print(f"{settings.owner}: {phase}, epochs {start + 1}-{epochs}", flush=True)
-        if sample_weight is not None:
+        if sample_weight is not None and np.ndim(sample_weight) == 1:
             # One weight per window, broadcast over the steps of sequence targets.
             ndim = (y[0] if isinstance(y, tuple) else y).ndim
             sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))

@@ -75,3 +75,102 @@ def as_3d_windows(X):
     if X.shape[2] < 1:
         raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
     return X
+
+
+def pad_sequences(X, timesteps=None):
+    """A list of sequences of different lengths as one NaN right-padded 3-D array.
+
+    Each sequence is ``(length,)`` (one channel) or ``(length, channels)``.
+    Anything that is not such a list, and a list of sequences that already
+    share the length asked for, comes back unchanged. ``timesteps`` pads to
+    that length (a fitted estimator's); ``None`` to the longest sequence.
+    """
+    if not isinstance(X, (list, tuple)) or not X:
+        return X
+    try:
+        sequences = [np.asarray(sequence) for sequence in X]
+    except (TypeError, ValueError):
+        return X  # not a list of sequences: the usual checks explain
+    for index, sequence in enumerate(sequences):
+        reject_non_numeric(sequence, f"X sequence {index}")
+    try:
+        sequences = [sequence.astype(np.float64) for sequence in sequences]
+    except (TypeError, ValueError):
+        return X
+    lengths = [len(sequence) if sequence.ndim else 0 for sequence in sequences]
+    if len({s.shape for s in sequences}) == 1 and timesteps in (None, lengths[0]):
+        return X
+    ranks = {sequence.ndim for sequence in sequences}
+    if not ranks <= {1, 2} or len(ranks) > 1:
+        raise ValueError(
+            "X as a list of sequences must hold 1-D (length,) or 2-D (length, channels) "
+            f"arrays, all of the same rank; got ranks {sorted(ranks)}."
+        )
+    if ranks == {1}:
+        sequences = [sequence[:, np.newaxis] for sequence in sequences]
+    channels = sequences[0].shape[1]
+    for index, sequence in enumerate(sequences):
+        if sequence.shape[1] != channels:
+            raise ValueError(
+                f"X sequence {index} has {sequence.shape[1]} channels, but sequence 0 has "
+                f"{channels}; every sequence needs the same channels."
+            )
+        if timesteps is not None and len(sequence) > timesteps:
+            raise ValueError(
+                f"X sequence {index} has {len(sequence)} steps, more than the "
+                f"{timesteps} the estimator was fitted on (the longest training sequence)."
+            )
+    padded = np.full(
+        (len(sequences), timesteps or max(lengths), channels), np.nan, dtype=np.float64
+    )
+    for row, sequence in zip(padded, sequences):
+        row[: len(sequence)] = sequence
+    return padded
+
+
+def valid_steps(X, name="X"):
+    """Which steps of NaN right-padded windows hold data; ``None`` without NaN.
+
+    Padding is NaN in every channel of a window's last steps (the tslearn
+    convention). NaN anywhere else is refused with a message saying how to
+    pad; so is a window with no data at all.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, channels)
+    name : str, default="X"
+        The argument's name, for messages.
+
+    Returns
+    -------
+    steps : ndarray of shape (n_samples, timesteps), bool, or None
+    """
+    if np.isfinite(X.sum()):  # no copy, and no NaN (the usual case)
+        return None
+    missing = np.isnan(X)
+    if not missing.any():
+        return None
+    padded = missing.all(axis=2)
+    how = (
+        " Right-pad shorter sequences with NaN in every channel (X[i, length:] = np.nan) "
+        "or pass a list of 2-D (length, channels) arrays; fill or interpolate missing "
+        "values inside a sequence first."
+    )
+    partial = np.argwhere(missing.any(axis=2) & ~padded)
+    if len(partial):
+        window, step = partial[0]
+        raise ValueError(
+            f"{name} has NaN in some channels of window {window} at step {step}: NaN is read "
+            f"only as padding, in every channel of a window's last steps.{how}"
+        )
+    inside = np.argwhere(padded[:, :-1] & ~padded[:, 1:])
+    if len(inside):
+        window, step = inside[0]
+        raise ValueError(
+            f"{name} window {window} has data at step {step + 1} after an all-NaN step {step}: "
+            f"padding must come after a sequence's last step.{how}"
+        )
+    empty = np.flatnonzero(padded[:, 0])
+    if len(empty):
+        raise ValueError(f"{name} window {empty[0]} holds no data: every step is NaN.")
+    return ~padded

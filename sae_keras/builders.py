@@ -14,7 +14,11 @@ are, so that weights can be moved between models by name:
   ``*_teacher_k`` inputs and ``*_input_k`` concatenations for conditional
   decoders;
 - ``dropout_k``, ``head``, ``forecast``: the forecaster's regularisation,
-  dense output and reshape to ``(horizon, n_targets)``.
+  dense output and reshape to ``(horizon, n_targets)``;
+- ``mask``: with ``masked=True`` (variable-length sequences), a ``Masking``
+  layer in front of ``encoder_1``: steps holding :data:`PAD_VALUE` in every
+  channel are skipped by the LSTM (its codes are those of the last real step)
+  and read as zeros by the linear skip.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import math
 import keras
 from keras import layers
 
+
+#: What padded steps of variable-length windows hold when a model reads them:
+#: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
+PAD_VALUE = -1.0e9
 
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
 OBJECTIVES = ("reconstruction", "prediction", "composite")
@@ -52,6 +60,7 @@ def build_lstm_autoencoder(
     objective="reconstruction",
     prediction_steps=1,
     conditional=False,
+    masked=False,
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
 
@@ -108,6 +117,9 @@ def build_lstm_autoencoder(
         Length of the predicted sequence (``"prediction"``, ``"composite"``).
     conditional : bool, default=False
         Conditional decoders (teacher forcing), see above.
+    masked : bool, default=False
+        Windows are right-padded with :data:`PAD_VALUE`; a ``Masking`` layer
+        keeps padded steps out of the codes. Ignored with ``repeat_input``.
 
     Returns
     -------
@@ -138,7 +150,7 @@ def build_lstm_autoencoder(
         sequence = layers.RepeatVector(timesteps, name=f"repeat_{index - 1}")(inputs)
     else:
         inputs = keras.Input((timesteps, input_dim), name="window")
-        sequence = inputs
+        sequence = _masking(inputs) if masked else inputs
     if noise > 0:
         sequence = layers.GaussianNoise(noise, name=f"noise_{index}")(sequence)
     codes = layers.LSTM(units, activation=activation, name=f"encoder_{index}")(sequence)
@@ -244,7 +256,8 @@ class _FreeRunning(layers.Layer):
         return (codes_shape[0], self.steps, self.output_dim)
 
 
-def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh"):
+def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh",
+                          masked=False):
     """Build the stack of LSTM encoders, window to the last layer's codes.
 
     Parameters
@@ -257,6 +270,8 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
         Units of each stacked LSTM, bottom first.
     activation : str, default="tanh"
         Activation of the LSTMs.
+    masked : bool, default=False
+        Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``).
 
     Returns
     -------
@@ -271,7 +286,8 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
     (None, 16)
     """
     inputs = keras.Input((timesteps, n_features), name="window")
-    codes = _stack_encoders(inputs, timesteps, hidden_units, 0.0, activation)
+    sequence = _masking(inputs) if masked else inputs
+    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation)
     return keras.Model(inputs, codes, name="stacked_encoder")
 
 
@@ -284,6 +300,7 @@ def build_forecaster(
     dropout=0.0,
     activation="tanh",
     linear_skip=False,
+    masked=False,
 ):
     """Build the deep LSTM forecaster: stacked encoders under a dense head.
 
@@ -312,6 +329,9 @@ def build_forecaster(
         Activation of the LSTMs.
     linear_skip : bool, default=False
         Add a linear function of the whole window to the output.
+    masked : bool, default=False
+        Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``); the
+        linear skip reads padded steps as zeros.
 
     Returns
     -------
@@ -325,10 +345,12 @@ def build_forecaster(
     """
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
-    codes = _stack_encoders(inputs, timesteps, hidden_units, dropout, activation)
+    sequence = _masking(inputs) if masked else inputs
+    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation)
     outputs = layers.Dense(math.prod(output_shape), name="head")(codes)
     if linear_skip:
-        flat = layers.Flatten(name="flat_window")(inputs)
+        flatten = _MaskedFlatten if masked else layers.Flatten
+        flat = flatten(name="flat_window")(sequence)
         skip = layers.Dense(math.prod(output_shape), name="linear_skip")(flat)
         outputs = layers.Add(name="head_plus_skip")([outputs, skip])
     if len(output_shape) > 1:
@@ -362,6 +384,22 @@ def load_encoder_weights(model, encoder_weights):
     for index, weights in enumerate(encoder_weights, start=1):
         model.get_layer(f"encoder_{index}").set_weights(weights)
     return model
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _MaskedFlatten(layers.Flatten):
+    """``Flatten`` of masked windows (padding already zeroed by ``Masking``); drops the mask."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+def _masking(inputs):
+    return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
 
 
 def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation):

@@ -237,22 +237,26 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         hidden_units = self._hidden_units()
         self._pretrain_epochs(len(hidden_units))
         X = self._validate_windows(X, reset=True)
+        steps = self._valid_steps(X)
+        padded = steps is not None
         sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
-        self._check_objective(timesteps, self.pretraining)
+        self._check_objective(timesteps, self.pretraining, padded)
         settings = self._start_fit(X, None, sample_weight)
-        X_model = self._fit_input_scaling(X)
+        X_model = self._fit_input_scaling(X, padded=padded)
         with distribute.strategy_scope(self.strategy):
             stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
-                                   sample_weight)
+                                   sample_weight, steps)
             model = build_stacked_encoder(
-                timesteps, n_channels, hidden_units, activation=self.activation
+                timesteps, n_channels, hidden_units, activation=self.activation,
+                masked=padded,
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
         self.hidden_units_ = hidden_units
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
+        self.variable_length_ = padded
         self.autoencoders_ = stack.autoencoders
         self.decoders_ = stack.decoders
         self.encoders_ = stack.encoders
@@ -327,7 +331,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         per : {"window", "step", "channel", "element"}, default="window"
             Mean squared error per window; per window and time step (mean
             over channels); per window and channel (mean over steps); or each
-            squared error.
+            squared error. The padded steps of variable-length windows are
+            left out of the means, and are NaN per step or element.
 
         Returns
         -------
@@ -338,9 +343,16 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         if per not in axes:
             raise ValueError(f"per must be one of {sorted(axes)}; got {per!r}.")
         check_is_fitted(self)
-        X_model = self._scale_inputs(self._validate_windows(X, reset=False))
+        X = self._validate_windows(X, reset=False)
+        X_model = self._scale_inputs(X)
         windows = self._decode(self._predict(self.model_, X_model))
         squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
+        steps = self._valid_steps(X)
+        if steps is None:
+            return squared.mean(axis=axes[per]) if axes[per] else squared
+        squared[~steps] = np.nan  # padding is no error: NaN per step, left out of means
+        if per in ("window", "channel"):
+            return np.nanmean(squared, axis=axes[per])  # every window has a real step
         return squared.mean(axis=axes[per]) if axes[per] else squared
 
     def score_samples(self, X):

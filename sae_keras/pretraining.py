@@ -120,6 +120,7 @@ def greedy_pretrain(
     prediction_steps=1,
     composite_weight=0.5,
     conditional=False,
+    step_weight=None,
     predict_batch_size=1024,
     predict=None,
 ):
@@ -164,6 +165,13 @@ def greedy_pretrain(
         reconstruction loss weighs ``1 - composite_weight``.
     conditional : bool, default=False
         Conditional decoders (teacher forcing while training).
+    step_weight : ndarray of shape (n_samples, timesteps), default=None
+        Variable-length windows: the weight of each step in the losses of the
+        autoencoders that decode windows, 0 for padding. Padded steps of ``X``
+        hold :data:`~sae_keras.builders.PAD_VALUE` (the encoders mask them);
+        ``X`` is then a :class:`~sae_keras._scaling.ScaledWindows`, whose
+        ``filled_with(0)`` gives the targets. Only the reconstruction
+        objective reads padded windows.
     predict_batch_size : int, default=1024
         Batch size used to compute the codes passed up the stack.
     predict : callable, default=None
@@ -190,11 +198,17 @@ def greedy_pretrain(
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
-    check_objective(objective, target, prediction_steps, X.shape[1])
+    masked = step_weight is not None
+    check_objective(objective, target, prediction_steps, X.shape[1], padded=masked)
     future = 0 if objective == "reconstruction" else int(prediction_steps)
     timesteps = X.shape[1] - future
     seen = X[:, :timesteps] if future else X
-    windows = seen[:, ::-1] if reverse else seen  # a view, of arrays and ScaledWindows
+    if masked:  # targets read the padding as zeros, weighted 0
+        seen_target = seen.filled_with(0.0)
+        step_weight = step_weight[:, ::-1] if reverse else step_weight
+    else:
+        seen_target = seen
+    windows = seen_target[:, ::-1] if reverse else seen_target  # a view
     stack = PretrainedStack()
     inputs = seen
     n_layers = len(hidden_units)
@@ -222,11 +236,14 @@ def greedy_pretrain(
             objective=objective,
             prediction_steps=future,
             conditional=conditional,
+            masked=masked,
         )
         weights = (
             {"loss_weights": [1.0 - composite_weight, composite_weight]}
             if objective == "composite" else {}
         )
+        if masked and reconstruct is windows:
+            weights["sample_weight"] = step_weight
         stack.history[f"pretrain_{index}"] = train(
             autoencoder,
             (inputs, *map(ShiftedRight, outputs)) if conditional else inputs,
@@ -248,10 +265,16 @@ def greedy_pretrain(
     return stack
 
 
-def check_objective(objective, target, prediction_steps, timesteps):
+def check_objective(objective, target, prediction_steps, timesteps, padded=False):
     """Refuse an objective that cannot be trained on windows of ``timesteps`` steps."""
     if objective == "reconstruction":
         return
+    if padded:
+        raise ValueError(
+            f"pretrain_objective={objective!r} splits the future off the end of each "
+            "window, which is padding for a shorter sequence; variable-length (padded) "
+            "windows train with pretrain_objective='reconstruction'."
+        )
     if target != "input":
         raise ValueError(
             f"pretrain_objective={objective!r} needs pretraining='input' (every layer "

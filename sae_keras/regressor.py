@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted, validate_data
 
 from . import distribute
 from ._base import _BaseLSTMSAE, _as_array, _as_list
 from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
-from ._validation import array_shape, reject_non_numeric, window_shape
+from ._validation import (
+    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+)
 from .builders import build_forecaster, load_encoder_weights
 
 
@@ -283,8 +286,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_unlabeled=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
+
+        Pretraining needs no labels: windows without targets passed as
+        ``X_unlabeled`` join ``X`` for pretraining (and for the input scaling
+        statistics); fine-tuning uses the labeled ``X`` only.
 
         Parameters
         ----------
@@ -297,6 +304,20 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             Weight of each window in every loss, pretraining and fine-tuning
             (and in the validation loss of early stopping). ``None`` weighs all
             windows equally. The scaling statistics are not weighted.
+        X_unlabeled : array-like of shape (n_unlabeled, timesteps[, channels]), \
+                default=None
+            More windows, shaped like ``X``, without targets: pretrained on
+            together with ``X`` (placed before ``X``, as history usually
+            precedes the labeled period, so early stopping still holds out the
+            most recent labeled windows); each weighs 1 in the pretraining
+            losses. Ignored, with a warning, when nothing is pretrained
+            (``pretraining=None``, a fitted encoder, ``warm_start``). In a
+            ``Pipeline`` or ``GridSearchCV`` pass it through metadata routing:
+            ``set_fit_request(X_unlabeled=True)``, and
+            ``Pipeline(..., transform_input=["X_unlabeled"])`` so that the
+            preceding steps transform it as they transform ``X``. (Cross-validation
+            splits a fit parameter with as many rows as ``X`` by the folds; one
+            of any other length is passed whole to every fold.)
 
         Returns
         -------
@@ -317,12 +338,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             self._check_warm_start(X, y)
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
+        X_unlabeled = self._check_unlabeled(X_unlabeled, X, encoder, warm)
         self._check_validation_split(X.shape[0])
+        # What pretraining reads: the unlabeled windows, then the labeled ones.
+        X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
+        steps = self._valid_steps(X_pretrain)
+        padded = steps is not None
         if isinstance(self.pretraining, str):
-            self._check_objective(X.shape[1], self.pretraining)
+            self._check_objective(X.shape[1], self.pretraining, padded)
         if encoder is not None and hasattr(encoder, "model_"):
             _check_encoder_windows(encoder, X)
-        settings = self._start_fit(X, y, sample_weight)
+        if warm and padded and not self.variable_length_:
+            raise ValueError(
+                "warm_start=True continues a network fitted on full-length windows, "
+                "without masking; X holds NaN-padded (variable-length) windows. Set "
+                "warm_start=False to fit a new network."
+            )
+        settings = self._start_fit(X, y, sample_weight, X_unlabeled)
         if warm:
             self._continue_fit(X, y, sample_weight, settings)
             return self
@@ -333,20 +365,21 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             # Pretrain first, so that the autoencoders draw the same random
             # numbers as LSTMSAEEncoder's with the same random_state.
             if encoder is not None:
-                encoder, history = self._fitted_encoder(encoder, X, sample_weight)
+                encoder, history = self._fitted_encoder(encoder, X_pretrain, w_pretrain)
                 hidden_units = encoder.hidden_units_
                 self.input_mean_, self.input_scale_ = encoder.input_mean_, encoder.input_scale_
-                X_model = self._scale_inputs(X)
+                padded = padded or encoder.variable_length_
+                X_model = self._scale_inputs(X, padded)
                 encoder_weights = [
                     encoder.model_.get_layer(f"encoder_{k}").get_weights()
                     for k in range(1, len(hidden_units) + 1)
                 ]
             else:
-                X_model = self._fit_input_scaling(X)
+                X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded)
                 encoder_weights = None
                 if self.pretraining is not None:
-                    stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
-                                           sample_weight)
+                    stack = self._pretrain(self._scale_inputs(X_pretrain, padded), hidden_units,
+                                           self.pretraining, settings, w_pretrain, steps)
                     encoder_weights, history = stack.encoder_weights, dict(stack.history)
             target = self._fit_target_scaling(y)
             model = build_forecaster(
@@ -357,6 +390,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 dropout=self.dropout,
                 activation=self.activation,
                 linear_skip=self.linear_skip is not None,
+                masked=padded,
             )
             if encoder_weights is not None:
                 load_encoder_weights(model, encoder_weights)
@@ -373,11 +407,41 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self._end_fit(settings)
         self.hidden_units_ = tuple(hidden_units)
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
+        self.variable_length_ = padded
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
         self._init_predict_state()
         return self
+
+    def _check_unlabeled(self, X_unlabeled, X, encoder, warm):
+        """``X_unlabeled`` as float windows like ``X``, or ``None`` (also when unused)."""
+        if X_unlabeled is None:
+            return None
+        X_unlabeled = pad_sequences(X_unlabeled, X.shape[1])
+        reject_non_numeric(X_unlabeled, "X_unlabeled")
+        windows = as_3d_windows(
+            check_array(X_unlabeled, allow_nd=True, dtype=FLOAT_DTYPES,
+                        input_name="X_unlabeled", ensure_all_finite="allow-nan")
+        )
+        valid_steps(windows, "X_unlabeled")  # NaN only as right padding
+        if windows.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                "X_unlabeled must hold windows shaped like X's (timesteps="
+                f"{X.shape[1]}, channels={X.shape[2]}); got windows of shape "
+                f"(timesteps={windows.shape[1]}, channels={windows.shape[2]})."
+            )
+        unused = (
+            "pretraining=None" if self.pretraining is None
+            else "warm_start continues fine-tuning" if warm
+            else "pretraining is an already fitted encoder"
+            if encoder is not None and hasattr(encoder, "model_") else None
+        )
+        if unused is not None:
+            warnings.warn(f"X_unlabeled is ignored: {unused}, nothing is pretrained.",
+                          UserWarning, stacklevel=3)
+            return None
+        return windows
 
     def _encoder_param(self):
         """``pretraining`` when it is an estimator (an ``LSTMSAEEncoder``), else ``None``."""
@@ -405,6 +469,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             return None
         # The penalty is chosen on the most recent validation_fraction of the windows
         # (when that holds at least 10), with or without early stopping.
+        if hasattr(X_model, "filled_with") and X_model.fill is not None:
+            X_model = X_model.filled_with(0.0)  # padding reads as zeros, as in the model
         kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction)
         skip = model.get_layer("linear_skip")
         skip.set_weights([kernel, bias])
@@ -517,6 +583,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
 
     def _validate_fit_data(self, X, y):
+        X = pad_sequences(X)
         self._check_not_1d(X)
         if y is None:
             validate_data(self, X, y)  # raises scikit-learn's "requires y" error
@@ -531,10 +598,20 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         y_2d = np.asarray(y).reshape(y_shape[0], -1) if len(y_shape) == 3 else y
         X, y_2d = validate_data(
             self, X, y_2d, reset=True, allow_nd=True, dtype=FLOAT_DTYPES,
-            multi_output=True, y_numeric=True,
+            multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
         )
         y = np.reshape(y_2d, y_shape) if len(y_shape) == 3 else y_2d
         return self._as_3d(X), np.asarray(y, dtype=np.float32)
+
+
+def _with_unlabeled(X, sample_weight, X_unlabeled):
+    """Windows and weights for pretraining: ``X_unlabeled`` (weight 1) first, then ``X``."""
+    if X_unlabeled is None:
+        return X, sample_weight
+    weights = None
+    if sample_weight is not None:
+        weights = np.concatenate([np.ones(len(X_unlabeled)), sample_weight])
+    return np.concatenate([X_unlabeled, X]), weights
 
 
 def _check_encoder_windows(encoder, X):
