@@ -4,7 +4,9 @@ Shows the building block of the stack. ``build_lstm_autoencoder`` gives the
 ``LSTM → RepeatVector → LSTM → TimeDistributed(Dense)`` model and the encoder
 sharing its layers; after training, the autoencoder reproduces the sequence and
 the encoder turns it into a fixed-size code, a feature vector. The same, as a
-scikit-learn transformer, is ``LSTMSAEEncoder``. Run
+scikit-learn transformer, is ``LSTMSAEEncoder``. Then the rest of the family:
+a composite autoencoder (reconstruct the first steps, predict the last ones)
+with conditional, reversed decoders, and sequences of different lengths. Run
 ``python examples/tutorial_autoencoders.py --quick`` for a faster version.
 """
 
@@ -45,3 +47,27 @@ batch = (starts[:, None] + np.linspace(0.1, 0.4, 9)[None, :])[..., None]
 features = LSTMSAEEncoder(hidden_units=(16, 4), pretrain_epochs=20 if args.quick else 100,
                           learning_rate=1e-2, batch_size=8, random_state=0).fit_transform(batch)
 print("LSTMSAEEncoder features:", features.shape, "- first row", features[0].round(3))
+
+# The composite model (Srivastava et al., 2015): one encoder reads 0.1 ... 0.6, one
+# decoder reconstructs it (last step first, as reverse_target does), one predicts
+# 0.7 ... 0.9; both decoders are conditional (teacher forcing while training).
+epochs = 100 if args.quick else 300
+composite = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=epochs, random_state=1,
+                           pretrain_objective="composite", prediction_steps=3,
+                           conditional_decoder=True, reverse_target=True).fit(sequence)
+decoded = composite.inverse_transform(composite.transform(sequence))
+print("composite (reconstruction | prediction):", decoded[0, :6, 0].round(3), "|",
+      decoded[0, 6:, 0].round(3))
+losses = composite.history_["pretrain_1"]
+print("  losses, first -> last epoch: reconstruction "
+      f"{losses['reconstruction_1_loss'][0]:.4f} -> {losses['reconstruction_1_loss'][-1]:.4f}, "
+      f"prediction {losses['prediction_1_loss'][0]:.4f} -> {losses['prediction_1_loss'][-1]:.4f}")
+
+# Sequences of different lengths: a list (or NaN right-padded windows). Padded steps
+# are masked: out of the codes and out of the losses.
+ramps = [np.linspace(0.1, 0.1 * n, n)[:, None] for n in (4, 6, 9)] * 8
+ragged = LSTMSAEEncoder(hidden_units=(16,), pretrain_epochs=epochs, batch_size=8,
+                        random_state=0).fit(ramps)
+print("variable-length codes:", ragged.transform(ramps[:3]).shape,
+      "- per-step error of the 4-step ramp (NaN = padding):",
+      ragged.reconstruction_error(ramps[:1], per="step")[0].round(4))

@@ -52,9 +52,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         it; or both, with two decoders on one encoder. The future comes from
         the window itself: its last ``prediction_steps`` steps are split off,
         the encoders read the first ``timesteps - prediction_steps`` while
-        they pretrain, and the prediction decoder learns the rest. The
-        trained LSTMs read sequences of any length: ``transform`` encodes
-        whole windows. Needs ``pretraining="input"``.
+        they pretrain, and the prediction decoder learns the rest.
+        ``transform`` then encodes those first steps, as the encoders learned
+        to, and ``inverse_transform`` decodes codes into whole windows
+        (reconstruction, then prediction), so that ``reconstruction_error``
+        counts how well the window's end was foreseen too. Needs
+        ``pretraining="input"``.
     prediction_steps : int, default=1
         Steps split off the end of each window for the prediction decoder
         (``"prediction"``, ``"composite"``); fewer than the window's length.
@@ -248,9 +251,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         with distribute.strategy_scope(self.strategy):
             stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
                                    sample_weight, steps)
+            # The steps the encoders learned to read (the future part split off).
             model = build_stacked_encoder(
-                timesteps, n_channels, hidden_units, activation=self.activation,
-                masked=padded,
+                timesteps - self._future_steps(), n_channels, hidden_units,
+                activation=self.activation, masked=padded,
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
@@ -268,6 +272,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     def transform(self, X):
         """Encode windows into the top layer's codes.
 
+        With ``pretrain_objective="prediction"`` or ``"composite"`` the codes
+        are those of each window's first ``timesteps - prediction_steps``
+        steps, the part the encoders learned to read.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
@@ -279,7 +287,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        return self._predict(self.model_, self._scale_inputs(X))
+        return self._encode(self._scale_inputs(X))
 
     def inverse_transform(self, X):
         """Decode top-layer codes back into windows.
@@ -345,7 +353,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
         X_model = self._scale_inputs(X)
-        windows = self._decode(self._predict(self.model_, X_model))
+        windows = self._decode(self._encode(X_model))
         squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
         steps = self._valid_steps(X)
         if steps is None:
@@ -373,6 +381,16 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         scores : ndarray of shape (n_samples,)
         """
         return -self.reconstruction_error(X)
+
+    def _future_steps(self):
+        """Steps split off the end of each window for prediction decoders (else 0)."""
+        return 0 if self.pretrain_objective == "reconstruction" else self.prediction_steps
+
+    def _encode(self, X_model):
+        """Codes of windows as the models read them (the steps the encoders learned)."""
+        future = self._future_steps()
+        return self._predict(self.model_, X_model[:, : X_model.shape[1] - future]
+                             if future else X_model)
 
     def _decode(self, codes):
         """Top-layer codes to windows in the units the networks trained in."""

@@ -42,7 +42,7 @@ FIT_CASES = [
     ("1-D X", {}, np.arange(10.0), np.arange(10.0), ValueError, r"X must be 2-D .* got a 1-D array of shape \(10,\)"),
     ("4-D X", {}, np.zeros((10, 4, 2, 2)), np.zeros(10), ValueError, r"X must be 2-D .*got a 4-D array of shape \(10, 4, 2, 2\)"),
     ("empty X", {}, np.zeros((0, 4, 2)), np.zeros(0), ValueError, r"0 sample\(s\) \(shape=\(0, 4, 2\)\) while a minimum of 1"),
-    ("NaN in X", {}, with_nan(X_GOOD), Y_GOOD, ValueError, "Input X contains NaN"),
+    ("NaN in X", {}, with_nan(X_GOOD), Y_GOOD, ValueError, r"X has NaN in some channels of window 0 at step 1.*Right-pad shorter sequences"),
     ("+inf in X", {}, with_inf(X_GOOD), Y_GOOD, ValueError, "Input X contains infinity"),
     ("-inf in X", {}, with_inf(X_GOOD, -1), Y_GOOD, ValueError, "Input X contains infinity"),
     ("NaN in y", {}, X_GOOD, with_nan(Y_GOOD), ValueError, "Input y contains NaN"),
@@ -82,7 +82,7 @@ def test_fit_refuses_bad_input_before_training(params, X, y, error, message):
 
 def test_the_encoder_refuses_bad_input_before_training():
     recorder = TrainingRecorder()
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match="X has NaN in some channels of window 0 at step 1"):
         LSTMSAEEncoder(**TINY, callbacks=[recorder]).fit(with_nan(X_GOOD))
     assert not recorder.started
 
@@ -104,7 +104,9 @@ PREDICT_CASES = [
     ("fewer time steps", np.zeros((3, 6, 2)), r"X has 6 features, but LSTMSAERegressor is expecting 8 .*\(timesteps=6, channels=2\).*\(timesteps=8, channels=2\)"),
     ("more channels", np.zeros((3, 8, 5)), r"\(timesteps=8, channels=5\), but LSTMSAERegressor was fitted on windows of shape \(timesteps=8, channels=2\)"),
     ("1-D window", np.zeros(16), r"got a 1-D array of shape \(16,\). Reshape your data"),
-    ("NaN window", with_nan(np.zeros((2, 8, 2))), "Input X contains NaN"),
+    ("NaN window", with_nan(np.zeros((2, 8, 2))), "X has NaN in some channels of window 0 at step 1"),
+    ("padded window", np.where(np.arange(8)[None, :, None] < 5, 0.0, np.nan) + np.zeros((2, 8, 2)),
+     "fitted on full-length windows, without masking"),
     ("strings", np.zeros((2, 8, 2)).astype(str), "X must be numeric"),
 ]
 

@@ -180,8 +180,15 @@ def test_composite_encoder_decodes_whole_windows_and_round_trips(conditional, tm
     enc = LSTMSAEEncoder(**TINY, pretrain_objective="composite", prediction_steps=2,
                          conditional_decoder=conditional, reverse_target=True).fit(X)
     codes = enc.transform(X[:5])
+    # The codes are those of the first 6 steps, as the encoders learned to read...
+    assert enc.model_.input_shape == (None, 6, 2)
+    changed = X[:5].copy()
+    changed[:, 6:] += 5.0
+    np.testing.assert_allclose(enc.transform(changed), codes, atol=1e-6)
+    # ...and they decode into whole windows: the reconstruction, then the prediction.
     windows = enc.inverse_transform(codes)
     assert windows.shape == (5, 8, 2)
+    assert enc.reconstruction_error(changed).mean() > enc.reconstruction_error(X[:5]).mean()
     assert enc.reconstruction_error(X[:5]).shape == (5,)
     again = pickle.loads(pickle.dumps(enc))
     np.testing.assert_allclose(again.inverse_transform(codes), windows, atol=1e-5)
