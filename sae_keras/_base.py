@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validate_data
 
 from . import distribute
@@ -21,6 +21,7 @@ from ._validation import (
 )
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
+from ._pretraining_cache import as_memory, cached_training
 from ._scaling import channel_stats, fit_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
@@ -80,6 +81,7 @@ class _BaseLSTMSAE(BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "checkpoint_dir": [str, os.PathLike, None],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     def __sklearn_tags__(self):
@@ -328,7 +330,7 @@ class _BaseLSTMSAE(BaseEstimator):
         checkpoint = None
         if self.checkpoint_dir is not None:
             params = _saved_params(self)
-            for name in ("verbose", "checkpoint_dir"):
+            for name in ("verbose", "checkpoint_dir", "memory"):
                 params.pop(name)
             checkpoint = Checkpoint(
                 self.checkpoint_dir, fingerprint(params, X, y, sample_weight, X_unlabeled)
@@ -364,11 +366,16 @@ class _BaseLSTMSAE(BaseEstimator):
             step_weight = steps.astype(np.float32)
             if sample_weight is not None:
                 step_weight *= np.asarray(sample_weight, dtype=np.float32)[:, np.newaxis]
+        train = functools.partial(self._train, settings=settings, sample_weight=sample_weight)
+        memory = as_memory(self.memory)
+        if memory is not None:
+            fixed = [self.optimizer, self.learning_rate, self.loss, sample_weight]
+            train = cached_training(memory, train, settings, fixed)
         return greedy_pretrain(
             X,
             hidden_units,
             self._pretrain_epochs(len(hidden_units)),
-            functools.partial(self._train, settings=settings, sample_weight=sample_weight),
+            train,
             target=target,
             decoder_units=self.decoder_units,
             activation=self.activation,

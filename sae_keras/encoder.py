@@ -114,6 +114,15 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         from the last finished epoch, ending with the same weights as an
         uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
         writes nothing anywhere.
+    memory : str, path-like or joblib.Memory, default=None
+        Cache each greedily pretrained layer here (a folder, or a
+        ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
+        that shapes it: the layer's architecture and initial weights (so the
+        seed and the layers below), the windows and weights it trains on and
+        the training settings. Fits that differ only in what comes later
+        (fine-tuning settings, layers above) load the layers they share instead
+        of training them again, with identical results; processes and Dask
+        workers can share the folder. ``None``: no cache.
 
     Attributes
     ----------
@@ -191,6 +200,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         verbose=0,
         callbacks=None,
         checkpoint_dir=None,
+        memory=None,
     ):
         self.hidden_units = hidden_units
         self.pretraining = pretraining
@@ -217,6 +227,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.memory = memory
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):

@@ -181,6 +181,8 @@ def _saved_params(estimator):
             value = _NOT_SAVED[name]
         elif name == "strategy" and callable(value):
             value = "auto"
+        elif name == "memory" and value is not None:
+            value = str(getattr(value, "location", value))  # a joblib.Memory's folder
         elif name == "random_state" and not (value is None or isinstance(value, int)):
             value = None
         elif hasattr(value, "get_params"):

@@ -144,6 +144,15 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         from the last finished epoch, ending with the same weights as an
         uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
         writes nothing anywhere.
+    memory : str, path-like or joblib.Memory, default=None
+        Cache each greedily pretrained layer here (a folder, or a
+        ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
+        that shapes it: the layer's architecture and initial weights (so the
+        seed and the layers below), the windows and weights it trains on and
+        the training settings. Fits that differ only in what comes later
+        (fine-tuning settings, layers above) load the layers they share instead
+        of training them again, with identical results; processes and Dask
+        workers can share the folder. ``None``: no cache.
 
     Attributes
     ----------
@@ -245,6 +254,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         verbose=0,
         callbacks=None,
         checkpoint_dir=None,
+        memory=None,
     ):
         self.hidden_units = hidden_units
         self.pretraining = pretraining
@@ -276,6 +286,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.memory = memory
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
