@@ -145,6 +145,7 @@ class _BaseLSTMSAE(BaseEstimator):
             "input_mean_": _as_list(self.input_mean_),
             "input_scale_": _as_list(self.input_scale_),
             "variable_length_": bool(self.variable_length_),
+            "strategy_": self.strategy_,
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
@@ -162,6 +163,7 @@ class _BaseLSTMSAE(BaseEstimator):
         self.input_mean_ = _as_array(state["input_mean_"])
         self.input_scale_ = _as_array(state["input_scale_"])
         self.variable_length_ = state.get("variable_length_", False)  # format v1 before it
+        self.strategy_ = state.get("strategy_")
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]

@@ -13,12 +13,13 @@ import contextlib
 import os
 
 import keras
+import numpy as np
 
 #: Keras backends sae_keras runs on.
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 #: Names accepted by the estimators' ``strategy`` parameter.
-STRATEGY_NAMES = ("auto", "cpu", "gpu", "mirrored")
+STRATEGY_NAMES = ("auto", "cpu", "gpu", "mirrored", "tpu")
 
 
 def check_backend():
@@ -55,14 +56,18 @@ def resolve_strategy(strategy="auto"):
 
     Parameters
     ----------
-    strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
+    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu"} or callable, default="auto"
         - ``"auto"``: the strategy already in effect if the caller entered one,
-          data parallelism over all accelerators when there are several,
-          otherwise the backend's default placement (``None`` is returned).
+          then a TPU if one is reachable, then data parallelism over all GPUs
+          when there are several, otherwise the backend's default placement
+          (``None`` is returned).
         - ``"cpu"``: the first CPU only.
         - ``"gpu"``: the first GPU only; an error if there is none.
         - ``"mirrored"``: synchronous data parallelism over all GPUs, or over
           all (logical) CPU devices when there is no GPU.
+        - ``"tpu"``: all cores of the TPU (TensorFlow: ``TPUClusterResolver``
+          and ``TPUStrategy``; JAX: ``DataParallel`` over its TPU devices); a
+          ``RuntimeError`` naming the TPU when none is reachable.
         - a callable taking no argument and returning a ``tf.distribute.Strategy``
           (TensorFlow) or a ``keras.distribution.DataParallel`` or
           ``ModelParallel`` (JAX).
@@ -139,9 +144,14 @@ def _resolve_tensorflow(name):
     import tensorflow as tf
 
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    if name == "tpu":
+        return _tensorflow_tpu(tf, required=True)
     if name == "auto":
         if tf.distribute.has_strategy():
             return tf.distribute.get_strategy()
+        tpu = _tensorflow_tpu(tf, required=False)
+        if tpu is not None:
+            return tpu
         return tf.distribute.MirroredStrategy(gpus) if len(gpus) > 1 else None
     if name == "cpu":
         return tf.distribute.OneDeviceStrategy("/cpu:0")
@@ -162,15 +172,45 @@ def _resolve_tensorflow(name):
     )
 
 
+def _tensorflow_tpu(tf, required):
+    """A ``TPUStrategy`` over the TPU the environment names, or ``None`` (or an error)."""
+    if not required and not (os.environ.get("TPU_NAME") or os.path.exists("/dev/accel0")
+                             or os.environ.get("COLAB_TPU_ADDR")):
+        return None  # nothing suggests a TPU: do not wait on a metadata server
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        if not required:
+            return None
+        raise RuntimeError(
+            "strategy='tpu' asks for a TPU, but TensorFlow reaches none "
+            f"(TPUClusterResolver: {exc}); on a TPU VM set TPU_NAME, or use "
+            "strategy='auto'."
+        ) from None
+
+
 def _resolve_jax(name):
     from keras import distribution
 
     accelerators = distribution.list_devices()
     if accelerators and accelerators[0].startswith("cpu"):
         accelerators = []
+    tpus = [d for d in accelerators if d.startswith("tpu")]
+    if name == "tpu":
+        if not tpus:
+            raise RuntimeError(
+                "strategy='tpu' asks for a TPU, but JAX sees none (jax.devices() has no "
+                "TPU; install jax[tpu] on a TPU VM); use strategy='auto'."
+            )
+        return distribution.DataParallel(devices=tpus)
     if name == "auto":
         if distribution.distribution() is not None:
             return distribution.distribution()
+        if tpus:
+            return distribution.DataParallel(devices=tpus)
         if len(accelerators) > 1:
             return distribution.DataParallel(devices=accelerators)
         return None
@@ -185,3 +225,46 @@ def _resolve_jax(name):
             )
         return distribution.DataParallel(devices=gpus[:1])
     return distribution.DataParallel(devices=accelerators or distribution.list_devices("cpu"))
+
+
+def describe(resolved, strategy):
+    """What ran where, as plain values: ``{"name", "devices", "replicas"}``.
+
+    Parameters
+    ----------
+    resolved : object or None
+        What :func:`strategy_scope` yielded.
+    strategy : str or callable
+        The estimator's ``strategy`` parameter.
+
+    Returns
+    -------
+    description : dict
+        ``name``: the parameter's name, or the strategy's class for a callable
+        (``"default"`` placement under ``"auto"`` with nothing to distribute
+        over); ``devices``: the devices trained on; ``replicas``: how many
+        copies of the model each batch was split over.
+
+    Examples
+    --------
+    >>> from sae_keras.distribute import describe, resolve_strategy
+    >>> describe(resolve_strategy("cpu"), "cpu")["replicas"]
+    1
+    """
+    name = strategy if isinstance(strategy, str) else type(resolved).__name__
+    if resolved is None:
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_logical_devices("GPU")
+            devices = [(gpus or tf.config.list_logical_devices("CPU"))[0].name]
+        else:
+            devices = [keras.distribution.list_devices()[0]]
+        return {"name": "default" if name == "auto" else name, "devices": devices,
+                "replicas": 1}
+    if hasattr(resolved, "extended"):  # a tf.distribute.Strategy
+        devices = list(getattr(resolved.extended, "worker_devices", ()))
+        return {"name": name, "devices": [str(d) for d in devices],
+                "replicas": int(resolved.num_replicas_in_sync)}
+    devices = [str(d) for d in np.ravel(resolved.device_mesh.devices)]
+    return {"name": name, "devices": devices, "replicas": len(devices)}

@@ -97,7 +97,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         Patience of early stopping, in epochs.
     tol : float, default=0.0
         Minimum improvement of the validation loss that counts.
-    strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
+    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu"} or callable, default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and shuffling (through
@@ -136,6 +136,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         The stacked encoder, windows to top-layer codes (``transform``).
     decoders_ : list of keras.Model
         Each autoencoder's decoder, codes to reconstruction.
+    strategy_ : dict
+        What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``
+        (the resolved strategy, the devices, how many model copies each batch
+        was split over). Plain values: the estimator pickles and predicts on
+        any machine. Under data parallelism ``batch_size`` is the global batch,
+        split over the replicas.
     history_ : dict
         Loss curves per phase: ``{"pretrain_1": {"loss": [...]}, ...}``.
     hidden_units_ : tuple of int
@@ -259,7 +265,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self._check_objective(timesteps, self.pretraining, padded)
         settings = self._start_fit(X, None, sample_weight)
         X_model = self._fit_input_scaling(X, padded=padded)
-        with distribute.strategy_scope(self.strategy):
+        with distribute.strategy_scope(self.strategy) as resolved:
             stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
                                    sample_weight, steps)
             # The steps the encoders learned to read (the future part split off).
@@ -269,6 +275,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
+        self.strategy_ = distribute.describe(resolved, self.strategy)
         self.hidden_units_ = hidden_units
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
         self.variable_length_ = padded

@@ -127,7 +127,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted network for ``epochs`` more epochs on the new windows (no
         pretraining; the fitted scaling is kept) and appends to
         ``history_["finetune"]``.
-    strategy : {"auto", "cpu", "gpu", "mirrored"} or callable, default="auto"
+    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu"} or callable, default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling (through
@@ -158,6 +158,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ----------
     model_ : keras.Model
         The fine-tuned forecaster.
+    strategy_ : dict
+        What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``
+        (the resolved strategy, the devices, how many model copies each batch
+        was split over). Plain values: the estimator pickles and predicts on
+        any machine. Under data parallelism ``batch_size`` is the global batch,
+        split over the replicas.
     history_ : dict
         Loss curves per phase: ``"pretrain_1"`` ... ``"pretrain_L"`` (when
         pretrained) and ``"finetune"``, each ``{"loss": [...], ...}``.
@@ -372,7 +378,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
         history = {}
-        with distribute.strategy_scope(self.strategy):
+        with distribute.strategy_scope(self.strategy) as resolved:
             # Pretrain first, so that the autoencoders draw the same random
             # numbers as LSTMSAEEncoder's with the same random_state.
             if encoder is not None:
@@ -416,6 +422,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 sample_weight=sample_weight,
             )
         self._end_fit(settings)
+        self.strategy_ = distribute.describe(resolved, self.strategy)
         self.hidden_units_ = tuple(hidden_units)
         self.timesteps_, self.n_channels_in_ = timesteps, n_channels
         self.variable_length_ = padded
@@ -508,12 +515,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """``warm_start``: more fine-tuning epochs from the fitted weights, same scaling."""
         X_model = self._scale_inputs(X)
         target = self._scale_targets(y)
-        with distribute.strategy_scope(self.strategy):
+        with distribute.strategy_scope(self.strategy) as resolved:
             curves = self._train(
                 self.model_, X_model, target, epochs=self.epochs, phase="fine-tuning",
                 settings=settings, sample_weight=sample_weight,
             )
         self._end_fit(settings)
+        self.strategy_ = distribute.describe(resolved, self.strategy)
         finetune = self.history_["finetune"]
         for key, values in curves.items():
             finetune[key] = list(finetune.get(key, [])) + list(values)

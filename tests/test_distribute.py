@@ -78,7 +78,7 @@ def test_jax_distribution_is_restored_after_the_scope():
 
 
 MIRRORED = """
-    import os
+    import json, pickle
     import numpy as np
     import keras
     if keras.backend.backend() == "tensorflow":
@@ -88,23 +88,63 @@ MIRRORED = """
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
     from sae_keras import LSTMSAERegressor
-    from sae_keras.distribute import resolve_strategy
+
+    class Steps(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.steps = []
+
+        def on_train_begin(self, logs=None):
+            self.steps.append(self.params["steps"])
+
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 6, 2)), rng.normal(size=64)
-    reg = LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, batch_size=16,
-                           strategy="mirrored", random_state=0).fit(X, y)
-    resolved = resolve_strategy("mirrored")
-    replicas = (resolved.num_replicas_in_sync if keras.backend.backend() == "tensorflow"
-                else resolved.device_mesh.devices.size)
-    print("replicas", replicas, "pred", reg.predict(X[:3]).shape)
+    curves = {}
+    for name in ("cpu", "mirrored"):
+        spy = Steps()
+        reg = LSTMSAERegressor((4,), pretrain_epochs=3, epochs=3, batch_size=16, dropout=0.0,
+                               strategy=name, random_state=0, callbacks=[spy]).fit(X, y)
+        curves[name] = reg.history_["pretrain_1"]["loss"] + reg.history_["finetune"]["loss"]
+        print("fitted", json.dumps({"strategy": reg.strategy_, "steps": spy.steps}))
+    gap = max(abs(a - b) / abs(b) for a, b in zip(curves["mirrored"], curves["cpu"]))
+    print("gap", gap)
+    print("pred", pickle.loads(pickle.dumps(reg)).predict(X[:3]).shape)
 """
 
 
-def test_mirrored_strategy_trains_over_two_cpu_devices():
+def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
+    """Two replicas, the global batch split between them: the loss curve of one device."""
+    import json
+
     env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     result = run_python(MIRRORED, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "replicas 2 pred (3,)" in result.stdout
+    fitted = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines()
+              if line.startswith("fitted ")]
+    one, two = fitted
+    assert one["strategy"]["replicas"] == 1 and two["strategy"]["replicas"] == 2
+    assert two["strategy"]["name"] == "mirrored" and len(two["strategy"]["devices"]) == 2
+    # batch_size is the global batch: 64 windows / 16 = 4 steps per epoch either way.
+    assert one["steps"] == two["steps"] == [4, 4]
+    gap = float(result.stdout.split("gap ")[1].split()[0])
+    assert gap < 1e-3, result.stdout
+    assert "pred (3,)" in result.stdout  # a mirrored fit predicts after pickling, anywhere
+
+
+def test_tpu_without_a_tpu_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="strategy='tpu' asks for a TPU"):
+        resolve_strategy("tpu")
+
+
+def test_the_fitted_estimator_records_what_ran_where(windows):
+    import pickle
+
+    X, y = windows
+    reg = LSTMSAERegressor(**TINY, epochs=1, strategy="cpu").fit(X, y)
+    assert reg.strategy_["name"] == "cpu" and reg.strategy_["replicas"] == 1
+    assert "cpu" in reg.strategy_["devices"][0].lower()
+    assert pickle.loads(pickle.dumps(reg)).strategy_ == reg.strategy_
+    assert LSTMSAERegressor(**TINY, epochs=1).fit(X, y).strategy_["name"] == "default"
 
 
 def test_an_unsupported_backend_is_a_clear_error():

@@ -1,0 +1,41 @@
+"""Tuning on an existing engine: GridSearchCV under joblib's Dask backend."""
+
+import glob
+import os
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+
+from sae_keras import LSTMSAERegressor
+from conftest import TINY, sine_windows
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.mark.slow
+def test_grid_search_on_a_local_dask_cluster_shares_the_pretraining_cache(tmp_path):
+    """Two worker processes fit the candidates; they share one pretraining cache."""
+    X, y = sine_windows(n_samples=64)
+    grid = {"epochs": [1, 2]}
+    cv = TimeSeriesSplit(n_splits=2)
+    local = GridSearchCV(LSTMSAERegressor(**TINY), grid, cv=cv).fit(X, y)
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster, timeout="60s") as client:
+        with distributed.get_task_stream(client) as stream, \
+                joblib.parallel_backend("dask", wait_for_workers_timeout=120):
+            search = GridSearchCV(LSTMSAERegressor(**TINY, memory=str(tmp_path)), grid,
+                                  cv=cv, n_jobs=-1).fit(X, y)
+        workers = {task["worker"] for task in stream.data}
+    assert len(workers) == 2  # both worker processes fitted candidates
+    # Dask workers run single-threaded (OMP_NUM_THREADS=1): float sums may differ in
+    # the last bits from this process's, not more.
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               local.cv_results_["mean_test_score"], atol=5e-3)
+    # 2 folds x 2 layers pretrained once, whichever worker got there first (the
+    # refit runs here, on all 64 windows: 2 more layers).
+    entries = glob.glob(os.path.join(str(tmp_path), "**", "output.pkl"), recursive=True)
+    assert len(entries) <= 2 * 2 + 2
