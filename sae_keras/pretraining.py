@@ -238,19 +238,19 @@ def greedy_pretrain(
             conditional=conditional,
             masked=masked,
         )
-        weights = (
+        options = (
             {"loss_weights": [1.0 - composite_weight, composite_weight]}
             if objective == "composite" else {}
         )
-        if masked and reconstruct is windows:
-            weights["sample_weight"] = step_weight
+        if masked and reconstruct is windows:  # per-step weights: padding weighs 0
+            options["sample_weight"] = step_weight
         stack.history[f"pretrain_{index}"] = train(
             autoencoder,
             (inputs, *map(ShiftedRight, outputs)) if conditional else inputs,
             outputs if len(outputs) > 1 else outputs[0],
             epochs=epochs[index - 1],
             phase=f"pretraining layer {index}/{n_layers}",
-            **weights,
+            **options,
         )
         stack.encoder_weights.append(autoencoder.get_layer(f"encoder_{index}").get_weights())
         stack.autoencoders.append(autoencoder)
@@ -266,7 +266,28 @@ def greedy_pretrain(
 
 
 def check_objective(objective, target, prediction_steps, timesteps, padded=False):
-    """Refuse an objective that cannot be trained on windows of ``timesteps`` steps."""
+    """Refuse an objective that cannot be trained on windows of ``timesteps`` steps.
+
+    Parameters
+    ----------
+    objective : {"reconstruction", "prediction", "composite"}
+    target : {"input", "previous"}
+    prediction_steps : int
+    timesteps : int
+        Length of the windows.
+    padded : bool, default=False
+        The windows are right-padded (variable-length sequences).
+
+    Raises
+    ------
+    ValueError
+        Naming the estimator parameters to change.
+
+    Examples
+    --------
+    >>> from sae_keras.pretraining import check_objective
+    >>> check_objective("composite", "input", prediction_steps=4, timesteps=24)
+    """
     if objective == "reconstruction":
         return
     if padded:

@@ -10,11 +10,23 @@ os.environ.setdefault(
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 #: Settings that keep every network tiny and every fit to a few seconds.
 TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
+
+
+class PhaseRecorder(keras.callbacks.Callback):
+    """Batches per epoch of each phase that really trains, in order (``steps``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_begin(self, logs=None):
+        self.steps.append(self.params["steps"])
 
 
 def sine_windows(n_samples=160, timesteps=8, n_channels=2, horizon=1, seed=0):

@@ -1,3 +1,5 @@
+import os
+
 import keras
 import pytest
 
@@ -87,21 +89,16 @@ MIRRORED = """
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
+    import sys
+    sys.path.insert(0, {tests!r})
+    from conftest import PhaseRecorder
     from sae_keras import LSTMSAERegressor
-
-    class Steps(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.steps = []
-
-        def on_train_begin(self, logs=None):
-            self.steps.append(self.params["steps"])
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 6, 2)), rng.normal(size=64)
     curves = {}
     for name in ("cpu", "mirrored"):
-        spy = Steps()
+        spy = PhaseRecorder()
         reg = LSTMSAERegressor((4,), pretrain_epochs=3, epochs=3, batch_size=16, dropout=0.0,
                                strategy=name, random_state=0, callbacks=[spy]).fit(X, y)
         curves[name] = reg.history_["pretrain_1"]["loss"] + reg.history_["finetune"]["loss"]
@@ -117,7 +114,7 @@ def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
     import json
 
     env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    result = run_python(MIRRORED, env=env)
+    result = run_python(MIRRORED.replace("{tests!r}", repr(os.path.dirname(__file__))), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     fitted = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines()
               if line.startswith("fitted ")]

@@ -4,25 +4,13 @@ import glob
 import os
 
 import joblib
-import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, sine_windows
-
-
-class _Phases(keras.callbacks.Callback):
-    """Counts the phases that really train (a loaded layer never calls fit)."""
-
-    def __init__(self):
-        super().__init__()
-        self.trained = 0
-
-    def on_train_begin(self, logs=None):
-        self.trained += 1
+from conftest import TINY, PhaseRecorder, sine_windows  # a loaded layer never trains
 
 
 def _entries(folder):
@@ -31,11 +19,11 @@ def _entries(folder):
 
 def test_a_second_fit_loads_its_layers_and_ends_identical(tmp_path):
     X, _ = sine_windows(n_samples=96)
-    first, second = _Phases(), _Phases()
+    first, second = PhaseRecorder(), PhaseRecorder()
     a = LSTMSAEEncoder(**TINY, memory=str(tmp_path), callbacks=[first]).fit(X)
     b = LSTMSAEEncoder(**TINY, memory=joblib.Memory(str(tmp_path), verbose=0),
                        callbacks=[second]).fit(X)
-    assert (first.trained, second.trained) == (2, 0)
+    assert (len(first.steps), len(second.steps)) == (2, 0)
     assert _entries(tmp_path) == 2
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
     assert a.history_ == b.history_
@@ -54,16 +42,16 @@ def test_what_shapes_a_layer_is_in_its_key(tmp_path):
         (dict(reverse_target=True), 2),
     ]
     for params, trained in cases:
-        spy = _Phases()
+        spy = PhaseRecorder()
         LSTMSAEEncoder(**{**TINY, **params}, memory=str(tmp_path), callbacks=[spy]).fit(X)
-        assert spy.trained == trained, params
-    spy = _Phases()
+        assert len(spy.steps) == trained, params
+    spy = PhaseRecorder()
     LSTMSAEEncoder(**TINY, memory=str(tmp_path), callbacks=[spy]).fit(X[:80])  # other data
-    assert spy.trained == 2
-    spy = _Phases()
+    assert len(spy.steps) == 2
+    spy = PhaseRecorder()
     LSTMSAEEncoder(**TINY, memory=str(tmp_path), callbacks=[spy]).fit(
         X, sample_weight=np.linspace(0.5, 1.5, len(X)))
-    assert spy.trained == 2
+    assert len(spy.steps) == 2
 
 
 def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):

@@ -1,6 +1,5 @@
 """Unlabeled windows for pretraining: ``LSTMSAERegressor.fit(X, y, X_unlabeled=...)``."""
 
-import keras
 import numpy as np
 import pytest
 import sklearn
@@ -9,23 +8,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, sine_windows
-
-
-class _StepsPerPhase(keras.callbacks.Callback):
-    """Batches per epoch of each phase, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self.steps = []
-
-    def on_train_begin(self, logs=None):
-        self.steps.append(self.params["steps"])
+from conftest import TINY, PhaseRecorder, sine_windows
 
 
 def test_pretraining_reads_unlabeled_windows_and_fine_tuning_does_not():
     X, y = sine_windows(n_samples=200)
-    spy = _StepsPerPhase()
+    spy = PhaseRecorder()
     reg = LSTMSAERegressor(**TINY, epochs=1, callbacks=[spy])
     reg.fit(X[:20], y[:20], X_unlabeled=X[20:])
     # batch_size 32: 200 windows in each pretraining phase, the 20 labeled in fine-tuning.
