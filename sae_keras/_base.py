@@ -397,6 +397,13 @@ class _BaseLSTMSAE(BaseEstimator):
 
         ``loss_weights`` weighs the losses of a model with several outputs.
         """
+        settings.shard = distribute.process_shard()
+        if settings.shard is not None and self.batch_size % settings.shard[1]:
+            raise ValueError(
+                f"batch_size={self.batch_size} is the global batch of "
+                f"{settings.shard[1]} workers (strategy='multi_worker'), each feeding an "
+                "equal share: make it a multiple of the number of workers."
+            )
         loss = _LOSSES[self.loss]
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),

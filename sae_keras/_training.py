@@ -49,6 +49,7 @@ class PhaseSettings:
     verbose: int
     owner: str  # the estimator's class name, for progress lines
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
+    shard: tuple = None  # (process index, process count) when each process feeds its share
 
     def reseed(self, *key):
         seed_everything(derive_seed(self.seed, *key))
@@ -100,14 +101,14 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             ndim = (y[0] if isinstance(y, tuple) else y).ndim
             sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))
         (x_fit, y_fit, w_fit), validation = _hold_out(
-            x, y, sample_weight, settings.validation_fraction
+            x, y, sample_weight, settings.validation_fraction, settings.shard
         )
         if validation is not None and start == 0:
             monitor.start_from(model, validation, settings.batch_size)
         batches = _EpochBatches(
             x_fit, y_fit, settings.batch_size,
             seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
-            sample_weight=w_fit,
+            sample_weight=w_fit, shard=settings.shard,
         )
         with quiet_retracing():
             model.fit(
@@ -139,12 +140,20 @@ def progress_verbosity(verbose, stream):
     return verbose
 
 
-def _hold_out(x, y, sample_weight, validation_fraction):
-    """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``)."""
+def _hold_out(x, y, sample_weight, validation_fraction, shard=None):
+    """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``).
+
+    With ``shard=(index, count)`` the validation part is this process's share:
+    every ``count``-th window from ``index``, the same number in every process.
+    """
     if validation_fraction <= 0:
         return (x, y, sample_weight), None
-    split = int(math.floor(_n_rows(x) * (1.0 - validation_fraction)))
+    n = _n_rows(x)
+    split = int(math.floor(n * (1.0 - validation_fraction)))
     head, tail = slice(None, split), slice(split, None)
+    if shard is not None:
+        index, count = shard
+        tail = slice(split + index, split + (n - split) // count * count, count)
     validation = (_float32(_rows(x, tail)), _float32(_rows(y, tail)))
     if sample_weight is None:
         return (_rows(x, head), _rows(y, head), None), validation
@@ -174,19 +183,27 @@ class _EpochBatches(keras.utils.PyDataset):
 
     Epoch *e* visits the windows in ``permutation(n)`` drawn from
     ``derive_seed(seed, e)``; batch ``i`` of the whole sequence belongs to
-    epoch ``first_epoch + i // batches_per_epoch``. Nothing depends on the order
+    epoch ``first_epoch + i // batches_per_epoch``. With ``shard=(index,
+    count)`` (several processes, one model) every process draws the same global
+    batches and feeds rows ``index::count`` of each; the last partial batch of
+    an epoch is left out, so that all shares have the same size. Nothing depends on the order
     in which Keras asks for batches or on the global random state. Only the
     rows of one batch are copied (and cast to float32) at a time, so windows that
     are views of a series (``make_windows``) are never materialised whole.
     """
 
-    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs, sample_weight=None):
+    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs, sample_weight=None,
+                 shard=None):
         super().__init__()
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size = int(batch_size)
         self.seed = seed
         self.first_epoch = first_epoch
-        self.batches_per_epoch = max(1, math.ceil(_n_rows(x) / self.batch_size))
+        self.shard = shard
+        if shard is None:
+            self.batches_per_epoch = max(1, math.ceil(_n_rows(x) / self.batch_size))
+        else:  # every process feeds an equal share: whole batches only
+            self.batches_per_epoch = max(1, _n_rows(x) // self.batch_size)
         self.n_batches = (epochs - first_epoch) * self.batches_per_epoch
         self._order = (None, None)  # (epoch, permutation) of the latest epoch asked for
 
@@ -207,6 +224,9 @@ class _EpochBatches(keras.utils.PyDataset):
         rows = self.order(self.first_epoch + epoch)[
             batch * self.batch_size : (batch + 1) * self.batch_size
         ]
+        if self.shard is not None:  # this process's share of the global batch
+            index, count = self.shard
+            rows = rows[index : len(rows) // count * count : count]
         x, y = _float32(_rows(self.x, rows)), _float32(_rows(self.y, rows))
         if self.sample_weight is None:
             return x, y

@@ -19,7 +19,14 @@ import numpy as np
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
 #: Names accepted by the estimators' ``strategy`` parameter.
-STRATEGY_NAMES = ("auto", "cpu", "gpu", "mirrored", "tpu")
+STRATEGY_NAMES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multi_worker")
+
+#: Environment variables that tell ``keras.distribution.initialize`` the workers.
+MULTI_WORKER_ENV = (
+    "KERAS_DISTRIBUTION_JOB_ADDRESSES",
+    "KERAS_DISTRIBUTION_NUM_PROCESSES",
+    "KERAS_DISTRIBUTION_PROCESS_ID",
+)
 
 
 def check_backend():
@@ -68,6 +75,15 @@ def resolve_strategy(strategy="auto"):
         - ``"tpu"``: all cores of the TPU (TensorFlow: ``TPUClusterResolver``
           and ``TPUStrategy``; JAX: ``DataParallel`` over its TPU devices); a
           ``RuntimeError`` naming the TPU when none is reachable.
+        - ``"multi_worker"`` (JAX): synchronous data parallelism over the
+          devices of several processes (machines). Every worker runs the same
+          program and fit on the same data, with ``KERAS_DISTRIBUTION_JOB_ADDRESSES``
+          (``"host:port,..."``, the first is the coordinator),
+          ``KERAS_DISTRIBUTION_NUM_PROCESSES`` and ``KERAS_DISTRIBUTION_PROCESS_ID``
+          set (or after calling ``keras.distribution.initialize`` itself, before
+          JAX computes anything); each feeds its own share of every batch and
+          all end with the same weights. On TensorFlow a ``RuntimeError``:
+          ``MultiWorkerMirroredStrategy`` does not train with Keras 3's ``fit``.
         - a callable taking no argument and returning a ``tf.distribute.Strategy``
           (TensorFlow) or a ``keras.distribution.DataParallel`` or
           ``ModelParallel`` (JAX).
@@ -90,9 +106,69 @@ def resolve_strategy(strategy="auto"):
         raise ValueError(
             f"strategy must be one of {STRATEGY_NAMES} or a callable; got {strategy!r}."
         )
+    if strategy == "multi_worker":
+        return _multi_worker(backend)
     if backend == "tensorflow":
         return _resolve_tensorflow(strategy)
     return _resolve_jax(strategy)
+
+
+def _multi_worker(backend):
+    if backend == "tensorflow":
+        raise RuntimeError(
+            "strategy='multi_worker' is not available on TensorFlow: "
+            "MultiWorkerMirroredStrategy fails with Keras 3's fit (keras-team/keras#20585). "
+            "Run the workers with KERAS_BACKEND=jax, where it trains through "
+            "keras.distribution.initialize (see sae_keras.distribute.resolve_strategy)."
+        )
+    import jax
+    from keras import distribution
+
+    if not jax.distributed.is_initialized():
+        missing = [name for name in MULTI_WORKER_ENV if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                "strategy='multi_worker' needs to know the workers: set "
+                f"{', '.join(MULTI_WORKER_ENV)} on every worker (missing: "
+                f"{', '.join(missing)}), or call keras.distribution.initialize(...) at "
+                "the start of the program."
+            )
+        # CPU workers exchange gradients through gloo; GPUs and TPUs use their own.
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        try:
+            distribution.initialize()
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"strategy='multi_worker' could not join the workers ({exc}); JAX must "
+                "be initialised before it computes anything: call "
+                "keras.distribution.initialize() at the start of the program."
+            ) from None
+    return distribution.DataParallel(devices=distribution.list_devices(),
+                                     auto_shard_dataset=False)
+
+
+def process_shard():
+    """``(process_index, process_count)`` when each process feeds its own batches, else ``None``.
+
+    Under ``strategy="multi_worker"`` (a JAX ``DataParallel`` that does not
+    shard the data itself, over several processes) every process passes its
+    own share of each global batch.
+
+    Examples
+    --------
+    >>> from sae_keras.distribute import process_shard
+    >>> process_shard() is None
+    True
+    """
+    if keras.backend.backend() != "jax":
+        return None
+    current = keras.distribution.distribution()
+    if current is None or getattr(current, "auto_shard_dataset", True):
+        return None
+    import jax
+
+    count = jax.process_count()
+    return (jax.process_index(), count) if count > 1 else None
 
 
 @contextlib.contextmanager

@@ -97,7 +97,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         Patience of early stopping, in epochs.
     tol : float, default=0.0
         Minimum improvement of the validation loss that counts.
-    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu"} or callable, default="auto"
+    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu", "multi_worker"} or callable, \
+            default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and shuffling (through

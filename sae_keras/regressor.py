@@ -127,7 +127,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted network for ``epochs`` more epochs on the new windows (no
         pretraining; the fitted scaling is kept) and appends to
         ``history_["finetune"]``.
-    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu"} or callable, default="auto"
+    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu", "multi_worker"} or callable, \
+            default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling (through
