@@ -388,6 +388,7 @@ class _BaseLSTMSAE(BaseEstimator):
             composite_weight=self.composite_weight,
             conditional=self.conditional_decoder,
             step_weight=step_weight,
+            reseed=lambda index: settings.reseed("build layer", index),
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 

@@ -123,6 +123,7 @@ def greedy_pretrain(
     step_weight=None,
     predict_batch_size=1024,
     predict=None,
+    reseed=None,
 ):
     """Pretrain one LSTM autoencoder per layer, bottom first.
 
@@ -177,6 +178,12 @@ def greedy_pretrain(
     predict : callable, default=None
         ``predict(encoder, x) -> ndarray`` computes those codes; ``None`` uses
         ``encoder.predict``.
+    reseed : callable, default=None
+        ``reseed(index)`` is called right before autoencoder ``index`` is
+        built, to seed its initial weights: a layer's weights then depend on
+        the seed and its position only, not on what ran since (in a process
+        whose other threads draw from Python's ``random``, a Dask worker, this
+        keeps them reproducible).
 
     Returns
     -------
@@ -223,6 +230,8 @@ def greedy_pretrain(
             "prediction": (X[:, timesteps:],),
             "composite": (reconstruct, X[:, timesteps:]),
         }[objective]
+        if reseed is not None:
+            reseed(index)
         autoencoder, encoder = build_lstm_autoencoder(
             timesteps,
             inputs.shape[-1],
