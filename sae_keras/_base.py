@@ -25,7 +25,7 @@ from ._pretraining_cache import as_memory, cached_training
 from ._scaling import channel_stats, fit_stats, scale_windows
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
-from .builders import OBJECTIVES, PAD_VALUE
+from .builders import ENCODERS, OBJECTIVES, PAD_VALUE
 from .pretraining import check_objective, greedy_pretrain
 
 _OPTIMIZERS = {
@@ -66,6 +66,7 @@ class _BaseLSTMSAE(BaseEstimator):
         "prediction_steps": [Interval(Integral, 1, None, closed="left")],
         "composite_weight": [Interval(Real, 0, 1, closed="both")],
         "conditional_decoder": ["boolean"],
+        "encoder": [StrOptions(set(ENCODERS))],
         "activation": [StrOptions(_ACTIVATIONS)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -387,6 +388,7 @@ class _BaseLSTMSAE(BaseEstimator):
             prediction_steps=self.prediction_steps,
             composite_weight=self.composite_weight,
             conditional=self.conditional_decoder,
+            encoder=self.encoder,
             step_weight=step_weight,
             reseed=lambda index: settings.reseed("build layer", index),
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),

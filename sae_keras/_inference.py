@@ -29,14 +29,19 @@ def _bucket(n, batch_size):
 class CompiledForward:
     """``model(x, training=False)`` compiled for the current backend, in batches.
 
-    Calling it with windows ``x`` returns the float32 outputs for all of them.
+    Calling it with windows ``x`` (or a tuple of arrays, one per input of the
+    model, with as many rows each) returns the float32 outputs for all of them.
 
     Parameters
     ----------
     model : keras.Model
-        A built functional model with one input and one output.
+        A built functional model with one output.
     batch_size : int
         Largest batch passed to the compiled function.
+    training : bool, default=False
+        Run the model in training mode: its dropout layers draw a fresh mask for
+        every window at every call (Monte-Carlo dropout). The random state
+        lives in the model's seed generators and advances with each call.
 
     Examples
     --------
@@ -48,9 +53,10 @@ class CompiledForward:
     (3, 1)
     """
 
-    def __init__(self, model, batch_size):
+    def __init__(self, model, batch_size, training=False):
         self.model = model
         self.batch_size = int(batch_size)
+        self.training = bool(training)
         self._function = None
 
     def __call__(self, x):
@@ -59,15 +65,22 @@ class CompiledForward:
 
     def _run(self, x):
         if self._function is None:
-            self._function = _compile(self.model)
-        n = len(x)
+            self._function = _compile(self.model, self.training)
+        inputs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+        n = len(inputs[0])
         outputs = None
         for start in range(0, n, self.batch_size):
-            chunk = x[start : start + self.batch_size]
-            size = _bucket(len(chunk), self.batch_size)
-            batch = np.zeros((size,) + chunk.shape[1:], dtype=np.float32)
-            batch[: len(chunk)] = chunk
-            result = np.asarray(self._function(batch))[: len(chunk)]
+            chunks = [part[start : start + self.batch_size] for part in inputs]
+            count = len(chunks[0])
+            size = _bucket(count, self.batch_size)
+            batch = []
+            for chunk in chunks:
+                padded = np.zeros((size,) + chunk.shape[1:], dtype=np.float32)
+                padded[:count] = chunk
+                batch.append(padded)
+            result = np.asarray(self._function(batch[0] if len(batch) == 1 else batch))
+            result = result[:count]
+            chunk = chunks[0]
             if outputs is None:
                 outputs = np.empty((n,) + result.shape[1:], dtype=np.float32)
             outputs[start : start + len(chunk)] = result
@@ -76,30 +89,34 @@ class CompiledForward:
         return outputs
 
 
-def _compile(model):
+def _compile(model, training=False):
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
         # XLA: on CPU one window runs ~6x faster than a plain tf.function, and a
         # batch of 1024 ~1.6x (benchmarks/latency.py).
-        return tf.function(lambda x: model(x, training=False), jit_compile=True)
+        return tf.function(lambda x: model(x, training=training), jit_compile=True)
     if backend == "jax":
         import jax
 
         @jax.jit
         def forward(trainable, non_trainable, x):
-            return model.stateless_call(trainable, non_trainable, x, training=False)[0]
+            return model.stateless_call(trainable, non_trainable, x, training=training)
 
         def call(x):
-            return forward(
+            outputs, non_trainable = forward(
                 [v.value for v in model.trainable_variables],
                 [v.value for v in model.non_trainable_variables],
                 x,
             )
+            if training:  # the seed generators' states advance, as in eager calls
+                for variable, value in zip(model.non_trainable_variables, non_trainable):
+                    variable.assign(value)
+            return outputs
 
         return call
-    return lambda x: model.predict_on_batch(x)
+    return lambda x: model(x, training=training)
 
 
 class _RetracingFilter(logging.Filter):

@@ -33,6 +33,12 @@ from keras import layers
 #: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
 PAD_VALUE = -1.0e9
 
+#: The encoder of each layer (see :func:`build_lstm_autoencoder`).
+ENCODERS = ("lstm", "bilstm", "cnn_lstm")
+
+#: Width of the ``cnn_lstm`` front-end's causal convolution, in time steps.
+CONV_KERNEL_SIZE = 3
+
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
 OBJECTIVES = ("reconstruction", "prediction", "composite")
 
@@ -61,6 +67,7 @@ def build_lstm_autoencoder(
     prediction_steps=1,
     conditional=False,
     masked=False,
+    encoder="lstm",
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
 
@@ -120,6 +127,14 @@ def build_lstm_autoencoder(
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE`; a ``Masking`` layer
         keeps padded steps out of the codes. Ignored with ``repeat_input``.
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The layer ``encoder_k``: an LSTM whose last hidden state is the code;
+        a bidirectional LSTM (``units`` per direction, codes of ``2 * units``:
+        the forward pass's last state and the backward pass's state at the
+        first step); or, for a layer reading the window (not
+        ``repeat_input``), a causal ``Conv1D`` (``units`` filters,
+        :data:`CONV_KERNEL_SIZE` steps, ReLU) in front of the LSTM, learning
+        local patterns the LSTM then reads (an LSTM elsewhere).
 
     Returns
     -------
@@ -153,7 +168,9 @@ def build_lstm_autoencoder(
         sequence = _masking(inputs) if masked else inputs
     if noise > 0:
         sequence = layers.GaussianNoise(noise, name=f"noise_{index}")(sequence)
-    codes = layers.LSTM(units, activation=activation, name=f"encoder_{index}")(sequence)
+    codes = encoder_layer(encoder, units, activation, index, reads_window=not repeat_input)(
+        sequence
+    )
     teachers, outputs = [], []
     for output, prefix in _HEADS[objective]:
         steps = timesteps if output == "reconstruction" else prediction_steps
@@ -206,8 +223,8 @@ def extract_decoder(autoencoder, index, *, reverse=False):
     >>> decoder.input_shape, decoder.output_shape
     ((None, 16), (None, 9, 1))
     """
-    units = autoencoder.get_layer(f"encoder_{index}").units
-    codes = keras.Input((units,), name=f"codes_{index}")
+    width = autoencoder.get_layer(f"encoder_{index}").output.shape[-1]
+    codes = keras.Input((width,), name=f"codes_{index}")
     names = {layer.name for layer in autoencoder.layers}
     parts = []
     for output, prefix in _HEADS["composite"]:
@@ -257,7 +274,7 @@ class _FreeRunning(layers.Layer):
 
 
 def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh",
-                          masked=False):
+                          masked=False, encoder="lstm"):
     """Build the stack of LSTM encoders, window to the last layer's codes.
 
     Parameters
@@ -272,12 +289,14 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
         Activation of the LSTMs.
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``).
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
 
     Returns
     -------
     encoder : keras.Model
-        ``(T, F)`` windows to ``(hidden_units[-1],)`` codes, with layers named
-        ``encoder_1`` ... ``encoder_L``.
+        ``(T, F)`` windows to codes (``hidden_units[-1]`` of them, twice that
+        for ``"bilstm"``), with layers named ``encoder_1`` ... ``encoder_L``.
 
     Examples
     --------
@@ -287,7 +306,7 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
     """
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
-    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation)
+    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation, encoder)
     return keras.Model(inputs, codes, name="stacked_encoder")
 
 
@@ -301,6 +320,7 @@ def build_forecaster(
     activation="tanh",
     linear_skip=False,
     masked=False,
+    encoder="lstm",
 ):
     """Build the deep LSTM forecaster: stacked encoders under a dense head.
 
@@ -332,6 +352,8 @@ def build_forecaster(
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``); the
         linear skip reads padded steps as zeros.
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
 
     Returns
     -------
@@ -346,7 +368,7 @@ def build_forecaster(
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
-    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation)
+    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, encoder)
     outputs = layers.Dense(math.prod(output_shape), name="head")(codes)
     if linear_skip:
         flatten = _MaskedFlatten if masked else layers.Flatten
@@ -402,11 +424,67 @@ def _masking(inputs):
     return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
 
 
-def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation):
+def encoder_layer(kind, units, activation, index, *, reads_window):
+    """The layer ``encoder_k`` of the given kind (see :func:`build_lstm_autoencoder`).
+
+    Examples
+    --------
+    >>> from sae_keras.builders import encoder_layer
+    >>> encoder_layer("bilstm", 8, "tanh", 1, reads_window=True).name
+    'encoder_1'
+    """
+    if kind not in ENCODERS:
+        raise ValueError(f"encoder must be one of {ENCODERS}; got {kind!r}.")
+    name = f"encoder_{index}"
+    if kind == "bilstm":
+        return layers.Bidirectional(layers.LSTM(units, activation=activation), name=name)
+    if kind == "cnn_lstm" and reads_window:
+        return _ConvLSTM(units, activation=activation, name=name)
+    return layers.LSTM(units, activation=activation, name=name)
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _ConvLSTM(layers.Layer):
+    """A causal ``Conv1D`` (ReLU) and an LSTM reading its output: one encoder layer.
+
+    One layer, so that its weights move between models by its name as an
+    LSTM's do. Causal padding keeps each convolved step a function of that step
+    and the ones before, so right padding (masked) never leaks into real steps.
+    """
+
+    def __init__(self, units, activation="tanh", kernel_size=CONV_KERNEL_SIZE, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation, self.kernel_size = int(units), activation, int(kernel_size)
+        self.conv = layers.Conv1D(units, kernel_size, padding="causal", activation="relu",
+                                  name="conv")
+        self.conv.supports_masking = True  # causal: steps keep their meaning and mask
+        self.lstm = layers.LSTM(units, activation=activation, name="lstm")
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        self.lstm.build(tuple(input_shape[:-1]) + (self.units,))
+
+    def call(self, inputs, mask=None):
+        return self.lstm(self.conv(inputs), mask=mask)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "kernel_size": self.kernel_size}
+
+
+def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, encoder="lstm"):
     outputs = inputs
     n_layers = len(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
-        outputs = layers.LSTM(units, activation=activation, name=f"encoder_{index}")(outputs)
+        layer = encoder_layer(encoder, units, activation, index, reads_window=index == 1)
+        outputs = layer(outputs)
         if dropout > 0:
             outputs = layers.Dropout(dropout, name=f"dropout_{index}")(outputs)
         if index < n_layers:

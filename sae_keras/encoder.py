@@ -69,6 +69,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         true previous step of its target (teacher forcing); at inference it
         reads its own previous output. ``False``: the decoders read only the
         repeated codes (``RepeatVector``), as in the authors' network.
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The encoder of every layer, pretrained greedily either way: an LSTM
+        (the authors'); a bidirectional LSTM, ``hidden_units[k]`` units per
+        direction, whose codes join both directions (twice as wide); or, in
+        the layer reading the window, a causal ``Conv1D`` front-end
+        (``hidden_units[0]`` filters over 3 steps, ReLU) before the LSTM.
     activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
             default="tanh"
         Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
@@ -192,6 +198,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         prediction_steps=1,
         composite_weight=0.5,
         conditional_decoder=False,
+        encoder="lstm",
         activation="tanh",
         optimizer="adam",
         learning_rate=3e-3,
@@ -219,6 +226,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.prediction_steps = prediction_steps
         self.composite_weight = composite_weight
         self.conditional_decoder = conditional_decoder
+        self.encoder = encoder
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -272,7 +280,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             # The steps the encoders learned to read (the future part split off).
             model = build_stacked_encoder(
                 timesteps - self._future_steps(), n_channels, hidden_units,
-                activation=self.activation, masked=padded,
+                activation=self.activation, masked=padded, encoder=self.encoder,
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
@@ -302,7 +310,9 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
 
         Returns
         -------
-        codes : ndarray of shape (n_samples, hidden_units[-1]), float64
+        codes : ndarray of shape (n_samples, n_codes), float64
+            ``n_codes`` is ``hidden_units[-1]``, twice that with
+            ``encoder="bilstm"`` (both directions).
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
@@ -324,7 +334,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, hidden_units[-1])
+        X : array-like of shape (n_samples, n_codes)
             Codes, as returned by ``transform``.
 
         Returns
@@ -334,11 +344,11 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         check_is_fitted(self)
         reject_non_numeric(X, "X")
         codes = check_array(X, dtype=FLOAT_DTYPES)
-        n_codes = self.hidden_units_[-1]
+        n_codes = self._n_features_out
         if codes.shape[1] != n_codes:
             raise ValueError(
                 f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
-                f"produces {n_codes} (hidden_units[-1]); pass the output of transform."
+                f"produces {n_codes}; pass the output of transform."
             )
         return unscale(self._decode(codes), self.input_mean_, self.input_scale_)
 
@@ -454,4 +464,4 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
 
     @property
     def _n_features_out(self):
-        return self.hidden_units_[-1]
+        return int(self.model_.output_shape[-1])

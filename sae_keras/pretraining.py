@@ -120,6 +120,7 @@ def greedy_pretrain(
     prediction_steps=1,
     composite_weight=0.5,
     conditional=False,
+    encoder="lstm",
     step_weight=None,
     predict_batch_size=1024,
     predict=None,
@@ -166,6 +167,9 @@ def greedy_pretrain(
         reconstruction loss weighs ``1 - composite_weight``.
     conditional : bool, default=False
         Conditional decoders (teacher forcing while training).
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The kind of each layer's encoder (see
+        :func:`~sae_keras.builders.build_lstm_autoencoder`).
     step_weight : ndarray of shape (n_samples, timesteps), default=None
         Variable-length windows: the weight of each step in the losses of the
         autoencoders that decode windows, 0 for padding. Padded steps of ``X``
@@ -205,7 +209,7 @@ def greedy_pretrain(
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
-    masked = step_weight is not None
+    kind, masked = encoder, step_weight is not None
     check_objective(objective, target, prediction_steps, X.shape[1], padded=masked)
     future = 0 if objective == "reconstruction" else int(prediction_steps)
     timesteps = X.shape[1] - future
@@ -246,6 +250,7 @@ def greedy_pretrain(
             prediction_steps=future,
             conditional=conditional,
             masked=masked,
+            encoder=kind,
         )
         options = (
             {"loss_weights": [1.0 - composite_weight, composite_weight]}

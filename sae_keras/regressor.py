@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted, validate_data
 
 from . import distribute
@@ -17,6 +18,10 @@ from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
     array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+)
+from ._inference import CompiledForward
+from ._intervals import (
+    conformal_half_width, gaussian_half_width, mc_dropout_std, split_calibration,
 )
 from .builders import build_forecaster, load_encoder_weights
 
@@ -79,6 +84,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         true previous step of its target (teacher forcing); at inference it
         reads its own previous output. ``False``: the decoders read only the
         repeated codes (``RepeatVector``), as in the authors' network.
+    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The encoder of every layer, pretrained greedily either way: an LSTM
+        (the authors'); a bidirectional LSTM, ``hidden_units[k]`` units per
+        direction, whose codes join both directions (twice as wide); or, in
+        the layer reading the window, a causal ``Conv1D`` front-end
+        (``hidden_units[0]`` filters over 3 steps, ReLU) before the LSTM.
     dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
@@ -122,6 +133,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Patience of early stopping, in epochs.
     tol : float, default=0.0
         Minimum improvement of the validation loss that counts.
+    calibration_fraction : float, default=0.0
+        Fraction of the training windows, the most recent ones, held out of
+        every phase of training to calibrate conformal prediction intervals
+        (:meth:`predict_interval`): the fitted network's absolute errors on
+        them are kept as ``conformal_scores_``. 0 holds out nothing (and
+        ``predict_interval(method="conformal")`` is unavailable). Early
+        stopping's validation part is taken from the windows that remain.
     warm_start : bool, default=False
         If true and the estimator is fitted, ``fit`` continues fine-tuning the
         fitted network for ``epochs`` more epochs on the new windows (no
@@ -174,6 +192,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Input standardisation (``None`` with ``scaling=None``).
     target_mean_, target_scale_ : ndarray of shape output_shape_ or None
         Target standardisation (``None`` with ``scaling=None``).
+    conformal_scores_ : ndarray of shape (n_calibration,) + output_shape_ or None
+        Absolute forecast errors on the ``calibration_fraction`` windows held
+        out of training, in the target's units (``None`` when nothing was held
+        out).
     linear_skip_alpha_ : float or None
         Penalty of the ``linear_skip="ridge"`` regression (relative to the
         mean variance of the scaled inputs).
@@ -226,6 +248,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoders": ["boolean"],
         "linear_skip": [StrOptions({"ridge", "trained"}), None],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -242,6 +265,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         prediction_steps=1,
         composite_weight=0.5,
         conditional_decoder=False,
+        encoder="lstm",
         dropout=0.1,
         freeze_encoders=False,
         linear_skip="ridge",
@@ -255,6 +279,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=0.0,
+        calibration_fraction=0.0,
         warm_start=False,
         strategy="auto",
         random_state=None,
@@ -274,6 +299,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.prediction_steps = prediction_steps
         self.composite_weight = composite_weight
         self.conditional_decoder = conditional_decoder
+        self.encoder = encoder
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
         self.linear_skip = linear_skip
@@ -287,6 +313,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.calibration_fraction = calibration_fraction
         self.warm_start = warm_start
         self.strategy = strategy
         self.random_state = random_state
@@ -357,6 +384,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
         X_unlabeled = self._check_unlabeled(X_unlabeled, X, encoder, warm)
+        (X, y, sample_weight), calibration = split_calibration(
+            self.calibration_fraction, X, y, sample_weight
+        )
         self._check_validation_split(X.shape[0])
         # What pretraining reads: the unlabeled windows, then the labeled ones.
         X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
@@ -375,9 +405,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         settings = self._start_fit(X, y, sample_weight, X_unlabeled)
         if warm:
             self._continue_fit(X, y, sample_weight, settings)
+            self._calibrate(calibration)
             return self
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
+        kind = self.encoder if encoder is None else encoder.encoder
         history = {}
         with distribute.strategy_scope(self.strategy) as resolved:
             # Pretrain first, so that the autoencoders draw the same random
@@ -409,6 +441,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 activation=self.activation,
                 linear_skip=self.linear_skip is not None,
                 masked=padded,
+                encoder=kind,
             )
             if encoder_weights is not None:
                 load_encoder_weights(model, encoder_weights)
@@ -431,7 +464,18 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.history_ = history
         self.model_ = model
         self._init_predict_state()
+        self._calibrate(calibration)
         return self
+
+    def _calibrate(self, calibration):
+        """Keep the absolute errors on the held-out calibration windows (or ``None``)."""
+        if calibration is None:
+            self.conformal_scores_ = None
+            return
+        X_calibration, y_calibration, _ = calibration
+        self.conformal_scores_ = np.abs(
+            self._forecast(X_calibration) - np.asarray(y_calibration, dtype=np.float64)
+        )
 
     def _check_unlabeled(self, X_unlabeled, X, encoder, warm):
         """``X_unlabeled`` as float windows like ``X``, or ``None`` (also when unused)."""
@@ -528,23 +572,132 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             finetune[key] = list(finetune.get(key, [])) + list(values)
         self._init_predict_state()
 
-    def predict(self, X):
-        """Forecast for windows ``X``.
+    def predict(self, X, return_std=False, n_passes=100):
+        """Forecast for windows ``X``, optionally with a Monte-Carlo dropout spread.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
             Windows shaped like the training windows.
+        return_std : bool, default=False
+            Also return the standard deviation of ``n_passes`` forecasts made
+            with the network's dropout active (Monte-Carlo dropout, Gal &
+            Ghahramani 2016), in the target's units. Needs ``dropout > 0``.
+            Repeatable for an int ``random_state``. It measures the network's
+            own uncertainty, not the noise of the series: for intervals that
+            cover what they claim, see :meth:`predict_interval`.
+        n_passes : int, default=100
+            Forecasts drawn for ``return_std``.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) + output_shape_, float64
+            The forecast (dropout off), the same with or without ``return_std``.
+        y_std : ndarray of shape (n_samples,) + output_shape_, float64
+            Only with ``return_std=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sae_keras import LSTMSAERegressor
+        >>> series = np.sin(np.linspace(0, 30, 400))
+        >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
+        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2,
+        ...                        random_state=0).fit(X, series[12:392])
+        >>> y_pred, y_std = reg.predict(X[:3], return_std=True, n_passes=20)
+        >>> y_std.shape
+        (3,)
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
+        y_pred = self._forecast(X)
+        if not return_std:
+            return y_pred
+        return y_pred, self._mc_dropout_std(X, n_passes)
+
+    def predict_interval(self, X, coverage=0.9, method="conformal", n_passes=100):
+        """Lower and upper ends of a prediction interval for each forecast.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+        coverage : float, default=0.9
+            Wanted share of future targets inside their interval, in (0, 1).
+        method : {"conformal", "mc_dropout"}, default="conformal"
+            ``"conformal"``: split conformal, ``predict(X) ± q`` with ``q``
+            the ``coverage`` quantile (finite-sample corrected) of the absolute
+            errors on the windows held out by ``calibration_fraction``, one
+            ``q`` per lead time and target. Covers ``coverage`` of targets when
+            the future errs like the most recent training windows did.
+            ``"mc_dropout"``: ``predict(X) ± z·std`` with the Monte-Carlo
+            dropout spread of :meth:`predict` and ``z`` the normal quantile;
+            needs no held-out windows, tends to cover less than it claims.
+        n_passes : int, default=100
+            Forecasts drawn for ``"mc_dropout"``.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_samples,) + output_shape_, float64
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sae_keras import LSTMSAERegressor
+        >>> series = np.sin(np.linspace(0, 30, 400))
+        >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
+        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2, calibration_fraction=0.2,
+        ...                        random_state=0).fit(X, series[12:392])
+        >>> lower, upper = reg.predict_interval(X[:3], coverage=0.9)
+        >>> bool((lower < upper).all())
+        True
+        """
+        check_is_fitted(self)
+        if not isinstance(coverage, Real) or not 0 < coverage < 1:
+            raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
+        if method not in ("conformal", "mc_dropout"):
+            raise ValueError(
+                f"method must be 'conformal' or 'mc_dropout'; got {method!r}."
+            )
+        if method == "conformal" and self.conformal_scores_ is None:
+            raise ValueError(
+                "method='conformal' needs windows held out of training to calibrate on: "
+                "fit with calibration_fraction > 0 (for instance 0.1), or use "
+                "method='mc_dropout'."
+            )
+        X = self._validate_windows(X, reset=False)
+        y_pred = self._forecast(X)
+        if method == "conformal":
+            half_width = conformal_half_width(self.conformal_scores_, coverage)
+        else:
+            half_width = gaussian_half_width(self._mc_dropout_std(X, n_passes), coverage)
+        return y_pred - half_width, y_pred + half_width
+
+    def _forecast(self, X):
+        """Forecasts in the target's units for validated windows ``X``."""
         y_pred = self._predict(self.model_, self._scale_inputs(X))
         y_pred = y_pred.reshape((X.shape[0],) + self.output_shape_)
         return unscale(y_pred, self.target_mean_, self.target_scale_)
+
+    def _mc_dropout_std(self, X, n_passes):
+        if not isinstance(n_passes, Integral) or n_passes < 2:
+            raise ValueError(f"n_passes must be an int >= 2; got {n_passes!r}.")
+        if self.dropout == 0:
+            raise ValueError(
+                "Monte-Carlo dropout needs dropout > 0; this regressor was fitted with "
+                "dropout=0. Refit with dropout (for instance 0.1), or use "
+                "predict_interval(method='conformal') with calibration_fraction > 0."
+            )
+        with self._predict_lock:
+            key = self.model_.name + "/mc_dropout"
+            forward = self._compiled.get(key)
+            if forward is None:
+                forward = CompiledForward(self.model_, max(self.batch_size, 1024), training=True)
+                self._compiled[key] = forward
+            seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+            std = mc_dropout_std(forward, self.model_, self._scale_inputs(X), n_passes, seed)
+        std = std.reshape((X.shape[0],) + self.output_shape_)
+        return std if self.target_scale_ is None else std * self.target_scale_
 
     def score(self, X, y, sample_weight=None):
         """R² of ``predict(X)`` against ``y``, averaged over all outputs.
@@ -593,6 +746,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             "target_mean_": _as_list(self.target_mean_),
             "target_scale_": _as_list(self.target_scale_),
             "linear_skip_alpha_": self.linear_skip_alpha_,
+            "conformal_scores_": _as_list(self.conformal_scores_),
         }
 
     def _restore_fitted(self, state, models):
@@ -601,6 +755,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.target_mean_ = _as_array(state["target_mean_"])
         self.target_scale_ = _as_array(state["target_scale_"])
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
+        self.conformal_scores_ = _as_array(state.get("conformal_scores_"))
 
     def _validate_fit_data(self, X, y):
         X = pad_sequences(X)

@@ -172,3 +172,37 @@ def test_save_needs_a_fitted_estimator(tmp_path):
 
     with pytest.raises(NotFittedError):
         LSTMSAERegressor().save(tmp_path / "x.zip")
+
+
+#: Parameters added for forecasting (issue 14), with non-default values.
+FORECASTING_PARAMS = {"encoder": "cnn_lstm", "calibration_fraction": 0.25}
+
+
+def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process(tmp_path):
+    from sklearn.base import clone
+
+    X, y = sine_windows(n_samples=120)
+    reg = LSTMSAERegressor(**TINY, epochs=2, **FORECASTING_PARAMS)
+    assert {k: clone(reg).get_params()[k] for k in FORECASTING_PARAMS} == FORECASTING_PARAMS
+    reg.fit(X, y)
+    expected = np.stack([reg.predict(X), *reg.predict_interval(X, coverage=0.8)])
+    (tmp_path / "reg.pkl").write_bytes(pickle.dumps(reg))
+    reg.save(tmp_path / "reg.zip")
+    np.save(tmp_path / "X.npy", X)
+    code = f"""
+        import pickle, numpy as np
+        import sae_keras
+        X = np.load({str(tmp_path / 'X.npy')!r})
+        for name, est in [
+            ("pkl", pickle.loads(open({str(tmp_path / 'reg.pkl')!r}, 'rb').read())),
+            ("zip", sae_keras.load({str(tmp_path / 'reg.zip')!r})),
+        ]:
+            out = np.stack([est.predict(X), *est.predict_interval(X, coverage=0.8)])
+            np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
+            print(name, {{k: est.get_params()[k] for k in {list(FORECASTING_PARAMS)!r}}})
+    """
+    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("pkl", "zip"):
+        assert f"{name} {FORECASTING_PARAMS}" in result.stdout
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), expected)
