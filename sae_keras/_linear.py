@@ -28,8 +28,9 @@ def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, timesteps, channels)
-        Windows (or a ``ScaledWindows``), read in chunks.
+    X : array-like of shape (n_samples, timesteps, channels), or a tuple of them
+        Windows (or a ``ScaledWindows``), read in chunks; a tuple's parts
+        (windows, then covariates) are flattened and joined, part after part.
     y : ndarray of shape (n_samples, n_outputs)
         Targets.
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -54,7 +55,7 @@ def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
     >>> np.round(kernel[-2:, 0], 2), np.round(bias, 2)
     (array([2., 0.], dtype=float32), array([1.], dtype=float32))
     """
-    n = len(X)
+    n = len(X[0]) if isinstance(X, tuple) else len(X)
     y = np.asarray(y, dtype=np.float64).reshape(n, -1)
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     split = n - int(math.ceil(n * validation_fraction))
@@ -76,6 +77,8 @@ def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
 
 
 def _rows(X, start, stop):
+    if isinstance(X, tuple):
+        return np.concatenate([_rows(part, start, stop) for part in X], axis=1)
     chunk = np.asarray(X[start:stop], dtype=np.float64)
     return chunk.reshape(len(chunk), -1)
 
@@ -112,8 +115,9 @@ def _solve_eig(eigenvalues, eigenvectors, gram, moment, alpha):
 def _weighted_error(X, y, weights, start, solution):
     kernel, bias = solution
     error = 0.0
-    for begin in range(start, len(X), _CHUNK):
-        end = min(len(X), begin + _CHUNK)
+    n = len(X[0]) if isinstance(X, tuple) else len(X)
+    for begin in range(start, n, _CHUNK):
+        end = min(n, begin + _CHUNK)
         residual = _rows(X, begin, end) @ kernel + bias - y[begin:end]
         error += float((weights[begin:end, None] * residual**2).sum())
     return error

@@ -321,6 +321,8 @@ def build_forecaster(
     linear_skip=False,
     masked=False,
     encoder="lstm",
+    n_static=0,
+    future_shape=None,
 ):
     """Build the deep LSTM forecaster: stacked encoders under a dense head.
 
@@ -331,6 +333,13 @@ def build_forecaster(
     ``linear_skip``) is added to the head's output: the network learns a
     linear autoregression and what the LSTMs add to it (the "highway" of
     LSTNet, Lai et al. 2018).
+
+    Covariates are more inputs, after the window: ``static`` (``n_static``
+    values per window) and ``future`` (``future_shape`` = ``(steps,
+    n_future)``, values known in advance for the forecast steps, flattened by
+    ``flat_future``). The layer ``codes_and_covariates`` joins them to the
+    codes in front of the head; the linear skip reads them beside the window
+    (``skip_input``).
 
     Parameters
     ----------
@@ -354,10 +363,16 @@ def build_forecaster(
         linear skip reads padded steps as zeros.
     encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
         The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
+    n_static : int, default=0
+        Static covariates per window; 0 for no ``static`` input.
+    future_shape : tuple of int, default=None
+        ``(steps, n_future)`` of the known-future covariates; ``None`` for no
+        ``future`` input.
 
     Returns
     -------
     forecaster : keras.Model
+        Its inputs are ``window``, then ``static`` and ``future`` when used.
 
     Examples
     --------
@@ -369,15 +384,28 @@ def build_forecaster(
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
     codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, encoder)
+    covariates = []
+    if n_static:
+        covariates.append(keras.Input((int(n_static),), name="static"))
+    if future_shape is not None:
+        covariates.append(keras.Input(tuple(int(s) for s in future_shape), name="future"))
+    flat_covariates = [
+        layers.Flatten(name="flat_future")(c) if c.name == "future" else c for c in covariates
+    ]
+    if covariates:
+        codes = layers.Concatenate(name="codes_and_covariates")([codes, *flat_covariates])
     outputs = layers.Dense(math.prod(output_shape), name="head")(codes)
     if linear_skip:
         flatten = _MaskedFlatten if masked else layers.Flatten
         flat = flatten(name="flat_window")(sequence)
+        if covariates:
+            flat = layers.Concatenate(name="skip_input")([flat, *flat_covariates])
         skip = layers.Dense(math.prod(output_shape), name="linear_skip")(flat)
         outputs = layers.Add(name="head_plus_skip")([outputs, skip])
     if len(output_shape) > 1:
         outputs = layers.Reshape(output_shape, name="forecast")(outputs)
-    return keras.Model(inputs, outputs, name="lstm_sae_forecaster")
+    return keras.Model([inputs, *covariates] if covariates else inputs, outputs,
+                       name="lstm_sae_forecaster")
 
 
 def load_encoder_weights(model, encoder_weights):

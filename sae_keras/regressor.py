@@ -20,6 +20,10 @@ from ._validation import (
     array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
 )
 from ._inference import CompiledForward
+from ._covariates import (
+    check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
+    scale_covariates,
+)
 from ._intervals import (
     conformal_half_width, gaussian_half_width, mc_dropout_std, split_calibration,
 )
@@ -196,6 +200,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Absolute forecast errors on the ``calibration_fraction`` windows held
         out of training, in the target's units (``None`` when nothing was held
         out).
+    covariate_shapes_ : tuple
+        ``(n_static, future_shape)``: static covariates per window (0 for
+        none) and ``(steps, n_future)`` of the known-future ones (``None``).
+    covariate_stats_ : tuple
+        Standardisation ``(mean, scale)`` of the static and of the future
+        covariates (``None`` for those not used).
     linear_skip_alpha_ : float or None
         Penalty of the ``linear_skip="ridge"`` regression (relative to the
         mean variance of the scaled inputs).
@@ -331,7 +341,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, X_unlabeled=None):
+    def fit(self, X, y, sample_weight=None, X_unlabeled=None, static_covariates=None,
+            future_covariates=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
 
         Pretraining needs no labels: windows without targets passed as
@@ -363,6 +374,22 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             preceding steps transform it as they transform ``X``. (Cross-validation
             splits a fit parameter with as many rows as ``X`` by the folds; one
             of any other length is passed whole to every fold.)
+        static_covariates : array-like of shape (n_samples,) or (n_samples, n_static), \
+                default=None
+            Values describing each window as a whole (a station, a sensor's
+            type): joined to the top layer's codes in front of the head, and to
+            the window in the linear skip. Standardised per column with
+            ``scaling="standard"``. Not read by pretraining. Once fitted with
+            them, ``predict`` needs them too.
+        future_covariates : array-like of shape (n_samples, steps) or \
+                (n_samples, steps, n_future), default=None
+            Values known in advance for each window's forecast steps (calendar
+            features, scheduled settings): flattened and joined like
+            ``static_covariates``. :func:`~sae_keras.make_windows` cuts them
+            from a table (``future_covariates=[columns]``). Standardised per
+            channel. Both pass through ``Pipeline`` and ``GridSearchCV`` by
+            metadata routing: ``set_fit_request(future_covariates=True)`` and
+            the same with ``set_predict_request`` and ``set_score_request``.
 
         Returns
         -------
@@ -384,8 +411,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
         X_unlabeled = self._check_unlabeled(X_unlabeled, X, encoder, warm)
-        (X, y, sample_weight), calibration = split_calibration(
-            self.calibration_fraction, X, y, sample_weight
+        static, future = check_covariates(static_covariates, future_covariates, len(X))
+        if warm:
+            check_fitted_shapes(self._covariates_seen(), static, future)
+        (X, y, sample_weight, static, future), calibration = split_calibration(
+            self.calibration_fraction, X, y, sample_weight, static, future
         )
         self._check_validation_split(X.shape[0])
         # What pretraining reads: the unlabeled windows, then the labeled ones.
@@ -404,7 +434,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             )
         settings = self._start_fit(X, y, sample_weight, X_unlabeled)
         if warm:
-            self._continue_fit(X, y, sample_weight, settings)
+            self._continue_fit(X, y, sample_weight, settings, static, future)
             self._calibrate(calibration)
             return self
         timesteps, n_channels = X.shape[1:]
@@ -432,6 +462,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                                            self.pretraining, settings, w_pretrain, steps)
                     encoder_weights, history = stack.encoder_weights, dict(stack.history)
             target = self._fit_target_scaling(y)
+            self.covariate_shapes_ = covariate_shapes(static, future)
+            self.covariate_stats_ = fit_covariate_stats(self.scaling, static, future)
+            inputs = self._model_inputs(X_model, static, future)
             model = build_forecaster(
                 timesteps,
                 n_channels,
@@ -442,16 +475,18 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 linear_skip=self.linear_skip is not None,
                 masked=padded,
                 encoder=kind,
+                n_static=self.covariate_shapes_[0],
+                future_shape=self.covariate_shapes_[1],
             )
             if encoder_weights is not None:
                 load_encoder_weights(model, encoder_weights)
                 for index in range(1, len(hidden_units) + 1):
                     model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
             self.linear_skip_alpha_ = self._init_linear_skip(
-                model, X_model, target, sample_weight
+                model, inputs, target, sample_weight
             )
             history["finetune"] = self._train(
-                model, X_model, target,
+                model, inputs, target,
                 epochs=self.epochs, phase="fine-tuning", settings=settings,
                 sample_weight=sample_weight,
             )
@@ -472,10 +507,25 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         if calibration is None:
             self.conformal_scores_ = None
             return
-        X_calibration, y_calibration, _ = calibration
+        X_calibration, y_calibration, _, static, future = calibration
         self.conformal_scores_ = np.abs(
-            self._forecast(X_calibration) - np.asarray(y_calibration, dtype=np.float64)
+            self._forecast(X_calibration, static, future)
+            - np.asarray(y_calibration, dtype=np.float64)
         )
+
+    def _model_inputs(self, X_model, static, future):
+        """What the forecaster reads: the scaled windows, or them and the covariates."""
+        stats = getattr(self, "covariate_stats_", (None, None))  # older pickles: none
+        covariates = [c for c in scale_covariates(stats, static, future) if c is not None]
+        return (X_model, *covariates) if covariates else X_model
+
+    def _check_predict_covariates(self, X, static_covariates, future_covariates):
+        static, future = check_covariates(static_covariates, future_covariates, len(X))
+        check_fitted_shapes(self._covariates_seen(), static, future)
+        return static, future
+
+    def _covariates_seen(self):
+        return getattr(self, "covariate_shapes_", (0, None))  # older pickles: none
 
     def _check_unlabeled(self, X_unlabeled, X, encoder, warm):
         """``X_unlabeled`` as float windows like ``X``, or ``None`` (also when unused)."""
@@ -526,14 +576,17 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted = clone(encoder).fit(X, sample_weight=sample_weight)
         return fitted, dict(fitted.history_)
 
-    def _init_linear_skip(self, model, X_model, target, sample_weight):
+    def _init_linear_skip(self, model, inputs, target, sample_weight):
         """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""
         if self.linear_skip != "ridge":
             return None
         # The penalty is chosen on the most recent validation_fraction of the windows
         # (when that holds at least 10), with or without early stopping.
+        X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
         if hasattr(X_model, "filled_with") and X_model.fill is not None:
             X_model = X_model.filled_with(0.0)  # padding reads as zeros, as in the model
+        if covariates:
+            X_model = (X_model, *covariates)
         kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction)
         skip = model.get_layer("linear_skip")
         skip.set_weights([kernel, bias])
@@ -556,13 +609,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 "warm_start=False to fit a new network."
             )
 
-    def _continue_fit(self, X, y, sample_weight, settings):
+    def _continue_fit(self, X, y, sample_weight, settings, static, future):
         """``warm_start``: more fine-tuning epochs from the fitted weights, same scaling."""
-        X_model = self._scale_inputs(X)
+        inputs = self._model_inputs(self._scale_inputs(X), static, future)
         target = self._scale_targets(y)
         with distribute.strategy_scope(self.strategy) as resolved:
             curves = self._train(
-                self.model_, X_model, target, epochs=self.epochs, phase="fine-tuning",
+                self.model_, inputs, target, epochs=self.epochs, phase="fine-tuning",
                 settings=settings, sample_weight=sample_weight,
             )
         self._end_fit(settings)
@@ -572,13 +625,17 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             finetune[key] = list(finetune.get(key, [])) + list(values)
         self._init_predict_state()
 
-    def predict(self, X, return_std=False, n_passes=100):
+    def predict(self, X, static_covariates=None, future_covariates=None, return_std=False,
+                n_passes=100):
         """Forecast for windows ``X``, optionally with a Monte-Carlo dropout spread.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
             Windows shaped like the training windows.
+        static_covariates, future_covariates : array-like, default=None
+            The covariates of each window, as passed to ``fit`` (required
+            exactly when ``fit`` had them).
         return_std : bool, default=False
             Also return the standard deviation of ``n_passes`` forecasts made
             with the network's dropout active (Monte-Carlo dropout, Gal &
@@ -610,12 +667,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        y_pred = self._forecast(X)
+        static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
+        y_pred = self._forecast(X, static, future)
         if not return_std:
             return y_pred
-        return y_pred, self._mc_dropout_std(X, n_passes)
+        return y_pred, self._mc_dropout_std(X, n_passes, static, future)
 
-    def predict_interval(self, X, coverage=0.9, method="conformal", n_passes=100):
+    def predict_interval(self, X, coverage=0.9, method="conformal", n_passes=100, *,
+                         static_covariates=None, future_covariates=None):
         """Lower and upper ends of a prediction interval for each forecast.
 
         Parameters
@@ -635,6 +694,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             needs no held-out windows, tends to cover less than it claims.
         n_passes : int, default=100
             Forecasts drawn for ``"mc_dropout"``.
+        static_covariates, future_covariates : array-like, default=None
+            As for :meth:`predict`.
 
         Returns
         -------
@@ -666,20 +727,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 "method='mc_dropout'."
             )
         X = self._validate_windows(X, reset=False)
-        y_pred = self._forecast(X)
+        static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
+        y_pred = self._forecast(X, static, future)
         if method == "conformal":
             half_width = conformal_half_width(self.conformal_scores_, coverage)
         else:
-            half_width = gaussian_half_width(self._mc_dropout_std(X, n_passes), coverage)
+            std = self._mc_dropout_std(X, n_passes, static, future)
+            half_width = gaussian_half_width(std, coverage)
         return y_pred - half_width, y_pred + half_width
 
-    def _forecast(self, X):
-        """Forecasts in the target's units for validated windows ``X``."""
-        y_pred = self._predict(self.model_, self._scale_inputs(X))
+    def _forecast(self, X, static=None, future=None):
+        """Forecasts in the target's units for validated windows ``X`` (and covariates)."""
+        y_pred = self._predict(self.model_, self._model_inputs(self._scale_inputs(X), static,
+                                                              future))
         y_pred = y_pred.reshape((X.shape[0],) + self.output_shape_)
         return unscale(y_pred, self.target_mean_, self.target_scale_)
 
-    def _mc_dropout_std(self, X, n_passes):
+    def _mc_dropout_std(self, X, n_passes, static=None, future=None):
         if not isinstance(n_passes, Integral) or n_passes < 2:
             raise ValueError(f"n_passes must be an int >= 2; got {n_passes!r}.")
         if self.dropout == 0:
@@ -695,11 +759,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 forward = CompiledForward(self.model_, max(self.batch_size, 1024), training=True)
                 self._compiled[key] = forward
             seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
-            std = mc_dropout_std(forward, self.model_, self._scale_inputs(X), n_passes, seed)
+            inputs = self._model_inputs(self._scale_inputs(X), static, future)
+            std = mc_dropout_std(forward, self.model_, inputs, n_passes, seed)
         std = std.reshape((X.shape[0],) + self.output_shape_)
         return std if self.target_scale_ is None else std * self.target_scale_
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, static_covariates=None, future_covariates=None):
         """R² of ``predict(X)`` against ``y``, averaged over all outputs.
 
         Multi-step and multi-target ``y`` are flattened to one column per
@@ -713,12 +778,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             True targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        static_covariates, future_covariates : array-like, default=None
+            As for :meth:`predict`.
 
         Returns
         -------
         score : float
         """
-        y_pred = self.predict(X)
+        y_pred = self.predict(X, static_covariates, future_covariates)
         y_true = np.asarray(y, dtype=np.float64)
         n_samples = y_pred.shape[0]
         return r2_score(
@@ -747,6 +814,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             "target_scale_": _as_list(self.target_scale_),
             "linear_skip_alpha_": self.linear_skip_alpha_,
             "conformal_scores_": _as_list(self.conformal_scores_),
+            "covariate_shapes_": [self.covariate_shapes_[0], _as_list(self.covariate_shapes_[1])],
+            "covariate_stats_": [
+                None if stat is None else [_as_list(stat[0]), _as_list(stat[1])]
+                for stat in self.covariate_stats_
+            ],
         }
 
     def _restore_fitted(self, state, models):
@@ -756,6 +828,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.target_scale_ = _as_array(state["target_scale_"])
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
         self.conformal_scores_ = _as_array(state.get("conformal_scores_"))
+        n_static, future_shape = state.get("covariate_shapes_", [0, None])
+        self.covariate_shapes_ = (
+            int(n_static), None if future_shape is None else tuple(int(s) for s in future_shape)
+        )
+        self.covariate_stats_ = tuple(
+            None if stat is None else (_as_array(stat[0]), _as_array(stat[1]))
+            for stat in state.get("covariate_stats_", [None, None])
+        )
 
     def _validate_fit_data(self, X, y):
         X = pad_sequences(X)

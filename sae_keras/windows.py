@@ -28,6 +28,7 @@ def make_windows(
     stride=1,
     difference=False,
     exclude_target=False,
+    future_covariates=None,
     return_index=False,
 ):
     """Cut a multichannel series into input windows and future targets.
@@ -59,6 +60,12 @@ def make_windows(
     exclude_target : bool, default=False
         Leave the target channel(s) out of ``X`` (forecast from the other
         channels only).
+    future_covariates : str, int or list of them, default=None
+        Column(s) whose values are known in advance (calendar features, a
+        schedule): for each window, their values at its ``horizon`` forecast
+        steps are returned as ``future``, for
+        :meth:`LSTMSAERegressor.fit`'s ``future_covariates``. Always levels,
+        also with ``difference=True``. Needs a ``target``.
     return_index : bool, default=False
         Also return the index label (timestamp for a DataFrame with a
         ``DatetimeIndex``, position otherwise) of the last step of each window.
@@ -72,6 +79,9 @@ def make_windows(
         ``(n_windows,)`` for one target and ``horizon=1``, ``(n_windows,
         horizon)`` for one target, ``(n_windows, horizon, n_targets)`` for
         several; ``None`` when ``target`` is ``None``.
+    future : ndarray of shape (n_windows, horizon, n_future)
+        Only with ``future_covariates``: their values at each window's forecast
+        steps.
     base : ndarray of shape (n_windows,) or (n_windows, n_targets)
         Only with ``difference=True`` and a target: the level of the target
         column(s) at each window's last step, the value the first forecast
@@ -113,6 +123,11 @@ def make_windows(
         )
         raise ValueError(f"data has {steps}, fewer than {need}: no complete window fits.")
     target_positions = _target_positions(target, columns)
+    future_positions = _target_positions(future_covariates, columns, "future_covariates")
+    if future_positions and not target_positions:
+        raise ValueError(
+            "future_covariates are values at the forecast steps: pass a target too."
+        )
     span = timesteps + (horizon if target_positions else 0)
     n_windows = (n_steps - span) // stride + 1
     last = (n_windows - 1) * stride + 1
@@ -133,6 +148,11 @@ def make_windows(
             y = y[:, :, 0] if horizon > 1 else y[:, 0, 0]
     ends = np.arange(n_windows) * stride + timesteps - 1
     outputs = [X, y]
+    if future_positions:
+        # Levels at the forecast steps; difference row j is level row j + 1.
+        offset = timesteps + (1 if difference else 0)
+        steps = sliding_window_view(levels[offset:], horizon, axis=0)[:last:stride]
+        outputs.append(steps[:, future_positions, :].transpose(0, 2, 1))
     if difference and target_positions:
         # Difference row ``e`` ends at level row ``e + 1``.
         base = levels[ends + 1][:, target_positions]
@@ -232,12 +252,12 @@ def _as_table(data):
     return values, columns, index
 
 
-def _target_positions(target, columns):
+def _target_positions(target, columns, name="target"):
     if target is None:
         return []
     targets = list(target) if isinstance(target, (list, tuple, np.ndarray, pd.Index)) else [target]
     if not targets:
-        raise ValueError("target must name at least one column; got an empty list.")
+        raise ValueError(f"{name} must name at least one column; got an empty list.")
     positions = []
     for t in targets:
         if t in columns:
@@ -246,7 +266,7 @@ def _target_positions(target, columns):
             positions.append(int(t) % len(columns))
         else:
             raise ValueError(
-                f"target {t!r} is not a column of data; columns are {columns}."
+                f"{name} {t!r} is not a column of data; columns are {columns}."
             )
     return positions
 

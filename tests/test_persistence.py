@@ -182,22 +182,30 @@ def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process
     from sklearn.base import clone
 
     X, y = sine_windows(n_samples=120)
+    rng = np.random.default_rng(0)
+    covariates = {"static_covariates": rng.normal(size=(120, 2)),
+                  "future_covariates": rng.normal(size=(120, 1, 3))}
     reg = LSTMSAERegressor(**TINY, epochs=2, **FORECASTING_PARAMS)
     assert {k: clone(reg).get_params()[k] for k in FORECASTING_PARAMS} == FORECASTING_PARAMS
-    reg.fit(X, y)
-    expected = np.stack([reg.predict(X), *reg.predict_interval(X, coverage=0.8)])
+    reg.fit(X, y, **covariates)
+    expected = np.stack([reg.predict(X, **covariates),
+                         *reg.predict_interval(X, coverage=0.8, **covariates)])
     (tmp_path / "reg.pkl").write_bytes(pickle.dumps(reg))
     reg.save(tmp_path / "reg.zip")
     np.save(tmp_path / "X.npy", X)
+    for name, values in covariates.items():
+        np.save(tmp_path / f"{name}.npy", values)
     code = f"""
         import pickle, numpy as np
         import sae_keras
         X = np.load({str(tmp_path / 'X.npy')!r})
+        cov = {{name: np.load({str(tmp_path)!r} + f"/{{name}}.npy")
+               for name in ("static_covariates", "future_covariates")}}
         for name, est in [
             ("pkl", pickle.loads(open({str(tmp_path / 'reg.pkl')!r}, 'rb').read())),
             ("zip", sae_keras.load({str(tmp_path / 'reg.zip')!r})),
         ]:
-            out = np.stack([est.predict(X), *est.predict_interval(X, coverage=0.8)])
+            out = np.stack([est.predict(X, **cov), *est.predict_interval(X, coverage=0.8, **cov)])
             np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
             print(name, {{k: est.get_params()[k] for k in {list(FORECASTING_PARAMS)!r}}})
     """
