@@ -21,7 +21,8 @@ SequenceScaler
     Per-channel scaling of 3-D windows, a Pipeline step.
 
 Submodules: ``sae_keras.datasets`` (bundled Beijing PM2.5 data, synthetic
-series), ``sae_keras.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.plotting``
+series), ``sae_keras.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.evaluation``
+(rolling-origin evaluation beside baselines), ``sae_keras.plotting``
 (forecast and loss plots), ``sae_keras.builders`` (the Keras models),
 ``sae_keras.pretraining`` (the greedy loop) and ``sae_keras.distribute``
 (strategies).

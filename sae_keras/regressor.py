@@ -24,6 +24,7 @@ from ._covariates import (
     check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
     scale_covariates,
 )
+from ._recursive import recursive_forecast
 from ._intervals import (
     conformal_half_width, gaussian_half_width, mc_dropout_std, split_calibration,
 )
@@ -735,6 +736,82 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             std = self._mc_dropout_std(X, n_passes, static, future)
             half_width = gaussian_half_width(std, coverage)
         return y_pred - half_width, y_pred + half_width
+
+    def predict_recursive(self, X, steps, target_channel=0, change=False,
+                          static_covariates=None):
+        """Forecast past the trained horizon by feeding forecasts back into the window.
+
+        The regressor forecasts its ``h`` trained steps (``h = 1`` for a
+        one-step ``y``), the forecasts are appended to each window as new rows
+        of channel ``target_channel`` (the other channels repeat their last
+        observed value: they are not forecast), and again, until ``steps``
+        are forecast. Errors compound: each round reads the previous rounds'
+        forecasts as if observed, and the unforecast channels stand still;
+        the direct multi-step head (``y`` of shape ``(n, horizon)``) avoids
+        both but forecasts only the horizon it was trained on. The README
+        reports both's error by lead time on PM2.5.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows (full length).
+        steps : int
+            Steps to forecast.
+        target_channel : int, default=0
+            The channel of ``X`` that the (single) target is the next value
+            of, in ``X``'s units.
+        change : bool, default=False
+            ``y`` was the change from the window's last value of
+            ``target_channel`` (cumulative over a multi-step horizon), as
+            ``y - X[:, -1, target_channel]``.
+        static_covariates : array-like, default=None
+            As for :meth:`predict`; the same for every round. A model fitted
+            with ``future_covariates`` cannot forecast recursively.
+
+        Returns
+        -------
+        forecasts : ndarray of shape (n_samples, steps), float64
+            Values of ``target_channel`` (levels, also with ``change=True``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sae_keras import LSTMSAERegressor
+        >>> series = np.sin(np.linspace(0, 30, 400))
+        >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
+        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2,
+        ...                        random_state=0).fit(X, series[12:392])
+        >>> reg.predict_recursive(X[:2], steps=30).shape
+        (2, 30)
+        """
+        check_is_fitted(self)
+        if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"steps must be a positive int; got {steps!r}.")
+        if len(self.output_shape_) > 1 and self.output_shape_[1] != 1:
+            raise ValueError(
+                "predict_recursive feeds one forecast channel back; this regressor "
+                f"forecasts targets of shape {self.output_shape_} (several targets)."
+            )
+        if self._covariates_seen()[1] is not None:
+            raise ValueError(
+                "predict_recursive cannot forecast past the horizon of future_covariates: "
+                "the model was fitted with them."
+            )
+        if self.variable_length_:
+            raise ValueError(
+                "predict_recursive needs full-length windows; this regressor was fitted "
+                "on variable-length (padded) windows."
+            )
+        X = self._validate_windows(X, reset=False)
+        if not -self.n_channels_in_ <= target_channel < self.n_channels_in_:
+            raise ValueError(
+                f"target_channel must be a channel of X (0 to {self.n_channels_in_ - 1}); "
+                f"got {target_channel!r}."
+            )
+        static, _ = self._check_predict_covariates(X, static_covariates, None)
+        return recursive_forecast(
+            lambda windows: self._forecast(windows, static), X, steps, target_channel, change
+        )
 
     def _forecast(self, X, static=None, future=None):
         """Forecasts in the target's units for validated windows ``X`` (and covariates)."""

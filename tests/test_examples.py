@@ -18,6 +18,7 @@ EXPECTED = {
     "anomaly_detection.py": "events found",
     "bottleneck_size.py": "each larger size gains less than",
     "unlabeled_pretraining.py": "unlabeled windows change the LSTM-SAE's test RMSE",
+    "forecast_intervals.py": "encoders, next hour, same settings",
 }
 
 
