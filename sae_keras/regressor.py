@@ -776,12 +776,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Examples
         --------
         >>> import numpy as np
-        >>> from sae_keras import LSTMSAERegressor
-        >>> series = np.sin(np.linspace(0, 30, 400))
-        >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
-        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2,
-        ...                        random_state=0).fit(X, series[12:392])
-        >>> reg.predict_recursive(X[:2], steps=30).shape
+        >>> from sae_keras import LSTMSAERegressor, make_windows
+        >>> X, y = make_windows(np.cos(np.arange(500) / 7), timesteps=10, target=0)
+        >>> reg = LSTMSAERegressor(4, pretrain_epochs=1, epochs=1).fit(X, y)
+        >>> reg.predict_recursive(X[-2:], steps=30).shape
         (2, 30)
         """
         check_is_fitted(self)

@@ -19,6 +19,7 @@ EXPECTED = {
     "bottleneck_size.py": "each larger size gains less than",
     "unlabeled_pretraining.py": "unlabeled windows change the LSTM-SAE's test RMSE",
     "forecast_intervals.py": "encoders, next hour, same settings",
+    "rolling_origin.py": "LSTM-SAE beats Ridge at",
 }
 
 

@@ -101,3 +101,15 @@ def test_interval_requests_that_cannot_be_met_are_refused_clearly():
         reg.predict_interval(X, method="quantile")
     with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 99 of 100"):
         LSTMSAERegressor(**TINY, calibration_fraction=0.99).fit(X, y)
+
+
+def test_mapie_wraps_a_fitted_regressor_for_split_conformal_intervals():
+    mapie = pytest.importorskip("mapie.regression")  # in the test extra
+    X, y = noisy_ar_windows(1500, noise=0.3)
+    reg = LSTMSAERegressor(**TINY, epochs=5).fit(X[:400], y[:400])
+    conformal = mapie.SplitConformalRegressor(reg, confidence_level=0.9, prefit=True)
+    conformal.conformalize(X[400:700], y[400:700])
+    y_pred, intervals = conformal.predict_interval(X[700:])
+    np.testing.assert_allclose(y_pred, reg.predict(X[700:]), rtol=1e-6)
+    inside = (y[700:] >= intervals[:, 0, 0]) & (y[700:] <= intervals[:, 1, 0])
+    assert 0.85 <= inside.mean() <= 0.95
