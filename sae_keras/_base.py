@@ -327,8 +327,12 @@ class _BaseLSTMSAE(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    def _start_fit(self, X, y=None, sample_weight=None, X_unlabeled=None):
-        """Seed the fit and open its checkpoint: the settings every phase trains with."""
+    def _start_fit(self, X, y=None, sample_weight=None, *more):
+        """Seed the fit and open its checkpoint: the settings every phase trains with.
+
+        ``more``: other arrays the fit reads (unlabeled windows, covariates), for
+        the checkpoint's identity.
+        """
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         checkpoint = None
         if self.checkpoint_dir is not None:
@@ -336,7 +340,7 @@ class _BaseLSTMSAE(BaseEstimator):
             for name in ("verbose", "checkpoint_dir", "memory"):
                 params.pop(name)
             checkpoint = Checkpoint(
-                self.checkpoint_dir, fingerprint(params, X, y, sample_weight, X_unlabeled)
+                self.checkpoint_dir, fingerprint(params, X, y, sample_weight, *more)
             )
             if checkpoint.seed is None:
                 checkpoint.set_seed(seed)

@@ -25,10 +25,12 @@ def fingerprint(params, *arrays):
     """Hash of the parameters and the training data: a checkpoint only resumes the same fit."""
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=repr).encode())
     for array in arrays:
-        if array is not None:
-            array = np.ascontiguousarray(array)
-            digest.update(repr((array.shape, array.dtype.str)).encode())
-            digest.update(array.tobytes())
+        if array is None:  # marked, so that arrays in different roles never collide
+            digest.update(b"None")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(repr((array.shape, array.dtype.str)).encode())
+        digest.update(array.tobytes())
     return digest.hexdigest()
 
 

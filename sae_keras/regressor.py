@@ -433,7 +433,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 "without masking; X holds NaN-padded (variable-length) windows. Set "
                 "warm_start=False to fit a new network."
             )
-        settings = self._start_fit(X, y, sample_weight, X_unlabeled)
+        settings = self._start_fit(X, y, sample_weight, X_unlabeled, static, future)
         if warm:
             self._continue_fit(X, y, sample_weight, settings, static, future)
             self._calibrate(calibration)

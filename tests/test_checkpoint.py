@@ -103,3 +103,12 @@ def test_checkpointed_fit_equals_a_plain_fit(tmp_path, windows):
     plain = LSTMSAERegressor(**TINY, epochs=2).fit(X, y).predict(X)
     saved = LSTMSAERegressor(**TINY, epochs=2, checkpoint_dir=tmp_path / "c").fit(X, y).predict(X)
     np.testing.assert_array_equal(plain, saved)
+
+
+def test_the_fingerprint_tells_apart_every_array_and_its_role():
+    from sae_keras._checkpoint import fingerprint
+
+    X, a, b = np.zeros((4, 3, 1)), np.ones((4, 2)), np.full((4, 2), 2.0)
+    assert fingerprint({}, X, None, None, a) != fingerprint({}, X, None, None, b)
+    # The same covariates as static or as future values: two different fits.
+    assert fingerprint({}, X, None, None, a, None) != fingerprint({}, X, None, None, None, a)
