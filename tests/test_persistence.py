@@ -214,3 +214,38 @@ def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process
     for name in ("pkl", "zip"):
         assert f"{name} {FORECASTING_PARAMS}" in result.stdout
         np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), expected)
+
+
+def test_an_encoder_with_a_bidirectional_stack_survives_pickle_and_save_in_a_fresh_process(
+    tmp_path, windows
+):
+    from sklearn.base import clone
+
+    X, _ = windows
+    encoder = LSTMSAEEncoder(**TINY, encoder="bilstm")
+    assert clone(encoder).get_params()["encoder"] == "bilstm"
+    encoder.fit(X)
+    expected = np.concatenate([encoder.transform(X),
+                               encoder.inverse_transform(encoder.transform(X)).reshape(len(X), -1)],
+                              axis=1)
+    (tmp_path / "enc.pkl").write_bytes(pickle.dumps(encoder))
+    encoder.save(tmp_path / "enc.zip")
+    np.save(tmp_path / "X.npy", X)
+    code = f"""
+        import pickle, numpy as np
+        import sae_keras
+        X = np.load({str(tmp_path / 'X.npy')!r})
+        for name, est in [
+            ("pkl", pickle.loads(open({str(tmp_path / 'enc.pkl')!r}, 'rb').read())),
+            ("zip", sae_keras.load({str(tmp_path / 'enc.zip')!r})),
+        ]:
+            codes = est.transform(X)
+            out = np.concatenate([codes, est.inverse_transform(codes).reshape(len(X), -1)], axis=1)
+            np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
+            print(name, est.get_params()["encoder"], codes.shape[1])
+    """
+    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("pkl", "zip"):
+        assert f"{name} bilstm 8" in result.stdout
+        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), expected)
