@@ -422,15 +422,23 @@ class _BaseLSTMSAE(BaseEstimator):
             sample_weight=sample_weight,
         )
 
-    def _predict(self, model, x):
-        """``model`` on windows ``x`` in float64, through its cached compiled forward pass."""
+    def _predict(self, model, x, run=None, training=False):
+        """``model`` on windows ``x`` in float64, through its cached compiled forward pass.
+
+        ``run(forward)``, when given, is called with the compiled forward pass
+        (in training mode if ``training``) instead of applying it to ``x`` once,
+        under the same lock; its result is returned as is.
+        """
         # One call at a time per estimator: the cache is filled lazily, and calls
         # from several threads must give what serial calls give.
         with self._predict_lock:
-            forward = self._compiled.get(model.name)
+            key = (model.name, training)
+            forward = self._compiled.get(key)
             if forward is None:
-                forward = CompiledForward(model, max(self.batch_size, 1024))
-                self._compiled[model.name] = forward
+                forward = CompiledForward(model, max(self.batch_size, 1024), training=training)
+                self._compiled[key] = forward
+            if run is not None:
+                return run(forward)
             return forward(x).astype(np.float64)
 
     def _init_predict_state(self):

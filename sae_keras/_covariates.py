@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._scaling import channel_stats, column_stats, fit_stats
+from ._scaling import channel_stats, column_stats, fit_stats, scale_windows
 from ._validation import reject_non_numeric
 
 
@@ -100,7 +100,5 @@ def scale_covariates(stats, static, future):
             scaled.append(None)
             continue
         mean, scale = (None, None) if stat is None else stat
-        if mean is not None:
-            values = (values - mean) / scale
-        scaled.append(np.asarray(values, dtype=np.float32))
+        scaled.append(np.asarray(scale_windows(values, mean, scale), dtype=np.float32))
     return scaled

@@ -80,10 +80,9 @@ class CompiledForward:
                 batch.append(padded)
             result = np.asarray(self._function(batch[0] if len(batch) == 1 else batch))
             result = result[:count]
-            chunk = chunks[0]
             if outputs is None:
                 outputs = np.empty((n,) + result.shape[1:], dtype=np.float32)
-            outputs[start : start + len(chunk)] = result
+            outputs[start : start + count] = result
         if outputs is None:  # no windows: the output shape still comes from the model
             outputs = np.empty((0,) + tuple(self.model.output_shape[1:]), dtype=np.float32)
         return outputs

@@ -17,6 +17,7 @@ ordinary training per phase.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import random
@@ -110,7 +111,7 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
             sample_weight=w_fit, shard=settings.shard,
         )
-        with quiet_retracing():
+        with quiet_retracing(), _single_replica_updates(model):
             model.fit(
                 batches,
                 epochs=epochs,
@@ -125,6 +126,36 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     monitor.restore_best(model)
     settings.reseed(phase, "end")
     return monitor.history
+
+
+@contextlib.contextmanager
+def _single_replica_updates(model):
+    """Let the optimizer of ``model`` skip its gradient all-reduce on one replica.
+
+    On TensorFlow, Keras' optimizer passes the gradients through the replica
+    context's ``all_reduce`` at every traced train step, even with one replica
+    where the sum over replicas is the gradient itself. That ``all_reduce`` is a
+    ``tf.custom_gradient``, which registers a gradient function in TensorFlow's
+    process-wide registry at every trace and never removes it; the function
+    holds the whole traced train step. Each fitted model thus kept about 10 MB
+    alive for the life of the process, whatever was deleted or cleared
+    (keras-team/keras#20552). With one replica the
+    all-reduce is skipped (an instance attribute, for this ``fit`` only); with
+    several it runs as Keras wrote it.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if (
+        keras.backend.backend() != "tensorflow"
+        or not hasattr(optimizer, "_all_reduce_sum_gradients")
+        or model.distribute_strategy.num_replicas_in_sync != 1
+    ):
+        yield
+        return
+    optimizer.__dict__["_all_reduce_sum_gradients"] = list
+    try:
+        yield
+    finally:
+        optimizer.__dict__.pop("_all_reduce_sum_gradients", None)
 
 
 def progress_verbosity(verbose, stream):

@@ -19,7 +19,6 @@ from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
     array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
 )
-from ._inference import CompiledForward
 from ._covariates import (
     check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
     scale_covariates,
@@ -827,15 +826,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 "dropout=0. Refit with dropout (for instance 0.1), or use "
                 "predict_interval(method='conformal') with calibration_fraction > 0."
             )
-        with self._predict_lock:
-            key = self.model_.name + "/mc_dropout"
-            forward = self._compiled.get(key)
-            if forward is None:
-                forward = CompiledForward(self.model_, max(self.batch_size, 1024), training=True)
-                self._compiled[key] = forward
-            seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
-            inputs = self._model_inputs(self._scale_inputs(X), static, future)
-            std = mc_dropout_std(forward, self.model_, inputs, n_passes, seed)
+        seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+        inputs = self._model_inputs(self._scale_inputs(X), static, future)
+        std = self._predict(
+            self.model_, inputs, training=True,
+            run=lambda forward: mc_dropout_std(forward, self.model_, inputs, n_passes, seed),
+        )
         std = std.reshape((X.shape[0],) + self.output_shape_)
         return std if self.target_scale_ is None else std * self.target_scale_
 

@@ -76,16 +76,6 @@ print(json.dumps(rss))
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
-@pytest.mark.skipif(
-    keras.backend.backend() == "tensorflow",
-    reason=(
-        "upstream: TensorFlow keeps ~10 MB per compiled Keras model after fit even once "
-        "the model, its functions and their FunctionDefs are freed (keras-team/keras#17458, "
-        "#20552; tensorflow/tensorflow#61791); ~70 MB per fit of this test's regressor, "
-        "which trains three models. What the estimator holds is checked by "
-        "test_a_dropped_estimator_frees_its_models; JAX stays flat and must pass."
-    ),
-)
 def test_repeated_fit_and_predict_keep_memory_bounded():
     """Soak: SAE_SOAK_ITERATIONS fits (default 12 for CI; 50 for the full soak).
 

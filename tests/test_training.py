@@ -1,11 +1,15 @@
 """One ``Model.fit`` per phase, with a batch order that depends only on seed, phase and epoch."""
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._training import _EpochBatches, _hold_out, seed_everything
+from sae_keras._training import (
+    _EpochBatches, _hold_out, _single_replica_updates, seed_everything,
+)
 from conftest import TINY
 
 
@@ -79,6 +83,38 @@ def test_each_phase_is_one_fit_call(windows):
                      callbacks=[counter]).fit(*windows)
     assert counter.begins == 3  # two autoencoders, then fine-tuning
     assert counter.epochs == [0, 1, 0, 1, 2, 0, 1, 2, 3]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's registry")
+def test_a_fit_leaves_no_gradient_function_behind(windows):
+    """Each traced train step used to register a gradient function holding its graph, for good."""
+    from tensorflow.python.framework import ops
+
+    registered = len(ops._gradient_registry.list())
+    reg = LSTMSAERegressor(**TINY, epochs=2).fit(*windows)
+    assert len(ops._gradient_registry.list()) == registered
+    assert "_all_reduce_sum_gradients" not in vars(reg.model_.optimizer)
+
+
+def test_skipping_the_one_replica_all_reduce_trains_as_keras_does():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 5, 2)).astype("float32")
+    y = rng.normal(size=(40, 1)).astype("float32")
+
+    def trained(skip):
+        seed_everything(7)
+        inputs = keras.Input((5, 2))
+        model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.LSTM(3)(inputs)))
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+        start = [keras.ops.convert_to_numpy(w) for w in model.weights]
+        with _single_replica_updates(model) if skip else contextlib.nullcontext():
+            model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+        return start, [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+    (start, skipped), (_, plain) = trained(True), trained(False)
+    assert not np.allclose(skipped[0], start[0])  # it did train
+    for a, b in zip(skipped, plain):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_seed_everything_makes_new_layers_repeatable():
