@@ -61,7 +61,7 @@ train, test = ends < start, ends >= start + TIMESTEPS
 truth = np.array([faulty[end - TIMESTEPS + 1 : end + 1].any() for end in ends])
 
 detector = LSTMSAEOutlierDetector(
-    LSTMSAEEncoder((32,), pretrain_epochs=10 if args.quick else 40, batch_size=64),
+    LSTMSAEEncoder((32,), pretrain_epochs=5 if args.quick else 40, batch_size=64),
     random_state=0,
 ).fit(X[train])
 flatten = FunctionTransformer(lambda w: w.reshape(len(w), -1))

@@ -25,7 +25,7 @@ args = parser.parse_args()
 
 frame = load_beijing_pm25()
 frame["wnd_dir"] = pd.Categorical(frame["wnd_dir"]).codes
-frame = frame.iloc[-5000:] if args.quick else frame
+frame = frame.iloc[-3000:] if args.quick else frame
 X, y = make_windows(frame, timesteps=24, target="pollution")
 change = y - X[:, -1, 0]
 split = int(0.8 * len(X))

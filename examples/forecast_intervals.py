@@ -45,7 +45,7 @@ calendar = ["hour_sin", "hour_cos", "day_sin", "day_cos"]
 frame[calendar] = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24),
                             np.sin(2 * np.pi * days / 7), np.cos(2 * np.pi * days / 7)], axis=1)
 channels = [c for c in frame.columns if c not in calendar]
-frame = frame.iloc[-6000:] if args.quick else frame
+frame = frame.iloc[-3000:] if args.quick else frame
 settings = dict(hidden_units=(16,), pretrain_epochs=1, epochs=3) if args.quick else {}
 CALIBRATION = 0.1
 

@@ -30,7 +30,7 @@ pipeline = Pipeline(
     ]
 )
 grid = {
-    "sae__hidden_units": [(8,), (16, 8)] if args.quick else [(16,), (32, 16), (32, 16, 8)],
+    "sae__hidden_units": [(8,)] if args.quick else [(16,), (32, 16), (32, 16, 8)],
     "sae__pretraining": ["input", None] if args.quick else ["input", "previous", None],
 }
 folds = TimeSeriesSplit(n_splits=2 if args.quick else 3)

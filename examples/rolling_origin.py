@@ -30,7 +30,7 @@ args = parser.parse_args()
 
 frame = load_beijing_pm25()
 frame["wnd_dir"] = pd.Categorical(frame["wnd_dir"]).codes
-frame = frame.iloc[-5000:] if args.quick else frame
+frame = frame.iloc[-3000:] if args.quick else frame
 X, y = make_windows(frame, timesteps=24, horizon=1, target="pollution")
 change = y - X[:, -1, 0]  # pollution is channel 0
 settings = dict(hidden_units=(16,), pretrain_epochs=1, epochs=3) if args.quick else {}

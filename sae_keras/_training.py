@@ -111,6 +111,7 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
             sample_weight=w_fit, shard=settings.shard,
         )
+        _build_optimizer(model)
         with quiet_retracing(), _single_replica_updates(model):
             model.fit(
                 batches,
@@ -126,6 +127,22 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
     monitor.restore_best(model)
     settings.reseed(phase, "end")
     return monitor.history
+
+
+def _build_optimizer(model):
+    """Create the optimizer's variables before ``fit`` traces the train step.
+
+    On TensorFlow a ``tf.function`` whose first trace creates variables (Keras
+    builds the optimizer lazily, at the first update) is traced a second time;
+    with the variables made beforehand the train step is traced once, which
+    saves about a second per phase on 2 CPU cores. The new variables start at
+    zero either way.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if keras.backend.backend() != "tensorflow" or optimizer is None or optimizer.built:
+        return
+    with model.distribute_strategy.scope():
+        optimizer.build(model.trainable_variables)
 
 
 @contextlib.contextmanager

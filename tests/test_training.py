@@ -8,7 +8,7 @@ import pytest
 
 from sae_keras import LSTMSAERegressor
 from sae_keras._training import (
-    _EpochBatches, _hold_out, _single_replica_updates, seed_everything,
+    PhaseSettings, _EpochBatches, _hold_out, _single_replica_updates, seed_everything, train_phase,
 )
 from conftest import TINY
 
@@ -115,6 +115,27 @@ def test_skipping_the_one_replica_all_reduce_trains_as_keras_does():
     assert not np.allclose(skipped[0], start[0])  # it did train
     for a, b in zip(skipped, plain):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.function tracing")
+def test_a_phase_traces_its_train_step_once():
+    """Keras builds the optimizer at the first update; built before, TensorFlow traces once."""
+    traces = []
+
+    class Counting(keras.Model):
+        def train_step(self, data):
+            traces.append(1)
+            return super().train_step(data)
+
+    inputs = keras.Input((5, 2))
+    model = Counting(inputs, keras.layers.Dense(1)(keras.layers.LSTM(3)(inputs)))
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    settings = PhaseSettings(seed=0, batch_size=8, validation_fraction=0.0, n_iter_no_change=5,
+                             tol=0.0, callbacks=[], verbose=0, owner="test")
+    x = np.random.default_rng(0).normal(size=(20, 5, 2))  # batches of 8, 8 and 4
+    history = train_phase(model, x, x[:, -1, :1], epochs=3, phase="p", settings=settings)
+    assert len(history["loss"]) == 3
+    assert len(traces) == 1
 
 
 def test_seed_everything_makes_new_layers_repeatable():
