@@ -115,6 +115,36 @@ class Stopwatch:
 _RESULT_PREFIX = "RESULT "
 
 
+def worker_call(argv, worker, parse):
+    """Run ``worker(*parse(rest))`` and report it when ``argv`` is ``--worker rest...``.
+
+    Returns whether it was a worker call, so that a script's ``main`` stops there.
+    """
+    if not argv or argv[0] != "--worker":
+        return False
+    report(worker(*parse(argv[1:])))
+    return True
+
+
+def script_args(argv, doc, count, quick, full):
+    """Parse ``--quick``, ``--output`` and the integer option ``count`` of a script.
+
+    ``count`` (for instance ``"--calls"``) defaults to ``quick`` with ``--quick`` and
+    to ``full`` without.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(count, type=int, default=None)
+    args = parser.parse_args(argv)
+    name = count.lstrip("-").replace("-", "_")
+    if getattr(args, name) is None:
+        setattr(args, name, quick if args.quick else full)
+    return args
+
+
 def run_worker(script, args, *, backend=None, env=None, unset=(), timeout=1800):
     """Run ``script --worker args`` in a fresh Python; return its result dict.
 

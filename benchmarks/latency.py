@@ -23,13 +23,13 @@ writes ``benchmarks/results/latency[_quick].json`` and prints a table.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, machine_info, markdown_table, report, run_worker, write_json
+from _common import machine_info, markdown_table, run_worker, script_args, worker_call
+from _common import write_json
 
 SCRIPT = Path(__file__).resolve()
 BACKENDS = ("tensorflow", "jax")
@@ -88,15 +88,10 @@ def worker(calls):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "--worker":
-        report(worker(int(argv[1])))
+    if worker_call(argv, worker, lambda rest: (int(rest[0]),)):
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--calls", type=int, default=None)
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
-    calls = args.calls or (50 if args.quick else 300)
+    args = script_args(argv, __doc__, "--calls", quick=50, full=300)
+    calls = args.calls
     info = machine_info()
     results = {backend: run_worker(SCRIPT, [calls], backend=backend) for backend in BACKENDS}
     rows = []

@@ -77,7 +77,7 @@ def test_quick_run_writes_every_row_plot_and_target_check(paper, tmp_path, capsy
 def bench_modules():
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield {name: importlib.import_module(name) for name in ("speed", "latency", "scaling")}
+        yield {name: importlib.import_module(name) for name in ("speed", "latency", "scaling", "refit_memory")}
     finally:
         sys.path.remove(str(BENCHMARKS))
 
@@ -109,6 +109,15 @@ def test_latency_worker_times_every_contender_on_the_same_weights(bench_modules)
         one = result[name]["one_window"]
         assert 0 < one["p50_ms"] <= one["p99_ms"]
     assert result["sae_keras predict"]["bulk"]["windows_per_s"] > 0
+
+
+def test_refit_memory_reads_rss_after_every_fit(bench_modules):
+    refit = bench_modules["refit_memory"]
+    result = refit.worker("sae_keras", 2)
+    assert len(result["rss_mb"]) == len(result["seconds"]) == 2
+    assert min(result["rss_mb"]) > 0 and min(result["seconds"]) > 0
+    # The first third is left out (the allocator settling); then 10 MB per fit.
+    assert refit.growth_per_fit([100, 300, 110, 120, 130, 140]) == pytest.approx(10)
 
 
 def test_scaling_worker_reports_time_and_memory(bench_modules):
