@@ -156,9 +156,9 @@ def _single_replica_updates(model):
     process-wide registry at every trace and never removes it; the function
     holds the whole traced train step. Each fitted model thus kept about 10 MB
     alive for the life of the process, whatever was deleted or cleared
-    (keras-team/keras#20552). With one replica the
-    all-reduce is skipped (an instance attribute, for this ``fit`` only); with
-    several it runs as Keras wrote it.
+    (keras-team/keras#20552; ``benchmarks/refit_memory.py``). With one replica
+    the all-reduce is skipped (an instance attribute, for this ``fit`` only);
+    with several it runs as Keras wrote it.
     """
     optimizer = getattr(model, "optimizer", None)
     if (

@@ -77,7 +77,8 @@ def test_quick_run_writes_every_row_plot_and_target_check(paper, tmp_path, capsy
 def bench_modules():
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield {name: importlib.import_module(name) for name in ("speed", "latency", "scaling", "refit_memory")}
+        names = ("speed", "latency", "scaling", "refit_memory")
+        yield {name: importlib.import_module(name) for name in names}
     finally:
         sys.path.remove(str(BENCHMARKS))
 
