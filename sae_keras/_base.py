@@ -155,6 +155,10 @@ class _BaseLSTMSAE(BaseEstimator):
     def _fitted_models(self):
         return {"model_": self.model_}
 
+    def _saved_model_names(self, state):
+        """The names ``_fitted_models`` gives, for fitted state ``state`` (loading checks them)."""
+        return ["model_"]
+
     def _restore_fitted(self, state, models):
         self.hidden_units_ = tuple(state["hidden_units_"])
         self.timesteps_ = state["timesteps_"]

@@ -438,6 +438,13 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             models[f"autoencoder_{index}"] = autoencoder
         return models
 
+    def _saved_model_names(self, state):
+        layers = state["hidden_units_"]
+        if not isinstance(layers, list):
+            raise TypeError(f"hidden_units_ must be a list, not {type(layers).__name__}")
+        return [*super()._saved_model_names(state),
+                *(f"autoencoder_{k}" for k in range(1, len(layers) + 1))]
+
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.autoencoders_ = [

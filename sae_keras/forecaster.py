@@ -245,6 +245,11 @@ class TableForecaster(BaseEstimator):
     def _fitted_models(self):
         return {f"regressor_.{k}": m for k, m in self.regressor_._fitted_models().items()}
 
+    def _saved_model_names(self, state):
+        """The names ``_fitted_models`` gives, for fitted state ``state`` (loading checks them)."""
+        names = self._new_regressor()._saved_model_names(state["regressor_"])
+        return [f"regressor_.{name}" for name in names]
+
     def _restore_fitted(self, state, models):
         self.time_column_ = state["time_column_"]
         self.categories_ = state["categories_"]
