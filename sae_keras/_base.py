@@ -100,8 +100,10 @@ class _BaseLSTMSAE(BaseEstimator):
     def save(self, path):
         """Save the fitted estimator to one zip file of ``.keras`` models and JSON.
 
-        See :mod:`sae_keras.persistence` for the format; ``callbacks`` are not
-        saved. Pickle works too, and keeps everything.
+        See :mod:`sae_keras.persistence` for the format; ``callbacks`` and the
+        machine-local ``memory`` and ``checkpoint_dir`` are not saved. The file
+        is written under a temporary name and renamed into place, so a failed
+        save leaves a previous file intact. Pickle works too, and keeps everything.
 
         Parameters
         ----------
@@ -119,7 +121,8 @@ class _BaseLSTMSAE(BaseEstimator):
         """Load an estimator saved with :meth:`save`.
 
         Loading runs no code from the file (Keras ``safe_mode``, a fixed list of
-        classes).
+        classes) and turns no string from it into a path. ``memory`` and
+        ``checkpoint_dir`` load as ``None``; ``callbacks`` as ``None``.
 
         Parameters
         ----------
@@ -129,6 +132,14 @@ class _BaseLSTMSAE(BaseEstimator):
         Returns
         -------
         estimator : fitted instance of this class
+
+        Raises
+        ------
+        ValueError
+            If the file is malformed, hostile or from a newer format version
+            (see :func:`sae_keras.persistence.load_estimator`).
+        TypeError
+            If it holds another class.
         """
         estimator = load_estimator(path)
         if not isinstance(estimator, cls):

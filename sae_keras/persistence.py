@@ -183,7 +183,21 @@ def load_estimator(path):
             f"{path} has a malformed fitted state, or models that do not match it "
             f"({type(exc).__name__}: {exc})."
         ) from None
+    _check_model_matches_state(getattr(estimator, "regressor_", estimator), path)
     return estimator
+
+
+def _check_model_matches_state(estimator, path):
+    """The network reads windows of the fitted shape (else predict fails inside Keras)."""
+    steps, channels = tuple(estimator.model_.inputs[0].shape)[1:]
+    if channels != estimator.n_channels_in_ or not (
+        steps is None or steps <= estimator.timesteps_
+    ):
+        raise ValueError(
+            f"{path} has a model reading windows of (timesteps={steps}, channels={channels}) "
+            f"but a fitted state of (timesteps={estimator.timesteps_}, "
+            f"channels={estimator.n_channels_in_})."
+        )
 
 
 def _member(name):

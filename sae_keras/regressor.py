@@ -166,7 +166,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         ``fit`` on the same data with the same parameters that finds it resumes
         from the last finished epoch, ending with the same weights as an
         uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
-        writes nothing anywhere.
+        writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
+        loaded estimator has ``None``).
     memory : str, path-like or joblib.Memory, default=None
         Cache each greedily pretrained layer here (a folder, or a
         ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
@@ -175,7 +176,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         the training settings. Fits that differ only in what comes later
         (fine-tuning settings, layers above) load the layers they share instead
         of training them again, with identical results; processes and Dask
-        workers can share the folder. ``None``: no cache.
+        workers can share the folder. ``None``: no cache. Machine-local: not
+        kept by :meth:`save` (a loaded estimator has ``None``).
 
     Attributes
     ----------

@@ -68,7 +68,7 @@ def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     np.testing.assert_array_equal(cached.predict(X), plain.predict(X))
 
 
-def test_memory_survives_clone_pickle_and_save(tmp_path):
+def test_memory_survives_clone_and_pickle_but_is_not_saved(tmp_path):
     import pickle
 
     X, y = sine_windows(n_samples=48)
@@ -77,7 +77,7 @@ def test_memory_survives_clone_pickle_and_save(tmp_path):
     reg.fit(X, y)
     assert pickle.loads(pickle.dumps(reg)).memory.location == reg.memory.location
     loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
-    assert loaded.memory == str(tmp_path / "c")
+    assert loaded.memory is None  # machine-local: not saved (issue 21)
 
 
 def test_bad_memory_is_refused_before_training():

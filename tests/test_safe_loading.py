@@ -342,3 +342,10 @@ def test_a_checkpoint_state_of_another_shape_counts_as_none(tmp_path, state):
     (tmp_path / "state.json").write_text(state)
     checkpoint = Checkpoint(tmp_path, "f")
     assert checkpoint.seed is None and checkpoint.state["phases"] == {}
+
+
+@pytest.mark.parametrize("key, value", [("n_channels_in_", 3), ("timesteps_", 4)])
+def test_a_fitted_state_that_disagrees_with_its_model_is_refused(saved, sandbox, key, value):
+    crafted = rewrite(saved["regressor"], sandbox / "crafted.zip",
+                      manifest=_set("fitted", key, value=value))
+    assert_refused(crafted, sandbox, "has a model reading windows of \\(timesteps=8, channels=2\\)")
