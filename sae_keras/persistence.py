@@ -168,7 +168,7 @@ def load_estimator(path):
             members = _checked_members(archive, path, size)
             manifest = _read_manifest(archive, members, path)
             estimator = _estimator_from_manifest(manifest, path)
-            state = _field(manifest, "fitted", dict, path)
+            state = _field(manifest, "fitted", path)
             names = _expected_model_names(estimator, state, path)
             models = _read_models(archive, members, manifest, names, path)
     except _READ_ERRORS as exc:
@@ -256,19 +256,14 @@ def _read_manifest(archive, members, path):
     return manifest
 
 
-def _field(mapping, key, kind, path, where="manifest"):
-    if key not in mapping:
-        raise ValueError(f"{path} {where} has no {key!r}.")
-    value = mapping[key]
-    if not isinstance(value, kind):
-        raise ValueError(
-            f"{path} {where} {key!r} must be a JSON {_JSON_NAMES[kind]}, not "
-            f"{type(value).__name__}."
-        )
-    return value
-
-
-_JSON_NAMES = {dict: "object", str: "string", list: "array"}
+def _field(manifest, key, path):
+    """The JSON object ``manifest[key]``."""
+    if key not in manifest:
+        raise ValueError(f"{path} manifest has no {key!r}.")
+    if not isinstance(manifest[key], dict):
+        raise ValueError(f"{path} manifest {key!r} must be a JSON object, not "
+                         f"{type(manifest[key]).__name__}.")
+    return manifest[key]
 
 
 def _classes():
@@ -291,7 +286,7 @@ def _estimator_from_manifest(manifest, path):
     name = manifest.get("class")
     if not isinstance(name, str) or name not in classes:
         raise ValueError(f"{path} holds a {name!r}, not one of {sorted(classes)}.")
-    return _estimator(classes[name], _field(manifest, "params", dict, path), nested, path,
+    return _estimator(classes[name], _field(manifest, "params", path), nested, path,
                       "parameters")
 
 
@@ -310,7 +305,7 @@ def _estimator(cls, params, nested, path, where):
             inner = nested.get((cls.__name__, name))
             if inner is None or set(value) != {"estimator", "params"}:
                 raise ValueError(
-                    f"{path} {where}: {name} of a {cls.__name__} cannot be {value!r}."
+                    f"{path} {where}: {name} of a {cls.__name__} cannot be {value!r:.80}."
                 )
             if value["estimator"] != inner.__name__ or not isinstance(value["params"], dict):
                 raise ValueError(
@@ -365,7 +360,8 @@ _STATE_CHECKS = {
     "variable_length_": (lambda v: isinstance(v, bool), "true or false"),
     "strategy_": (lambda v: v is None or isinstance(v, dict), "null or a JSON object"),
     "feature_names_in_": (_is_strs, "a list of strings"),
-    "output_shape_": (lambda v: _is_ints(v, 1) and len(v) <= 2, "a list of at most 2 positive ints"),
+    "output_shape_": (lambda v: _is_ints(v, 1) and len(v) <= 2,
+                      "a list of at most 2 positive ints"),
     "target_mean_": (_is_numbers, "null or numbers"),
     "target_scale_": (_is_numbers, "null or numbers"),
     "linear_skip_alpha_": (lambda v: v is None or (_is_numbers(v) and np.ndim(v) == 0),
@@ -414,7 +410,7 @@ def _expected_model_names(estimator, state, path):
 
 def _read_models(archive, members, manifest, names, path):
     """The Keras models ``names`` (what the class saves), each checked, then loaded."""
-    listed = _field(manifest, "models", dict, path)
+    listed = _field(manifest, "models", path)
     expected = {name: _member(name) for name in names}
     if listed != expected:
         raise ValueError(

@@ -107,7 +107,8 @@ def test_zip_members_with_unsafe_names_are_refused(saved, sandbox, member):
 def test_unexpected_zip_members_are_refused(saved, sandbox):
     crafted = rewrite(saved["regressor"], sandbox / "crafted.zip",
                       members={"models/extra.keras": b"x"})
-    assert_refused(crafted, sandbox, "members a sae_keras file does not: \\['models/extra.keras'\\]")
+    assert_refused(crafted, sandbox,
+                   "members a sae_keras file does not: \\['models/extra.keras'\\]")
 
 
 # -- item 2: a malformed file raises ValueError naming what is wrong ---------
@@ -135,7 +136,8 @@ def _delete(*keys):
     (_set("params", value=[]), "'params' must be a JSON object, not list"),
     (_set("fitted", value="x"), "'fitted' must be a JSON object, not str"),
     (_set("models", value=[]), "'models' must be a JSON object, not list"),
-    (_set("params", "no_such_parameter", value=1), "has no parameter\\(s\\) \\['no_such_parameter'\\]"),
+    (_set("params", "no_such_parameter", value=1),
+     "has no parameter\\(s\\) \\['no_such_parameter'\\]"),
     (_set("params", "hidden_units", value="many"), "parameters: The 'hidden_units' parameter"),
     (_set("fitted", "hidden_units_", value="abc"), "hidden_units_ must be a non-empty list"),
     (_set("fitted", "timesteps_", value="8"), "timesteps_ must be a positive int"),
@@ -160,7 +162,8 @@ def test_a_malformed_manifest_is_refused_naming_what_is_wrong(saved, sandbox, ch
     ({"estimator": "os.system", "params": {}}, "pretraining of a LSTMSAERegressor must be an "
                                                "LSTMSAEEncoder"),
     ({"estimator": "TableForecaster", "params": {}}, "must be an LSTMSAEEncoder"),
-    ({"estimator": "LSTMSAEEncoder", "params": [1]}, "must be an LSTMSAEEncoder with a JSON object"),
+    ({"estimator": "LSTMSAEEncoder", "params": [1]},
+     "must be an LSTMSAEEncoder with a JSON object"),
     ({"estimator": "LSTMSAEEncoder"}, "pretraining of a LSTMSAERegressor cannot be"),
 ])
 def test_nested_estimator_parameters_are_validated_like_top_level_ones(
