@@ -17,7 +17,8 @@ from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validat
 
 from . import distribute
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps,
+    warn_unusual_windows, window_shape,
 )
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
@@ -258,6 +259,8 @@ class _BaseLSTMSAE(BaseEstimator):
                           ensure_all_finite="allow-nan")
         X = self._as_3d(X)
         steps = valid_steps(X)
+        if reset:
+            warn_unusual_windows(X)
         if not reset and steps is not None and not self.variable_length_:
             raise ValueError(
                 f"X holds NaN-padded (variable-length) windows, but this "

@@ -22,6 +22,7 @@ from .windows import SequenceScaler, make_windows
 
 MIN_TEST_WINDOWS = 100
 MODEL_FILE = "model.zip"
+PLOT_STEPS = 24 * 7  # points in the forecast plot (a week of hourly data)
 
 
 @dataclass
@@ -60,7 +61,7 @@ def read_data(args):
     if args.data is None:
         frame = load_beijing_pm25(as_frame=True)
         return frame, args.target or "pollution", args.categorical or ["wnd_dir"]
-    frame = pd.read_csv(args.data)
+    frame = _table.read_csv(args.data, args.encoding)
     if frame.shape[1] == 0 or frame.empty:
         raise ValueError(f"{args.data} holds no data rows")
     return frame, args.target, args.categorical or []
@@ -74,6 +75,8 @@ def prepare(frame, target, categorical, args):
     test part seen in the training part, enough windows on both sides.
     """
     table, time_column = _table.read(frame, args.time_column, categorical, sort=args.sort_time)
+    if not args.allow_gaps:
+        _table.refuse_gaps(table.index, _table.table_step(table.index))
     target = _table.target_column(table, target, categorical)
     timesteps, horizon = args.timesteps, args.horizon
     # Windowing the whole table checks every value (NaN, infinities) up front;
@@ -119,6 +122,7 @@ def forecaster(data, args, regressor):
     return TableForecaster(
         data.target, args.timesteps, args.horizon, target_mode=args.target_mode,
         time_column=data.time_column, categorical=data.categorical, regressor=regressor,
+        allow_gaps=args.allow_gaps,
     )
 
 
@@ -203,18 +207,20 @@ def save(result, output, seconds):
     result.model.save(output / MODEL_FILE)
     files = [MODEL_FILE]
     try:
-        from .plotting import plot_forecast, plot_history
+        from .plotting import plot_forecast, plot_history, span_words
     except ImportError:  # matplotlib is the optional "plot" extra
         plot_forecast = None
     if plot_forecast is not None:
         data = result.data
         lead = (slice(None),) if result.predictions.ndim == 1 else (slice(None), 0)
+        steps = min(PLOT_STEPS, len(data.test_time))
         figure = plot_forecast(
             data.test_time,
             data.y_test[lead],
             {"LSTM-SAE": result.predictions[lead], "persistence": data.persistence[lead]},
-            steps=24 * 7,
-            title=f"{data.target}: first test week, 1 step ahead",
+            steps=steps,
+            title=f"{data.target}: first {span_words(data.test_time[:steps])} of the test "
+            "part, 1 step ahead",
             ylabel=_units(data.target),
         )
         figure.savefig(output / "forecast.png", dpi=120)

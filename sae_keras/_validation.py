@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+#: Windows of at most this many steps with more than ``CHANNELS_FIRST_RATIO``
+#: times as many channels look like sktime/aeon's ``(n, channels, timesteps)``:
+#: windows for an LSTM are long in time and narrow in channels, and a series in
+#: the channels-first layout read as ``(n, timesteps, channels)`` turns its few
+#: channels into a handful of "steps" and its length into many "channels"
+#: (a univariate series becomes one step). Genuinely wide windows (8 steps of 20
+#: sensors) stay under the ratio; the rule only warns.
+CHANNELS_FIRST_MAX_STEPS = 16
+CHANNELS_FIRST_RATIO = 4
 
 
 def reject_non_numeric(data, name):
@@ -75,6 +87,46 @@ def as_3d_windows(X):
     if X.shape[2] < 1:
         raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
     return X
+
+
+def warn_unusual_windows(X, name="X"):
+    """Warn about training windows that are probably not what the user meant.
+
+    One ``UserWarning`` when the windows look channels-first (at most
+    ``CHANNELS_FIRST_MAX_STEPS`` steps and more than ``CHANNELS_FIRST_RATIO``
+    times as many channels), naming the transpose; one naming the channels
+    that hold a single value in every window and step (NaN padding aside).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, channels)
+        Checked float windows.
+    name : str, default="X"
+        The argument's name, for messages.
+    """
+    _, steps, channels = X.shape
+    if steps <= CHANNELS_FIRST_MAX_STEPS and channels > CHANNELS_FIRST_RATIO * steps:
+        warnings.warn(
+            f"{name} has windows of {steps} step(s) x {channels} channels: far more channels "
+            "than steps, as when sktime/aeon data in the channels-first layout "
+            "(n_samples, channels, timesteps) is read as (n_samples, timesteps, channels). "
+            f"If so, pass {name}.transpose(0, 2, 1).",
+            UserWarning,
+            stacklevel=4,
+        )
+    if not len(X):
+        return
+    low, high = X.min(axis=(0, 1)), X.max(axis=(0, 1))
+    if np.isnan(low).any():  # NaN padding: the values only
+        low, high = np.nanmin(X, axis=(0, 1)), np.nanmax(X, axis=(0, 1))
+    constant = np.flatnonzero(low == high).tolist()
+    if constant:
+        warnings.warn(
+            f"{name} channel(s) {constant} hold one value in every window and step: they "
+            "carry no information; drop them unless that is what you meant.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def pad_sequences(X, timesteps=None):

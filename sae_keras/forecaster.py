@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _table
 from .windows import make_windows
+
+
+#: The windows' own warning about constant channels (see ``_validation``).
+_CONSTANT_CHANNELS = r"X channel\(s\) \[.*\] hold one value"
 
 
 class TableForecaster(BaseEstimator):
@@ -46,6 +52,11 @@ class TableForecaster(BaseEstimator):
         ``fit``. Any other non-numeric value is an error.
     sort_time : bool, default=False
         Sort rows by time; otherwise rows out of time order are an error.
+    allow_gaps : bool, default=False
+        Accept timestamps that are not one step apart (see ``step_``): a window
+        across a gap then forecasts a later time than its labels say.
+        ``False``: uneven steps are an error in ``fit`` and ``predict``, naming
+        the first gap; resample the table to one step instead.
     regressor : estimator, default=None
         Regressor of windows ``(n, timesteps, channels)`` → targets.
         ``None``: ``LSTMSAERegressor()``. Only sae_keras regressors can be
@@ -66,6 +77,13 @@ class TableForecaster(BaseEstimator):
     step_ : pandas.Timedelta or None
         The most common time step of the fitted table: forecast ``k`` of a
         window is for its last timestamp + ``k * step_``.
+    freq_ : str or None
+        The table's calendar frequency as pandas infers it (``"h"``, ``"D"``,
+        ``"ME"``, ``"B"``, ...), when every timestamp follows one; else
+        ``None``. Without ``allow_gaps``, every pair of rows is ``freq_``
+        apart, or ``step_`` apart without one, in ``fit`` and in ``predict``.
+    allow_gaps_ : bool
+        Whether uneven time steps are read (``allow_gaps`` at fit time).
 
     Examples
     --------
@@ -87,6 +105,7 @@ class TableForecaster(BaseEstimator):
         "time_column": [str, None],
         "categorical": ["array-like"],
         "sort_time": ["boolean"],
+        "allow_gaps": ["boolean"],
         "regressor": [HasMethods(["fit", "predict"]), None],
     }
 
@@ -100,6 +119,7 @@ class TableForecaster(BaseEstimator):
         time_column=None,
         categorical=(),
         sort_time=False,
+        allow_gaps=False,
         regressor=None,
     ):
         self.target = target
@@ -109,6 +129,7 @@ class TableForecaster(BaseEstimator):
         self.time_column = time_column
         self.categorical = categorical
         self.sort_time = sort_time
+        self.allow_gaps = allow_gaps
         self.regressor = regressor
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -131,14 +152,21 @@ class TableForecaster(BaseEstimator):
         table, time_column = _table.read(frame, self.time_column, categorical,
                                          sort=self.sort_time)
         target = _table.target_column(table, self.target, categorical)
+        step = _table.table_step(table.index)
+        if not self.allow_gaps:
+            _table.refuse_gaps(table.index, step)
         self.time_column_ = time_column
         self.categories_ = _table.learn_categories(table, categorical)
         self.columns_ = [str(name) for name in table.columns]
         self.target_ = target
         self.step_ = _common_step(table.index)
+        self.freq_ = None if step is None or isinstance(step, pd.Timedelta) else step.freqstr
+        self.allow_gaps_ = bool(self.allow_gaps)
         table = _table.encode_categories(table, self.categories_)
         X, y = make_windows(table, self.timesteps, self.horizon, target=target)
-        regressor = self._new_regressor().fit(X, y - self._start(X, y.ndim))
+        with warnings.catch_warnings():  # the table's constant columns were named above
+            warnings.filterwarnings("ignore", message=_CONSTANT_CHANNELS, category=UserWarning)
+            regressor = self._new_regressor().fit(X, y - self._start(X, y.ndim))
         self.regressor_ = regressor
         return self
 
@@ -206,6 +234,9 @@ class TableForecaster(BaseEstimator):
     def _read(self, frame):
         table, _ = _table.read(frame, self.time_column_, list(self.categories_),
                                sort=self.sort_time, columns=self.columns_)
+        if not getattr(self, "allow_gaps_", True):  # older fitted objects: as before
+            step = self.step_ if self.freq_ is None else to_offset(self.freq_)
+            _table.refuse_gaps(table.index, step, fitted=True)
         return _table.encode_categories(table, self.categories_)
 
     def _new_regressor(self):
@@ -239,6 +270,8 @@ class TableForecaster(BaseEstimator):
             "columns_": self.columns_,
             "target_": self.target_,
             "step_": None if self.step_ is None else self.step_.isoformat(),
+            "freq_": self.freq_,
+            "allow_gaps_": self.allow_gaps_,
             "regressor_": self.regressor_._fitted_state(),
         }
 
@@ -256,6 +289,9 @@ class TableForecaster(BaseEstimator):
         self.columns_ = state["columns_"]
         self.target_ = state["target_"]
         self.step_ = None if state["step_"] is None else pd.Timedelta(state["step_"])
+        # Files written before gaps were checked read new data as they did then.
+        self.freq_ = state.get("freq_")
+        self.allow_gaps_ = state.get("allow_gaps_", True)
         regressor = self._new_regressor()
         prefix = "regressor_."
         regressor._restore_fitted(

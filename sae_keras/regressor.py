@@ -17,7 +17,8 @@ from ._base import _BaseLSTMSAE, _as_array, _as_list
 from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps,
+    warn_unusual_windows, window_shape,
 )
 from ._covariates import (
     check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
@@ -929,7 +930,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
         )
         y = np.reshape(y_2d, y_shape) if len(y_shape) == 3 else y_2d
-        return self._as_3d(X), np.asarray(y, dtype=np.float32)
+        X = self._as_3d(X)
+        warn_unusual_windows(X)
+        return X, np.asarray(y, dtype=np.float32)
 
 
 def _with_unlabeled(X, sample_weight, X_unlabeled):
