@@ -1,4 +1,4 @@
-"""Private Keras/TensorFlow names are used in one module, each checked; epochs are set explicitly."""
+"""Private Keras/TensorFlow names live in one checked module; epochs are set explicitly."""
 
 import ast
 import importlib
