@@ -17,7 +17,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validat
 
 from . import distribute
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps,
+    array_shape, as_3d_windows, named_errors, pad_sequences, reject_non_numeric, valid_steps,
     warn_unusual_windows, window_shape,
 )
 from ._checkpoint import Checkpoint, fingerprint
@@ -255,8 +255,9 @@ class _BaseLSTMSAE(BaseEstimator):
         if not reset and not named:
             # With column names, scikit-learn's own check names the columns instead.
             self._check_window_shape(X)
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES,
-                          ensure_all_finite="allow-nan")
+        with named_errors("X"):
+            X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES,
+                              ensure_all_finite="allow-nan")
         X = self._as_3d(X)
         steps = valid_steps(X)
         if reset:
@@ -282,11 +283,12 @@ class _BaseLSTMSAE(BaseEstimator):
             shape = array_shape(X)
         except ValueError as exc:
             raise ValueError(f"X must be a rectangular array of windows: {exc}") from None
-        if len(shape) == 1:
+        if len(shape) <= 1:
             raise ValueError(
                 "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
-                f"channels); got a 1-D array of shape {shape}. Reshape your data: one "
-                "window of T steps is X.reshape(1, -1), one channel of windows X[:, :, None]."
+                f"channels); got a {len(shape)}-D array of shape {shape}. Reshape your data: "
+                "one window of T steps is X.reshape(1, -1), one channel of windows "
+                "X[:, :, None]."
             )
 
     def _check_window_shape(self, X):
@@ -317,9 +319,13 @@ class _BaseLSTMSAE(BaseEstimator):
         """``None``, or one non-negative float64 weight per window (a copy)."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
-        )
+        reject_non_numeric(sample_weight, "sample_weight")
+        with named_errors("sample_weight"):
+            if np.ndim(sample_weight) == 0:  # one weight for all: checked like the others
+                sample_weight = np.full(len(X), sample_weight, dtype=np.float64)
+            return _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            )
 
     # -- scaling ------------------------------------------------------------
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 
-import keras
 import numpy as np
 from scipy.stats import norm
+
+from ._keras_private import dropout_seed_states
 
 
 def split_calibration(fraction, *arrays):
@@ -93,15 +94,11 @@ def mc_dropout_std(forward, model, x, n_passes, seed):
     back afterwards. Welford's running moments keep one forecast in memory at a
     time.
     """
-    generators = [
-        layer.seed_generator for layer in model.layers
-        if isinstance(layer, keras.layers.Dropout)
-    ]
-    saved = [np.asarray(g.state.value) for g in generators]
+    states = dropout_seed_states(model)
+    saved = [np.asarray(state.value) for state in states]
     rng = np.random.default_rng(seed)
-    for generator in generators:
-        state = np.asarray(generator.state.value)
-        generator.state.assign(rng.integers(0, 2**31 - 1, size=state.shape).astype(state.dtype))
+    for state, value in zip(states, saved):
+        state.assign(rng.integers(0, 2**31 - 1, size=value.shape).astype(value.dtype))
     try:
         mean = m2 = None
         for k in range(1, n_passes + 1):
@@ -113,6 +110,6 @@ def mc_dropout_std(forward, model, x, n_passes, seed):
             mean += delta / k
             m2 += delta * (sample - mean)
     finally:
-        for generator, state in zip(generators, saved):
-            generator.state.assign(state)
+        for state, value in zip(states, saved):
+            state.assign(value)
     return np.sqrt(m2 / max(n_passes - 1, 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import warnings
 
 import numpy as np
@@ -29,14 +31,21 @@ def reject_non_numeric(data, name):
         bad = [str(col) for col, dtype in dict(dtypes.items()).items() if _is_text_dtype(dtype)]
         if bad:
             raise TypeError(
-                f"{name} must be numeric, but columns {bad} hold strings or objects; "
+                f"{name} must be numeric, but columns {bad} hold strings, objects, timestamps "
+                "or other non-numbers; "
                 "encode them as numbers first (e.g. sklearn.preprocessing.OrdinalEncoder)."
             )
         return
     dtype = getattr(data, "dtype", None)
+    if dtype is None and isinstance(data, (list, tuple)):
+        try:  # a list of values: as NumPy would read it
+            dtype = np.asarray(data).dtype
+        except (TypeError, ValueError):
+            return  # ragged: the callers' shape checks explain
+        data = np.asarray(data)
     if dtype is None:
         return
-    if dtype.kind in "USV":
+    if dtype.kind in "USVMm":  # text, bytes, timestamps, durations
         raise TypeError(
             f"{name} must be numeric, got an array of dtype {dtype}; "
             "convert it to numbers first."
@@ -52,8 +61,9 @@ def reject_non_numeric(data, name):
 
 
 def _is_text_dtype(dtype):
+    """Text, objects, categories, timestamps and durations."""
     kind = getattr(dtype, "kind", "O")
-    return kind in "OUSV" or str(dtype) in ("string", "str", "category")
+    return kind in "OUSVMm" or str(dtype) in ("string", "str", "category")
 
 
 def window_shape(data):
@@ -226,3 +236,20 @@ def valid_steps(X, name="X"):
     if len(empty):
         raise ValueError(f"{name} window {empty[0]} holds no data: every step is NaN.")
     return ~padded
+
+
+@contextlib.contextmanager
+def named_errors(name):
+    """Re-raise a ``ValueError`` or ``TypeError`` whose message does not name ``name`` with it.
+
+    scikit-learn's and NumPy's checks say what is wrong but not always of which
+    argument ("Found array with 0 sample(s)", "Sample weights must contain at
+    least one non-zero number").
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(error)):
+            raise
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"{name}: {error}") from error

@@ -17,7 +17,7 @@ from ._base import _BaseLSTMSAE, _as_array, _as_list
 from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps,
+    array_shape, as_3d_windows, named_errors, pad_sequences, reject_non_numeric, valid_steps,
     warn_unusual_windows, window_shape,
 )
 from ._covariates import (
@@ -917,18 +917,28 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         if y is None:
             validate_data(self, X, y)  # raises scikit-learn's "requires y" error
         reject_non_numeric(y, "y")
-        y_shape = array_shape(y)
+        with named_errors("y"):
+            y_shape = array_shape(y)
         if len(y_shape) not in (1, 2, 3):
             raise ValueError(
                 "y must be (n_samples,), (n_samples, horizon) or (n_samples, horizon, "
                 f"n_targets); got an array of shape {y_shape}."
             )
+        if y_shape[0] != array_shape(X)[0]:
+            raise ValueError(
+                "X and y have inconsistent numbers of samples: "
+                f"[{array_shape(X)[0]}, {y_shape[0]}]; y needs one row per window of X."
+            )
         # scikit-learn checks targets up to 2-D: check a 3-D y as (n, horizon * n_targets).
         y_2d = np.asarray(y).reshape(y_shape[0], -1) if len(y_shape) == 3 else y
-        X, y_2d = validate_data(
-            self, X, y_2d, reset=True, allow_nd=True, dtype=FLOAT_DTYPES,
-            multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
-        )
+        if y_shape[0]:  # finite numbers (None is no target); without rows X's error comes first
+            with named_errors("y"):
+                y_2d = check_array(y_2d, ensure_2d=False, dtype=np.float64, input_name="y")
+        with named_errors("X"):  # scikit-learn names y's problems (as "y") itself
+            X, y_2d = validate_data(
+                self, X, y_2d, reset=True, allow_nd=True, dtype=FLOAT_DTYPES,
+                multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
+            )
         y = np.reshape(y_2d, y_shape) if len(y_shape) == 3 else y_2d
         X = self._as_3d(X)
         warn_unusual_windows(X)
