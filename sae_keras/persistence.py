@@ -196,7 +196,10 @@ def _saved_params(estimator):
 def _param_from_json(value, classes):
     """An estimator parameter back from :func:`_saved_params` (an unfitted estimator)."""
     if isinstance(value, dict) and set(value) == {"estimator", "params"}:
-        cls = classes.get(value["estimator"])
+        from sklearn.frozen import FrozenEstimator
+
+        # A FrozenEstimator parameter comes back wrapping its estimator, unfitted.
+        cls = {**classes, "FrozenEstimator": FrozenEstimator}.get(value["estimator"])
         if cls is None:
             raise ValueError(f"unknown estimator {value['estimator']!r} in parameters")
         return cls(**{k: _param_from_json(v, classes) for k, v in value["params"].items()})
