@@ -100,8 +100,11 @@ class _BaseLSTMSAE(BaseEstimator):
         tags.input_tags.three_d_array = True
         return tags
 
-    def _freeze_params(self):
-        """Copy the parameters predict-time methods read to their fitted attributes."""
+    def _freeze_params(self, settings):
+        """Copy the parameters predict-time methods read to their fitted attributes.
+
+        ``settings``: the fit's :class:`~sae_keras._training.PhaseSettings`.
+        """
         for name in self._frozen_params:
             setattr(self, f"{name}_", _plain(getattr(self, name)))
 

@@ -306,7 +306,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.encoders_ = stack.encoders
         self.history_ = stack.history
         self.model_ = model
-        self._freeze_params()
+        self._freeze_params(settings)
         self._init_predict_state()
         return self
 

@@ -528,10 +528,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self._calibrate(calibration)
         return self
 
-    def _freeze_params(self, settings=None):
-        super()._freeze_params()
-        if settings is not None:
-            self.dropout_seed_ = None if self.random_state is None else int(settings.seed)
+    def _freeze_params(self, settings):
+        super()._freeze_params(settings)
+        # random_state=None: fresh Monte-Carlo dropout masks at every call, as before.
+        self.dropout_seed_ = None if self.random_state is None else int(settings.seed)
 
     def _calibrate(self, calibration):
         """Keep the absolute errors on the held-out calibration windows (or ``None``)."""

@@ -282,25 +282,41 @@ def test_a_sequence_scaler_reads_only_what_fit_froze(tmp_path, scaler):
     check_frozen(sequence_scaler, methods, tmp_path, save=False)
 
 
-def test_files_saved_before_the_freeze_load_with_their_saved_parameters(tmp_path):
-    """A manifest without the frozen attributes reads them from its parameters, as before."""
+def _without(path, target, fitted_names):
+    """A copy of the model file ``path`` whose manifest lacks the given fitted attributes."""
     import json
     import zipfile
 
-    X, y = sine_windows(n_samples=40)
-    reg = LSTMSAERegressor(**dict(ONE_PHASE, random_state=3), dropout=0.2).fit(X, y)
-    path = reg.save(tmp_path / "new.zip")
-    old = tmp_path / "old.zip"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w") as target:
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as copy:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "manifest.json":
                 manifest = json.loads(data)
-                for name in ("batch_size_", "dropout_seed_"):
-                    del manifest["fitted"][name]
+                fitted = manifest["fitted"]
+                for name in fitted_names:
+                    owner = fitted["regressor_"] if name.startswith("regressor_.") else fitted
+                    del owner[name.rpartition(".")[2]]
                 data = json.dumps(manifest)
-            target.writestr(item, data)
+            copy.writestr(item, data)
+    return target
+
+
+def test_files_saved_before_the_freeze_load_with_their_saved_parameters(tmp_path):
+    """A manifest without the frozen attributes reads them from its parameters, as before."""
+    X, y = sine_windows(n_samples=40)
+    reg = LSTMSAERegressor(**dict(ONE_PHASE, random_state=3), dropout=0.2).fit(X, y)
+    old = _without(reg.save(tmp_path / "new.zip"), tmp_path / "old.zip",
+                   ["batch_size_", "dropout_seed_"])
     loaded = load(old)
     assert loaded.batch_size_ == reg.batch_size and loaded.dropout_seed_ == reg.dropout_seed_
     np.testing.assert_array_equal(loaded.predict(X[:4], return_std=True, n_passes=3)[1],
                                   reg.predict(X[:4], return_std=True, n_passes=3)[1])
+    table = make_synthetic(40, 2, random_state=0)
+    forecaster = TableForecaster("target", timesteps=5, horizon=2, target_mode="level",
+                                 regressor=LSTMSAERegressor(**ONE_PHASE)).fit(table)
+    old = _without(forecaster.save(tmp_path / "table.zip"), tmp_path / "old_table.zip",
+                   ["timesteps_", "horizon_", "target_mode_", "sort_time_",
+                    "regressor_.batch_size_", "regressor_.dropout_seed_"])
+    loaded = load(old)
+    assert (loaded.timesteps_, loaded.horizon_, loaded.target_mode_) == (5, 2, "level")
+    pd.testing.assert_frame_equal(loaded.predict(table), forecaster.predict(table))
