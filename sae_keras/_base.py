@@ -53,6 +53,11 @@ def _as_array(values):
     return None if values is None else np.asarray(values, dtype=np.float64)
 
 
+def _plain(value):
+    """A parameter's value as plain JSON (NumPy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class _BaseLSTMSAE(BaseEstimator):
     """Shared machinery; not part of the public API."""
 
@@ -86,10 +91,23 @@ class _BaseLSTMSAE(BaseEstimator):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
+    #: Parameters that predict-time methods depend on, frozen by ``fit`` as the
+    #: fitted attributes ``<name>_`` (saved with the model): ``set_params``
+    #: after ``fit`` changes the next fit, never what the fitted one returns.
+    _frozen_params = ("batch_size",)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+    def _freeze_params(self, settings):
+        """Copy the parameters predict-time methods read to their fitted attributes.
+
+        ``settings``: the fit's :class:`~sae_keras._training.PhaseSettings`.
+        """
+        for name in self._frozen_params:
+            setattr(self, f"{name}_", _plain(getattr(self, name)))
 
     def __sklearn_is_fitted__(self):
         # Fitted attributes are all set together once training has succeeded;
@@ -159,6 +177,7 @@ class _BaseLSTMSAE(BaseEstimator):
             "input_scale_": _as_list(self.input_scale_),
             "variable_length_": bool(self.variable_length_),
             "strategy_": self.strategy_,
+            **{f"{name}_": getattr(self, f"{name}_") for name in self._frozen_params},
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
@@ -181,6 +200,9 @@ class _BaseLSTMSAE(BaseEstimator):
         self.input_scale_ = _as_array(state["input_scale_"])
         self.variable_length_ = state.get("variable_length_", False)  # format v1 before it
         self.strategy_ = state.get("strategy_")
+        for name in self._frozen_params:
+            # Files written before they were frozen: the saved parameters, as read then.
+            setattr(self, f"{name}_", state.get(f"{name}_", _plain(getattr(self, name))))
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
@@ -357,6 +379,7 @@ class _BaseLSTMSAE(BaseEstimator):
         ``more``: other arrays the fit reads (unlabeled windows, covariates), for
         the checkpoint's identity.
         """
+        # Every random part of the fit is seeded from this one seed (PhaseSettings.derive).
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         checkpoint = None
         if self.checkpoint_dir is not None:
@@ -382,7 +405,6 @@ class _BaseLSTMSAE(BaseEstimator):
             owner=type(self).__name__,
             checkpoint=checkpoint,
         )
-        settings.reseed("start")
         return settings
 
     @staticmethod
@@ -418,7 +440,7 @@ class _BaseLSTMSAE(BaseEstimator):
             conditional=self.conditional_decoder,
             encoder=self.encoder,
             step_weight=step_weight,
-            reseed=lambda index: settings.reseed("build layer", index),
+            seed=lambda index: settings.derive("build layer", index),
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 
@@ -459,7 +481,7 @@ class _BaseLSTMSAE(BaseEstimator):
             key = (model.name, training)
             forward = self._compiled.get(key)
             if forward is None:
-                forward = CompiledForward(model, max(self.batch_size, 1024), training=training)
+                forward = CompiledForward(model, max(self.batch_size_, 1024), training=training)
                 self._compiled[key] = forward
             if run is not None:
                 return run(forward)
@@ -481,4 +503,7 @@ class _BaseLSTMSAE(BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "model_" in state:
+            for name in self._frozen_params:  # pickled before they were frozen
+                if f"{name}_" not in state:
+                    setattr(self, f"{name}_", _plain(getattr(self, name)))
             self._init_predict_state()

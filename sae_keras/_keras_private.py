@@ -10,8 +10,6 @@ walks the package's source to keep it so):
 - :func:`build_optimizer`: creates the optimizer's variables before ``fit``
   traces its train step (public ``Optimizer.build``, relied on for how Keras'
   TensorFlow trainer traces);
-- :func:`set_global_seed_without_tensorflow`: what ``keras.utils.set_random_seed``
-  does, minus the TensorFlow import, through ``keras.src``;
 - :func:`dropout_seed_states`: the states of the dropout layers' seed
   generators, read and written for repeatable Monte-Carlo dropout.
 
@@ -131,32 +129,6 @@ def build_optimizer(model):
         optimizer.build(model.trainable_variables)
 
 
-def _global_seed_names():
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError as error:
-        raise _broken("keras.src global seed state", f"import failed: {error}") from None
-    setter = getattr(global_state, "set_global_attribute", None)
-    if not callable(setter):
-        raise _broken("keras.src.backend.common.global_state.set_global_attribute", "missing")
-    _require_parameters(setter, "global_state.set_global_attribute", ("name", "value"))
-    return setter, GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR
-
-
-def set_global_seed_without_tensorflow(seed):
-    """Keras' global seed and global ``SeedGenerator`` reset, as ``set_random_seed`` does.
-
-    ``keras.utils.set_random_seed`` also seeds TensorFlow, importing it if
-    needed (seconds and ~450 MB under JAX); this sets only Keras' own global
-    state. Python's and NumPy's generators are the caller's business.
-    """
-    setter, random_seed, seed_generator = _global_seed_names()
-    setter(random_seed, seed)
-    setter(seed_generator, None)
-
-
 def _check_seed_generator(layer):
     generator = getattr(layer, "seed_generator", None)
     if not isinstance(generator, keras.random.SeedGenerator):
@@ -190,7 +162,6 @@ def self_check():
         Naming the Keras (and TensorFlow) version and the name that is missing
         or whose signature changed.
     """
-    _global_seed_names()
     _check_seed_generator(keras.layers.Dropout(0.5))
     if keras.backend.backend() == "tensorflow":
         _check_all_reduce(_tf_optimizer_class())

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 import sys
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ import numpy as np
 from ._checkpoint import grouped
 from ._inference import quiet_retracing
 from ._keras_private import (
-    build_optimizer, set_global_seed_without_tensorflow, skip_single_replica_all_reduce,
+    build_optimizer, skip_single_replica_all_reduce,
 )
 
 
@@ -55,24 +54,15 @@ class PhaseSettings:
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
     shard: tuple = None  # (process index, process count) when each process feeds its share
 
-    def reseed(self, *key):
-        seed_everything(derive_seed(self.seed, *key))
+    def derive(self, *key):
+        """The seed of one random part of the fit (a model's weights), from the fit's seed.
 
-
-def seed_everything(seed):
-    """``keras.utils.set_random_seed(seed)``, without importing TensorFlow under JAX.
-
-    Keras seeds TensorFlow whenever it is installed, importing it if needed: on
-    the JAX backend that costs seconds and ~450 MB of memory per process, and no
-    JAX fit draws from TensorFlow. Python's and NumPy's generators (which seed
-    new layers) and Keras' global ``SeedGenerator`` are reset either way.
-    """
-    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
-        keras.utils.set_random_seed(seed)
-        return
-    set_global_seed_without_tensorflow(seed)
-    random.seed(seed)
-    np.random.seed(seed)
+        Every model is built from such an explicit seed
+        (:mod:`sae_keras.builders`' ``seed``) and the batches are drawn from
+        NumPy generators: no global random state (NumPy's, Python's, the
+        backend's) is read or changed by a fit.
+        """
+        return derive_seed(self.seed, *key)
 
 
 def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
@@ -118,7 +108,6 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
                 verbose=progress_verbosity(settings.verbose, sys.stdout),
             )
     monitor.restore_best(model)
-    settings.reseed(phase, "end")
     return monitor.history
 
 

@@ -84,6 +84,10 @@ class TableForecaster(BaseEstimator):
         apart, or ``step_`` apart without one, in ``fit`` and in ``predict``.
     allow_gaps_ : bool
         Whether uneven time steps are read (``allow_gaps`` at fit time).
+    timesteps_, horizon_, target_mode_, sort_time_
+        The parameters ``predict`` and ``windows`` depend on, as ``fit`` used
+        them: ``set_params`` after ``fit`` changes the next fit, never what
+        the fitted forecaster returns.
 
     Examples
     --------
@@ -164,10 +168,13 @@ class TableForecaster(BaseEstimator):
         self.allow_gaps_ = bool(self.allow_gaps)
         table = _table.encode_categories(table, self.categories_)
         X, y = make_windows(table, self.timesteps, self.horizon, target=target)
+        start = _start(X, y.ndim, self.target_mode, self.columns_.index(target))
         with warnings.catch_warnings():  # the table's constant columns were named above
             warnings.filterwarnings("ignore", message=_CONSTANT_CHANNELS, category=UserWarning)
-            regressor = self._new_regressor().fit(X, y - self._start(X, y.ndim))
+            regressor = self._new_regressor().fit(X, y - start)
         self.regressor_ = regressor
+        self.timesteps_, self.horizon_ = int(self.timesteps), int(self.horizon)
+        self.target_mode_, self.sort_time_ = self.target_mode, bool(self.sort_time)
         return self
 
     def windows(self, frame, *, targets=True):
@@ -189,7 +196,7 @@ class TableForecaster(BaseEstimator):
         check_is_fitted(self)
         table = self._read(frame)
         target = self.target_ if targets else None
-        out = make_windows(table, self.timesteps, self.horizon, target=target)
+        out = make_windows(table, self.timesteps_, self.horizon_, target=target)
         return out if targets else out[0]
 
     def predict(self, frame):
@@ -210,10 +217,11 @@ class TableForecaster(BaseEstimator):
         """
         check_is_fitted(self)
         table = self._read(frame)
-        X, _, origin = make_windows(table, self.timesteps, target=None, return_index=True)
+        X, _, origin = make_windows(table, self.timesteps_, target=None, return_index=True)
         forecast = np.asarray(self.regressor_.predict(X), dtype=np.float64)
-        forecast = forecast.reshape(len(X), self.horizon) + self._start(X, 2)
-        columns = [f"{self.target_}+{k}" for k in range(1, self.horizon + 1)]
+        start = _start(X, 2, self.target_mode_, self.columns_.index(self.target_))
+        forecast = forecast.reshape(len(X), self.horizon_) + start
+        columns = [f"{self.target_}+{k}" for k in range(1, self.horizon_ + 1)]
         return pd.DataFrame(forecast, index=pd.Index(origin, name="origin"), columns=columns)
 
     def save(self, path):
@@ -233,7 +241,7 @@ class TableForecaster(BaseEstimator):
 
     def _read(self, frame):
         table, _ = _table.read(frame, self.time_column_, list(self.categories_),
-                               sort=self.sort_time, columns=self.columns_)
+                               sort=self.sort_time_, columns=self.columns_)
         if not getattr(self, "allow_gaps_", True):  # older fitted objects: as before
             step = self.step_ if self.freq_ is None else to_offset(self.freq_)
             _table.refuse_gaps(table.index, step, fitted=True)
@@ -245,13 +253,6 @@ class TableForecaster(BaseEstimator):
 
             return LSTMSAERegressor()
         return clone(self.regressor)
-
-    def _start(self, X, ndim):
-        """What the regressor's target starts from: the last target value, or 0."""
-        if self.target_mode == "level":
-            return 0.0
-        last = X[:, -1, self.columns_.index(self.target_)]
-        return last.reshape((-1,) + (1,) * (ndim - 1))
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "regressor_")
@@ -272,6 +273,10 @@ class TableForecaster(BaseEstimator):
             "step_": None if self.step_ is None else self.step_.isoformat(),
             "freq_": self.freq_,
             "allow_gaps_": self.allow_gaps_,
+            "timesteps_": self.timesteps_,
+            "horizon_": self.horizon_,
+            "target_mode_": self.target_mode_,
+            "sort_time_": self.sort_time_,
             "regressor_": self.regressor_._fitted_state(),
         }
 
@@ -292,6 +297,11 @@ class TableForecaster(BaseEstimator):
         # Files written before gaps were checked read new data as they did then.
         self.freq_ = state.get("freq_")
         self.allow_gaps_ = state.get("allow_gaps_", True)
+        # Files written before these were frozen: the saved parameters, as read then.
+        self.timesteps_ = state.get("timesteps_", self.timesteps)
+        self.horizon_ = state.get("horizon_", self.horizon)
+        self.target_mode_ = state.get("target_mode_", self.target_mode)
+        self.sort_time_ = state.get("sort_time_", self.sort_time)
         regressor = self._new_regressor()
         prefix = "regressor_."
         regressor._restore_fitted(
@@ -299,6 +309,14 @@ class TableForecaster(BaseEstimator):
             {k[len(prefix):]: m for k, m in models.items() if k.startswith(prefix)},
         )
         self.regressor_ = regressor
+
+
+def _start(X, ndim, target_mode, target_channel):
+    """What the regressor's target starts from: the last target value, or 0."""
+    if target_mode == "level":
+        return 0.0
+    last = X[:, -1, target_channel]
+    return last.reshape((-1,) + (1,) * (ndim - 1))
 
 
 def _common_step(index):

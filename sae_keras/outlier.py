@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
@@ -35,9 +37,13 @@ class LSTMSAEOutlierDetector(OutlierMixin, BaseEstimator):
 
     Parameters
     ----------
-    encoder : LSTMSAEEncoder, default=None
-        The autoencoder stack to train (cloned in ``fit``); ``None``:
-        ``LSTMSAEEncoder()``. Tune it through ``encoder__<param>``.
+    encoder : LSTMSAEEncoder or FrozenEstimator, default=None
+        The autoencoder stack to train (cloned in ``fit``, its parameters
+        validated before training); ``None``: ``LSTMSAEEncoder()``. Tune it
+        through ``encoder__<param>``. ``sklearn.frozen.FrozenEstimator(
+        fitted_encoder)``: a stack fitted before, kept through ``clone`` and
+        searches and never refitted; ``fit`` then only sets the threshold on
+        ``X`` (``random_state`` and ``sample_weight`` play no part).
     contamination : "auto" or float in (0, 0.5], default="auto"
         Expected fraction of outliers among the training windows: the
         threshold is that quantile of their scores. ``"auto"``: the median
@@ -119,18 +125,18 @@ class LSTMSAEOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         self : LSTMSAEOutlierDetector
         """
-        if self.encoder is None:
-            from .encoder import LSTMSAEEncoder
-
-            encoder = LSTMSAEEncoder()
+        if isinstance(self.encoder, FrozenEstimator):
+            self.encoder_ = self._frozen_encoder(sample_weight)
         else:
-            encoder = clone(self.encoder)
-        if self.random_state is not None:
-            encoder.set_params(random_state=self.random_state)
-        self.window_normalization_ = self.window_normalization
-        self.window_scale_floor_ = None
-        X = self._normalized(X, reset=True)
-        self.encoder_ = encoder.fit(X, sample_weight=sample_weight)
+            if self.encoder is None:
+                from .encoder import LSTMSAEEncoder
+
+                encoder = LSTMSAEEncoder()
+            else:
+                encoder = clone(self.encoder)
+            if self.random_state is not None:
+                encoder.set_params(random_state=self.random_state)
+            self.encoder_ = encoder.fit(X, sample_weight=sample_weight)
         if self.window_normalization_ is None:
             self.n_features_in_ = self.encoder_.n_features_in_
             if hasattr(self.encoder_, "feature_names_in_"):
@@ -144,6 +150,21 @@ class LSTMSAEOutlierDetector(OutlierMixin, BaseEstimator):
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         return self
+
+    def _frozen_encoder(self, sample_weight):
+        """The fitted encoder inside ``encoder=FrozenEstimator(...)``, used as it is."""
+        encoder = self.encoder.estimator
+        if not hasattr(encoder, "score_samples") or not hasattr(encoder, "model_"):
+            raise ValueError(
+                "encoder=FrozenEstimator(...) needs a fitted LSTMSAEEncoder (a frozen one "
+                f"is never fitted here); got a FrozenEstimator of an unfitted "
+                f"{type(encoder).__name__}. Fit it first, or pass the encoder itself."
+            )
+        if sample_weight is not None:
+            warnings.warn("sample_weight is ignored: the frozen encoder is not trained "
+                          "again, and the threshold is not weighted.", UserWarning,
+                          stacklevel=3)
+        return encoder
 
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each window (higher: more normal).

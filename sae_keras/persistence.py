@@ -307,6 +307,9 @@ def _estimator(cls, params, nested, path, where):
                 raise ValueError(
                     f"{path} {where}: {name} of a {cls.__name__} cannot be {value!r:.80}."
                 )
+            frozen = _frozen_inner(value)
+            if frozen is not None:  # FrozenEstimator(inner): saved as its one parameter
+                value = frozen
             if value["estimator"] != inner.__name__ or not isinstance(value["params"], dict):
                 raise ValueError(
                     f"{path} {where}: {name} of a {cls.__name__} must be an "
@@ -314,6 +317,10 @@ def _estimator(cls, params, nested, path, where):
                     f"{value['estimator']!r}."
                 )
             value = _estimator(inner, value["params"], nested, path, f"{where} of {name}")
+            if frozen is not None:
+                from sklearn.frozen import FrozenEstimator
+
+                value = FrozenEstimator(value)  # unfitted: what it learned is not saved
         kwargs[name] = value
     estimator = cls(**kwargs)
     try:
@@ -321,6 +328,17 @@ def _estimator(cls, params, nested, path, where):
     except InvalidParameterError as exc:
         raise ValueError(f"{path} {where}: {exc}") from None
     return estimator
+
+
+def _frozen_inner(value):
+    """The saved estimator inside a saved ``FrozenEstimator``, or ``None``."""
+    if value["estimator"] != "FrozenEstimator" or not isinstance(value["params"], dict):
+        return None
+    inner = value["params"].get("estimator")
+    if set(value["params"]) != {"estimator"} or not isinstance(inner, dict) \
+            or set(inner) != {"estimator", "params"}:
+        return None
+    return inner
 
 
 def _is_int(value, low=0):
@@ -385,6 +403,19 @@ _STATE_CHECKS = {
     "target_": (lambda v: isinstance(v, str), "a string"),
     "step_": (lambda v: v is None or isinstance(v, str), "null or a string"),
     "regressor_": (lambda v: isinstance(v, dict), "a JSON object"),
+    # Parameters frozen at fit (what predict-time methods read).
+    "batch_size_": (lambda v: _is_int(v, 1), "a positive int"),
+    "pretraining_": (lambda v: v in ("input", "previous"), "'input' or 'previous'"),
+    "pretrain_objective_": (lambda v: v in ("reconstruction", "prediction", "composite"),
+                            "'reconstruction', 'prediction' or 'composite'"),
+    "prediction_steps_": (lambda v: v is None or _is_int(v, 1), "null or a positive int"),
+    "reverse_target_": (lambda v: isinstance(v, bool), "true or false"),
+    "dropout_seed_": (lambda v: v is None or _is_int(v), "null or a non-negative int"),
+    "horizon_": (lambda v: _is_int(v, 1), "a positive int"),
+    "target_mode_": (lambda v: v in ("change", "level"), "'change' or 'level'"),
+    "sort_time_": (lambda v: isinstance(v, bool), "true or false"),
+    "freq_": (lambda v: v is None or isinstance(v, str), "null or a string"),
+    "allow_gaps_": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 

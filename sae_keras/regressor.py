@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 from numbers import Integral, Real
 
+import keras
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils import check_random_state
@@ -45,14 +47,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ----------
     hidden_units : int or sequence of int, default=(64, 32)
         Units of each stacked LSTM layer, bottom first.
-    pretraining : {"input", "previous"}, None or LSTMSAEEncoder, default="input"
+    pretraining : {"input", "previous"}, None, LSTMSAEEncoder or FrozenEstimator, \
+            default="input"
         Pretraining target of each autoencoder: ``"input"`` reconstructs the
         original window (the authors' recipe), ``"previous"`` its own input
         (the repeated codes of the layer below); ``None`` skips pretraining.
         An :class:`LSTMSAEEncoder` supplies the stack: if fitted, its encoders
         (and its input scaling) are used as they are, and ``hidden_units``
-        comes from it; if not fitted (as after ``clone``, in a grid search), a
-        copy of it is fitted on ``X`` first. The encoder passed is never changed.
+        comes from it; if not fitted, a copy of it is fitted on ``X`` first
+        (its parameters are validated before any training). ``clone`` (every
+        grid search and cross-validation fold) drops what an encoder learned,
+        so a fitted encoder passed as is gets pretrained again on each fold:
+        wrap it as ``sklearn.frozen.FrozenEstimator(fitted_encoder)`` to keep
+        it through ``clone`` and searches, used as fitted and never refitted.
+        The encoder passed is never changed. A saved regressor keeps the
+        frozen encoder's parameters but not its weights (they live on, fine-tuned,
+        in ``model_``): a loaded one predicts as saved, and refitting it needs
+        the fitted encoder passed again.
     pretrain_epochs : int or sequence of int, default=10
         Epochs of each autoencoder; one int for all layers or one per layer.
     epochs : int, default=100
@@ -154,8 +165,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and shuffling (through
-        ``keras.utils.set_random_seed``). An int makes fits repeatable on CPU.
+        Seeds weight initialisation, dropout and shuffling, through explicit
+        seeds derived from it: ``fit`` neither reads nor reseeds NumPy's,
+        Python's or the backend's global generators (``None`` draws the fit's
+        one seed from NumPy's, as scikit-learn does). An int makes fits
+        repeatable on CPU, also in several threads at once; it also fixes the
+        Monte-Carlo dropout masks of ``predict(return_std=True)`` at ``fit``.
     verbose : int, default=0
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
@@ -184,6 +199,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ----------
     model_ : keras.Model
         The fine-tuned forecaster.
+    batch_size_ : int
+        ``batch_size`` as ``fit`` used it (inference batches are
+        ``max(batch_size_, 1024)`` windows).
+    dropout_seed_ : int or None
+        Seed of the Monte-Carlo dropout masks, fixed by ``fit`` from
+        ``random_state`` (``None``: fresh masks at every call). Whether the
+        network has dropout at all is read from ``model_``: ``set_params``
+        after ``fit`` changes no predict-time method's result.
     strategy_ : dict
         What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``
         (the resolved strategy, the devices, how many model copies each batch
@@ -343,7 +366,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         tags.regressor_tags.poor_score = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)  # validates pretraining=encoder
     def fit(self, X, y, sample_weight=None, X_unlabeled=None, static_covariates=None,
             future_covariates=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
@@ -438,6 +461,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         settings = self._start_fit(X, y, sample_weight, X_unlabeled, static, future)
         if warm:
             self._continue_fit(X, y, sample_weight, settings, static, future)
+            self._freeze_params(settings)
             self._calibrate(calibration)
             return self
         timesteps, n_channels = X.shape[1:]
@@ -480,6 +504,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 encoder=kind,
                 n_static=self.covariate_shapes_[0],
                 future_shape=self.covariate_shapes_[1],
+                seed=settings.derive("build forecaster"),
             )
             if encoder_weights is not None:
                 load_encoder_weights(model, encoder_weights)
@@ -501,9 +526,15 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
+        self._freeze_params(settings)
         self._init_predict_state()
         self._calibrate(calibration)
         return self
+
+    def _freeze_params(self, settings):
+        super()._freeze_params(settings)
+        # random_state=None: fresh Monte-Carlo dropout masks at every call, as before.
+        self.dropout_seed_ = None if self.random_state is None else int(settings.seed)
 
     def _calibrate(self, calibration):
         """Keep the absolute errors on the held-out calibration windows (or ``None``)."""
@@ -560,17 +591,33 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return windows
 
     def _encoder_param(self):
-        """``pretraining`` when it is an estimator (an ``LSTMSAEEncoder``), else ``None``."""
+        """``pretraining`` when it is an estimator, else ``None``; checked before training.
+
+        An ``LSTMSAEEncoder``, unwrapped from a ``FrozenEstimator`` (which must
+        hold a fitted one); its parameters are validated as the regressor's are.
+        """
         if self.pretraining is None or isinstance(self.pretraining, str):
             return None
         from .encoder import LSTMSAEEncoder
 
-        if not isinstance(self.pretraining, LSTMSAEEncoder):
+        frozen = isinstance(self.pretraining, FrozenEstimator)
+        encoder = self.pretraining.estimator if frozen else self.pretraining
+        if not isinstance(encoder, LSTMSAEEncoder):
             raise TypeError(
-                "pretraining must be 'input', 'previous', None or an LSTMSAEEncoder; got "
-                f"a {type(self.pretraining).__name__}."
+                "pretraining must be 'input', 'previous', None, an LSTMSAEEncoder or a "
+                "FrozenEstimator of a fitted LSTMSAEEncoder; got "
+                f"{'a FrozenEstimator of ' if frozen else ''}a {type(encoder).__name__}."
             )
-        return self.pretraining
+        if frozen and not hasattr(encoder, "model_"):
+            raise ValueError(
+                "pretraining=FrozenEstimator(encoder) needs a fitted LSTMSAEEncoder (a "
+                "frozen one is never fitted here); fit the encoder first, or pass the "
+                "LSTMSAEEncoder itself to have a copy of it pretrained on X."
+            )
+        encoder._validate_params()
+        if not hasattr(encoder, "model_"):  # to be fitted: its own checks, before training
+            encoder._pretrain_epochs(len(encoder._hidden_units()))
+        return encoder
 
     def _fitted_encoder(self, encoder, X, sample_weight):
         """The encoder to stack, fitted on ``X`` (a clone) unless it already was."""
@@ -823,13 +870,15 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     def _mc_dropout_std(self, X, n_passes, static=None, future=None):
         if not isinstance(n_passes, Integral) or n_passes < 2:
             raise ValueError(f"n_passes must be an int >= 2; got {n_passes!r}.")
-        if self.dropout == 0:
+        if not any(isinstance(layer, keras.layers.Dropout) for layer in self.model_.layers):
             raise ValueError(
                 "Monte-Carlo dropout needs dropout > 0; this regressor was fitted with "
                 "dropout=0. Refit with dropout (for instance 0.1), or use "
                 "predict_interval(method='conformal') with calibration_fraction > 0."
             )
-        seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+        seed = self.dropout_seed_
+        if seed is None:  # random_state=None: fresh masks at every call
+            seed = check_random_state(None).randint(0, 2**31 - 1)
         inputs = self._model_inputs(self._scale_inputs(X), static, future)
         std = self._predict(
             self.model_, inputs, training=True,
@@ -887,6 +936,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             "target_mean_": _as_list(self.target_mean_),
             "target_scale_": _as_list(self.target_scale_),
             "linear_skip_alpha_": self.linear_skip_alpha_,
+            "dropout_seed_": self.dropout_seed_,
             "conformal_scores_": _as_list(self.conformal_scores_),
             "covariate_shapes_": [self.covariate_shapes_[0], _as_list(self.covariate_shapes_[1])],
             "covariate_stats_": [
@@ -895,12 +945,19 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             ],
         }
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "model_" in state and "dropout_seed_" not in state:  # pickled before it was fixed
+            self.dropout_seed_ = _legacy_dropout_seed(self.random_state)
+
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.output_shape_ = tuple(state["output_shape_"])
         self.target_mean_ = _as_array(state["target_mean_"])
         self.target_scale_ = _as_array(state["target_scale_"])
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
+        # Files written before it was frozen: the seed the saved random_state gave.
+        self.dropout_seed_ = state.get("dropout_seed_", _legacy_dropout_seed(self.random_state))
         self.conformal_scores_ = _as_array(state.get("conformal_scores_"))
         n_static, future_shape = state.get("covariate_shapes_", [0, None])
         self.covariate_shapes_ = (
@@ -943,6 +1000,13 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         X = self._as_3d(X)
         warn_unusual_windows(X)
         return X, np.asarray(y, dtype=np.float32)
+
+
+def _legacy_dropout_seed(random_state):
+    """The Monte-Carlo dropout seed ``predict`` drew from ``random_state`` before ``fit`` fixed it."""
+    if random_state is None:
+        return None
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def _with_unlabeled(X, sample_weight, X_unlabeled):

@@ -96,15 +96,6 @@ def test_the_self_check_passes_on_the_installed_keras():
     _keras_private.self_check()
 
 
-def test_a_changed_seed_state_name_fails_loudly(monkeypatch):
-    global_state = importlib.import_module("keras.src.backend.common.global_state")
-    monkeypatch.setattr(global_state, "set_global_attribute", lambda name, value, scope: None)
-    with pytest.raises(RuntimeError, match=rf"set_global_attribute.*Keras {keras.__version__}"):
-        _keras_private.self_check()
-    with pytest.raises(RuntimeError, match="set_global_attribute"):
-        _keras_private.set_global_seed_without_tensorflow(0)
-
-
 def test_a_dropout_layer_without_its_seed_generator_fails_loudly(monkeypatch):
     inputs = keras.Input((3,))
     model = keras.Model(inputs, keras.layers.Dropout(0.5)(keras.layers.Dense(2)(inputs)))
