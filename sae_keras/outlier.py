@@ -125,6 +125,9 @@ class LSTMSAEOutlierDetector(OutlierMixin, BaseEstimator):
         -------
         self : LSTMSAEOutlierDetector
         """
+        self.window_normalization_ = self.window_normalization
+        self.window_scale_floor_ = None
+        X = self._normalized(X, reset=True)
         if isinstance(self.encoder, FrozenEstimator):
             self.encoder_ = self._frozen_encoder(sample_weight)
         else:

@@ -56,7 +56,8 @@ def test_what_shapes_a_layer_is_in_its_key(tmp_path):
 
 def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     X, y = sine_windows(n_samples=120)
-    grid = {"epochs": [1, 2], "dropout": [0.0, 0.2]}
+    # Two candidates that differ in two fine-tuning settings.
+    grid = [{"epochs": [1], "dropout": [0.0]}, {"epochs": [2], "dropout": [0.2]}]
     cv = TimeSeriesSplit(n_splits=2)
     base = LSTMSAERegressor(**TINY)
     plain = GridSearchCV(base, grid, cv=cv).fit(X, y)
