@@ -24,6 +24,7 @@ from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
 from ._pretraining_cache import as_memory, cached_training
 from ._scaling import channel_stats, fit_stats, scale_windows
+from ._split import time_split
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
 from .builders import ENCODERS, OBJECTIVES, PAD_VALUE
@@ -250,17 +251,11 @@ class _BaseLSTMSAE(BaseEstimator):
             return n_samples >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
 
-    def _check_validation_split(self, n_samples):
+    def _check_validation_split(self, n_samples, gap=0):
+        """Refuse, before training, too few windows for early stopping's split (and its gap)."""
         if not self._early_stopping_active(n_samples):
             return
-        n_val = int(n_samples * self.validation_fraction)
-        if n_val < 1 or n_samples - n_val < 1:
-            raise ValueError(
-                f"early_stopping=True with validation_fraction={self.validation_fraction} "
-                f"leaves {n_val} validation and {n_samples - n_val} training windows out "
-                f"of n_samples={n_samples}; both need at least 1. Pass more windows, a "
-                "larger validation_fraction, or early_stopping=False."
-            )
+        time_split(self.validation_fraction, n_samples, gap, name="validation_fraction")
 
     # -- input --------------------------------------------------------------
 

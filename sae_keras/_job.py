@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from . import _table, metrics
+from ._split import time_split
 from .datasets import load_beijing_pm25
 from .forecaster import TableForecaster
 from .regressor import LSTMSAERegressor
@@ -72,7 +73,10 @@ def prepare(frame, target, categorical, args):
 
     Every check runs here, before any training: the time column and order,
     numbers outside the categorical columns, the target, categories of the
-    test part seen in the training part, enough windows on both sides.
+    test part seen in the training part, enough windows on both sides. The
+    test part is the last ``ceil(n_windows * test_fraction)`` windows; the
+    ``horizon - 1`` windows before it (whose targets overlap the first test
+    targets) are left out of training.
     """
     table, time_column = _table.read(frame, args.time_column, categorical, sort=args.sort_time)
     if not args.allow_gaps:
@@ -88,14 +92,19 @@ def prepare(frame, target, categorical, args):
     if horizon > 1:
         last_seen = np.repeat(last_seen[:, None], horizon, axis=1)
     n_windows = len(y)
-    n_test = int(round(n_windows * args.test_fraction))
-    if n_test < 1 or n_windows - n_test < 2:
+    # The same split rule as every held-out part, with the purge gap: the horizon - 1
+    # windows before the test part, whose targets overlap the first test targets, are
+    # in neither part.
+    try:
+        split, n_test = time_split(args.test_fraction, n_windows, horizon - 1,
+                                   name="--test-fraction", min_train=2)
+    except ValueError as error:
         raise ValueError(
             f"{n_windows} windows cannot be split with --test-fraction {args.test_fraction}: "
-            "both parts need windows"
-        )
-    split = n_windows - n_test
+            f"{error}"
+        ) from None
     train = table.iloc[: split + timesteps + horizon - 1]
+    split = n_windows - n_test  # the first test window
     test_inputs = table.iloc[split : n_windows + timesteps - 1]
     _table.encode_categories(test_inputs, _table.learn_categories(train, categorical))
     return JobData(
@@ -106,7 +115,7 @@ def prepare(frame, target, categorical, args):
         persistence=last_seen[split:],
         # When the (first) forecast of each test window comes true.
         test_time=table.index[split + timesteps : n_windows + timesteps],
-        train_windows=split,
+        train_windows=n_windows - n_test - (horizon - 1),
         channels=table.shape[1],
         time_column=time_column,
         categorical=list(categorical),

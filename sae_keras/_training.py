@@ -31,6 +31,7 @@ from ._inference import quiet_retracing
 from ._keras_private import (
     build_optimizer, skip_single_replica_all_reduce,
 )
+from ._split import time_split
 
 
 def derive_seed(seed, *key):
@@ -53,6 +54,7 @@ class PhaseSettings:
     owner: str  # the estimator's class name, for progress lines
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
     shard: tuple = None  # (process index, process count) when each process feeds its share
+    gap: int = 0  # purge gap: windows left out before the validation part (horizon - 1)
 
     def derive(self, *key):
         """The seed of one random part of the fit (a model's weights), from the fit's seed.
@@ -87,7 +89,7 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             ndim = (y[0] if isinstance(y, tuple) else y).ndim
             sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))
         (x_fit, y_fit, w_fit), validation = _hold_out(
-            x, y, sample_weight, settings.validation_fraction, settings.shard
+            x, y, sample_weight, settings.validation_fraction, settings.shard, settings.gap
         )
         if validation is not None and start == 0:
             monitor.start_from(model, validation, settings.batch_size)
@@ -124,20 +126,23 @@ def progress_verbosity(verbose, stream):
     return verbose
 
 
-def _hold_out(x, y, sample_weight, validation_fraction, shard=None):
+def _hold_out(x, y, sample_weight, validation_fraction, shard=None, gap=0):
     """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``).
 
+    The split is :func:`~sae_keras._split.time_split`'s; the ``gap`` windows
+    before the validation part (the purge gap, ``horizon - 1``) are in neither.
     With ``shard=(index, count)`` the validation part is this process's share:
     every ``count``-th window from ``index``, the same number in every process.
     """
     if validation_fraction <= 0:
         return (x, y, sample_weight), None
     n = _n_rows(x)
-    split = int(math.floor(n * (1.0 - validation_fraction)))
-    head, tail = slice(None, split), slice(split, None)
+    split, n_held = time_split(validation_fraction, n, gap, name="validation_fraction")
+    start = n - n_held
+    head, tail = slice(None, split), slice(start, None)
     if shard is not None:
         index, count = shard
-        tail = slice(split + index, split + (n - split) // count * count, count)
+        tail = slice(start + index, start + n_held // count * count, count)
     validation = (_float32(_rows(x, tail)), _float32(_rows(y, tail)))
     if sample_weight is None:
         return (_rows(x, head), _rows(y, head), None), validation

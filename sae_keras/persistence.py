@@ -385,6 +385,7 @@ _STATE_CHECKS = {
     "linear_skip_alpha_": (lambda v: v is None or (_is_numbers(v) and np.ndim(v) == 0),
                            "null or a number"),
     "conformal_scores_": (_is_numbers, "null or numbers"),
+    "conformal_scales_": (_is_numbers, "null or numbers"),
     "covariate_shapes_": (
         lambda v: isinstance(v, list) and len(v) == 2 and _is_int(v[0])
         and (v[1] is None or (isinstance(v[1], list) and _is_numbers(v[1]))),

@@ -28,8 +28,10 @@ from ._covariates import (
 )
 from ._recursive import recursive_forecast
 from ._intervals import (
-    conformal_half_width, gaussian_half_width, mc_dropout_std, split_calibration,
+    conformal_half_width, gaussian_half_width, lead_times, local_scale, mc_dropout_std,
+    normalized_half_width, split_calibration, warn_if_no_spread,
 )
+from ._split import purge_gap, time_split
 from .builders import build_forecaster, load_encoder_weights
 
 
@@ -114,9 +116,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     linear_skip : {"ridge", "trained"} or None, default="ridge"
         A linear map of the flattened window added to the output (LSTNet's
         "highway"). ``"ridge"``: a ridge regression of the target on the
-        window, its penalty chosen on the last ``validation_fraction`` of the
-        windows, kept fixed, with the head starting at zero, so that the
-        network starts as that regression and the LSTMs learn what it misses
+        window, fitted on the windows fine-tuning trains on (never on early
+        stopping's validation windows), its penalty chosen on the last
+        ``validation_fraction`` of those, kept fixed, with the head starting
+        at zero, so that the network starts as that regression and the LSTMs
+        learn what it misses
         (with early stopping, never ending worse on the validation windows).
         ``"trained"``: the same layer trained with the rest from random
         weights. ``None``: the paper's network, LSTMs and a dense head only.
@@ -156,6 +160,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         them are kept as ``conformal_scores_``. 0 holds out nothing (and
         ``predict_interval(method="conformal")`` is unavailable). Early
         stopping's validation part is taken from the windows that remain.
+        With a multi-step ``y`` (``horizon`` steps), the ``horizon - 1``
+        windows before each held-out part (calibration, validation) are
+        left out of both parts, a purge gap: windows are assumed consecutive
+        (stride 1) in time order, and those windows' targets overlap the
+        held-out ones'. Every fraction rounds the same way: the last
+        ``ceil(n · fraction)`` windows.
     warm_start : bool, default=False
         If true and the estimator is fitted, ``fit`` continues fine-tuning the
         fitted network for ``epochs`` more epochs on the new windows (no
@@ -226,6 +236,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Absolute forecast errors on the ``calibration_fraction`` windows held
         out of training, in the target's units (``None`` when nothing was held
         out).
+    conformal_scales_ : ndarray of shape (n_calibration,) or None
+        The calibration windows' local scales (their mean absolute
+        step-to-step change), for ``predict_interval(method="normalized")``.
     covariate_shapes_ : tuple
         ``(n_static, future_shape)``: static covariates per window (0 for
         none) and ``(steps, n_future)`` of the known-future ones (``None``).
@@ -440,10 +453,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         static, future = check_covariates(static_covariates, future_covariates, len(X))
         if warm:
             check_fitted_shapes(self._covariates_seen(), static, future)
+        gap = purge_gap(y.shape[1:])  # windows whose targets overlap the next part's
         (X, y, sample_weight, static, future), calibration = split_calibration(
-            self.calibration_fraction, X, y, sample_weight, static, future
+            self.calibration_fraction, gap, X, y, sample_weight, static, future
         )
-        self._check_validation_split(X.shape[0])
+        self._check_validation_split(X.shape[0], gap)
         # What pretraining reads: the unlabeled windows, then the labeled ones.
         X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
         steps = self._valid_steps(X_pretrain)
@@ -460,6 +474,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             )
         settings = self._start_fit(X, y, sample_weight, X_unlabeled, static, future)
         if warm:
+            settings.gap = gap
             self._continue_fit(X, y, sample_weight, settings, static, future)
             self._freeze_params(settings)
             self._calibrate(calibration)
@@ -510,8 +525,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 load_encoder_weights(model, encoder_weights)
                 for index in range(1, len(hidden_units) + 1):
                     model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
+            settings.gap = gap  # fine-tuning's validation part starts after the gap
             self.linear_skip_alpha_ = self._init_linear_skip(
-                model, inputs, target, sample_weight
+                model, inputs, target, sample_weight, settings
             )
             history["finetune"] = self._train(
                 model, inputs, target,
@@ -537,15 +553,16 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.dropout_seed_ = None if self.random_state is None else int(settings.seed)
 
     def _calibrate(self, calibration):
-        """Keep the absolute errors on the held-out calibration windows (or ``None``)."""
+        """Keep the absolute errors and local scales of the calibration windows (or ``None``)."""
         if calibration is None:
-            self.conformal_scores_ = None
+            self.conformal_scores_ = self.conformal_scales_ = None
             return
         X_calibration, y_calibration, _, static, future = calibration
         self.conformal_scores_ = np.abs(
             self._forecast(X_calibration, static, future)
             - np.asarray(y_calibration, dtype=np.float64)
         )
+        self.conformal_scales_ = local_scale(X_calibration, self.input_scale_)
 
     def _model_inputs(self, X_model, static, future):
         """What the forecaster reads: the scaled windows, or them and the covariates."""
@@ -626,18 +643,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted = clone(encoder).fit(X, sample_weight=sample_weight)
         return fitted, dict(fitted.history_)
 
-    def _init_linear_skip(self, model, inputs, target, sample_weight):
+    def _init_linear_skip(self, model, inputs, target, sample_weight, settings):
         """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""
         if self.linear_skip != "ridge":
             return None
-        # The penalty is chosen on the most recent validation_fraction of the windows
+        # Fitted on the windows fine-tuning trains on (not early stopping's validation
+        # windows); its penalty chosen on the most recent validation_fraction of those
         # (when that holds at least 10), with or without early stopping.
+        n_fit = len(target)
+        if settings.validation_fraction > 0:
+            n_fit = time_split(settings.validation_fraction, n_fit, settings.gap)[0]
         X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
         if hasattr(X_model, "filled_with") and X_model.fill is not None:
             X_model = X_model.filled_with(0.0)  # padding reads as zeros, as in the model
         if covariates:
             X_model = (X_model, *covariates)
-        kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction)
+        kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction,
+                                         gap=settings.gap, stop=n_fit)
         skip = model.get_layer("linear_skip")
         skip.set_weights([kernel, bias])
         skip.trainable = False
@@ -733,15 +755,29 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             Windows shaped like the training windows.
         coverage : float, default=0.9
             Wanted share of future targets inside their interval, in (0, 1).
-        method : {"conformal", "mc_dropout"}, default="conformal"
+        method : {"conformal", "normalized", "mc_dropout"}, default="conformal"
             ``"conformal"``: split conformal, ``predict(X) ± q`` with ``q``
-            the ``coverage`` quantile (finite-sample corrected) of the absolute
-            errors on the windows held out by ``calibration_fraction``, one
-            ``q`` per lead time and target. Covers ``coverage`` of targets when
-            the future errs like the most recent training windows did.
+            the ``coverage`` quantile of the absolute errors on the windows
+            held out by ``calibration_fraction``, one ``q`` per lead time and
+            target, corrected for the dependence of overlapping windows'
+            errors (the effective number of calibration windows, see
+            :func:`~sae_keras._intervals.conformal_half_width`). Covers
+            ``coverage`` of targets when the future errs like the most recent
+            training windows did: for a stationary series.
+            ``"normalized"``: normalised split conformal (Papadopoulos et al.,
+            2008; Lei et al., 2018), ``predict(X) ± q·σ(x)``, with ``σ(x)`` the
+            window's mean absolute step-to-step change (per channel, in units
+            of the input scaling) and ``q`` the same quantile of the errors
+            divided by their windows' ``σ``: the width follows the series'
+            local level of change. Use it for trending or heteroscedastic
+            series (prices, demand that grows), whose errors grow with the
+            level or volatility after the calibration period.
             ``"mc_dropout"``: ``predict(X) ± z·std`` with the Monte-Carlo
             dropout spread of :meth:`predict` and ``z`` the normal quantile;
             needs no held-out windows, tends to cover less than it claims.
+            Too few calibration windows for ``coverage`` raise a
+            ``ValueError``: at lead time ``k`` at least ``k·coverage /
+            (1 - coverage)`` (``9k`` for 90 %).
         n_passes : int, default=100
             Forecasts drawn for ``"mc_dropout"``.
         static_covariates, future_covariates : array-like, default=None
@@ -766,21 +802,32 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         check_is_fitted(self)
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
             raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
-        if method not in ("conformal", "mc_dropout"):
+        if method not in ("conformal", "normalized", "mc_dropout"):
             raise ValueError(
-                f"method must be 'conformal' or 'mc_dropout'; got {method!r}."
+                f"method must be 'conformal', 'normalized' or 'mc_dropout'; got {method!r}."
             )
-        if method == "conformal" and self.conformal_scores_ is None:
+        if method != "mc_dropout" and self.conformal_scores_ is None:
             raise ValueError(
-                "method='conformal' needs windows held out of training to calibrate on: "
+                f"method={method!r} needs windows held out of training to calibrate on: "
                 "fit with calibration_fraction > 0 (for instance 0.1), or use "
                 "method='mc_dropout'."
             )
         X = self._validate_windows(X, reset=False)
         static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
         y_pred = self._forecast(X, static, future)
+        leads = lead_times(self.output_shape_)
         if method == "conformal":
-            half_width = conformal_half_width(self.conformal_scores_, coverage)
+            half_width = conformal_half_width(self.conformal_scores_, coverage, leads)
+        elif method == "normalized":
+            if getattr(self, "conformal_scales_", None) is None:
+                raise ValueError(
+                    "method='normalized' needs the calibration windows' scales, which this "
+                    "model (saved by an older version) lacks; refit it."
+                )
+            half_width = normalized_half_width(
+                self.conformal_scores_, self.conformal_scales_,
+                local_scale(X, self.input_scale_), coverage, leads,
+            )
         else:
             std = self._mc_dropout_std(X, n_passes, static, future)
             half_width = gaussian_half_width(std, coverage)
@@ -885,6 +932,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             run=lambda forward: mc_dropout_std(forward, self.model_, inputs, n_passes, seed),
         )
         std = std.reshape((X.shape[0],) + self.output_shape_)
+        warn_if_no_spread(std, self.model_)
         return std if self.target_scale_ is None else std * self.target_scale_
 
     def score(self, X, y, sample_weight=None, static_covariates=None, future_covariates=None):
@@ -938,6 +986,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             "linear_skip_alpha_": self.linear_skip_alpha_,
             "dropout_seed_": self.dropout_seed_,
             "conformal_scores_": _as_list(self.conformal_scores_),
+            "conformal_scales_": _as_list(self.conformal_scales_),
             "covariate_shapes_": [self.covariate_shapes_[0], _as_list(self.covariate_shapes_[1])],
             "covariate_stats_": [
                 None if stat is None else [_as_list(stat[0]), _as_list(stat[1])]
@@ -959,6 +1008,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         # Files written before it was frozen: the seed the saved random_state gave.
         self.dropout_seed_ = state.get("dropout_seed_", _legacy_dropout_seed(self.random_state))
         self.conformal_scores_ = _as_array(state.get("conformal_scores_"))
+        self.conformal_scales_ = _as_array(state.get("conformal_scales_"))
         n_static, future_shape = state.get("covariate_shapes_", [0, None])
         self.covariate_shapes_ = (
             int(n_static), None if future_shape is None else tuple(int(s) for s in future_shape)

@@ -13,7 +13,6 @@ sees the same cases; ``conftest.py`` prints how many ran.
 import collections
 import copy
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd

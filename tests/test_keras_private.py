@@ -1,7 +1,6 @@
 """Private Keras/TensorFlow names live in one checked module; epochs are set explicitly."""
 
 import ast
-import importlib
 from pathlib import Path
 
 import keras
