@@ -338,7 +338,8 @@ class _BaseLSTMSAE(BaseEstimator):
             return None
         reject_non_numeric(sample_weight, "sample_weight")
         with named_errors("sample_weight"):
-            if np.ndim(sample_weight) == 0:  # one weight for all: checked like the others
+            # np.asarray first: np.ndim dispatches on array-likes (__array_function__).
+            if np.asarray(sample_weight).ndim == 0:  # one weight for all: checked like the others
                 sample_weight = np.full(len(X), sample_weight, dtype=np.float64)
             return _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True

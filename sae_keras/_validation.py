@@ -124,7 +124,7 @@ def warn_unusual_windows(X, name="X"):
             UserWarning,
             stacklevel=4,
         )
-    if not len(X):
+    if not X.size:  # no windows, steps or channels: the shape checks explain
         return
     low, high = X.min(axis=(0, 1)), X.max(axis=(0, 1))
     if np.isnan(low).any():  # NaN padding: the values only

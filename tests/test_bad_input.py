@@ -62,8 +62,8 @@ FIT_CASES = [
     ("unknown strategy", {"strategy": "tpu-pod"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'strategy' parameter .* Got 'tpu-pod'"),
     ("unknown pretraining", {"pretraining": "composite"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'pretraining' parameter .* Got 'composite'"),
     ("batch size 0", {"batch_size": 0}, X_GOOD, Y_GOOD, InvalidParameterError, r"'batch_size' parameter .* Got 0"),
-    ("too small for validation", {"early_stopping": True, "validation_fraction": 0.01}, X_GOOD, Y_GOOD, ValueError, r"leaves 0 validation and 40 training windows"),
-    ("single sample with validation", {"early_stopping": True}, X_GOOD[:1], Y_GOOD[:1], ValueError, r"of n_samples=1; both need at least 1"),
+    ("too small for validation", {"early_stopping": True, "validation_fraction": 0.99}, X_GOOD, Y_GOOD, ValueError, r"validation_fraction=0.99 holds out 40 of 40 windows, leaving 0 to train on"),
+    ("single sample with validation", {"early_stopping": True}, X_GOOD[:1], Y_GOOD[:1], ValueError, r"validation_fraction=0.1 holds out 1 of 1 windows, leaving 0 to train on"),
 ]
 
 
