@@ -94,6 +94,8 @@ def as_3d_windows(X):
             "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
             f"channels); got a {X.ndim}-D array of shape {X.shape}."
         )
+    if X.shape[1] < 1:
+        raise ValueError(f"X must have at least one time step per window; got shape {X.shape}.")
     if X.shape[2] < 1:
         raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
     return X
