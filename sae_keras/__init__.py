@@ -81,5 +81,8 @@ def load(path):
     from ._native_logs import quiet_backend_import
 
     with quiet_backend_import():
+        # Importing the table forecaster imports the regressor and the encoder:
+        # every class a file may name is registered (see persistence._saved_class).
+        from .forecaster import TableForecaster  # noqa: F401
         from .persistence import load_estimator
     return load_estimator(path)

@@ -157,9 +157,9 @@ def predict(argv):
 
         frame = _table.read_csv(args.data, args.encoding)
         with quiet_backend_import():
-            from .persistence import load_estimator
+            from . import load
 
-            model = load_estimator(args.model)
+            model = load(args.model)
         if not hasattr(model, "columns_"):
             raise ValueError(f"{args.model} holds a {type(model).__name__}, not a model of a table")
         if args.sort_time:

@@ -10,11 +10,12 @@ from . import distribute
 from ._base import _BaseLSTMSAE
 from ._validation import reject_non_numeric
 from .builders import build_stacked_encoder, load_encoder_weights
-from .persistence import rebuild_layer_models
+from .persistence import _saved_class, rebuild_layer_models
 from ._scaling import unscale
 from .pretraining import decode_codes
 
 
+@_saved_class()
 class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 

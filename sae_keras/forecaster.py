@@ -13,6 +13,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _table
+from .persistence import _saved_class, save_estimator
+from .regressor import LSTMSAERegressor
 from .windows import make_windows
 
 
@@ -20,6 +22,7 @@ from .windows import make_windows
 _CONSTANT_CHANNELS = r"X channel\(s\) \[.*\] hold one value"
 
 
+@_saved_class(nested={"regressor": "LSTMSAERegressor"})
 class TableForecaster(BaseEstimator):
     """Forecast one column of a table from the windows before each time step.
 
@@ -235,8 +238,6 @@ class TableForecaster(BaseEstimator):
         -------
         path : pathlib.Path
         """
-        from .persistence import save_estimator
-
         return save_estimator(self, path)
 
     def _read(self, frame):
@@ -249,8 +250,6 @@ class TableForecaster(BaseEstimator):
 
     def _new_regressor(self):
         if self.regressor is None:
-            from .regressor import LSTMSAERegressor
-
             return LSTMSAERegressor()
         return clone(self.regressor)
 

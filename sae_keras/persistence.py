@@ -132,7 +132,9 @@ def load_estimator(path):
     folder that it removes (see the module docstring for the checks). The
     machine-local parameters ``memory`` and ``checkpoint_dir`` load as ``None``
     (set them again with ``set_params`` on this machine); ``callbacks`` load as
-    ``None``.
+    ``None``. The file may name only estimator classes already imported (each
+    registers itself; this module imports none): :func:`sae_keras.load` imports
+    them all first.
 
     Parameters
     ----------
@@ -157,6 +159,7 @@ def load_estimator(path):
 
     Examples
     --------
+    >>> from sae_keras import LSTMSAEEncoder  # registers the class
     >>> from sae_keras.persistence import load_estimator
     >>> load_estimator("encoder.zip").hidden_units_   # doctest: +SKIP
     (4,)
@@ -266,17 +269,33 @@ def _field(manifest, key, path):
     return manifest[key]
 
 
-def _classes():
-    from .encoder import LSTMSAEEncoder
-    from .forecaster import TableForecaster
-    from .regressor import LSTMSAERegressor
+#: The classes a file may name, filled by :func:`_saved_class` as each estimator
+#: module is imported (persistence imports no estimator): name -> (class, nested),
+#: where ``nested`` maps each parameter that may hold an estimator to the one
+#: class name it may hold.
+_SAVED_CLASSES = {}
 
-    top = {cls.__name__: cls for cls in (LSTMSAERegressor, LSTMSAEEncoder, TableForecaster)}
-    # The estimator parameters each class saves, and the one class each may hold.
-    nested = {
-        ("LSTMSAERegressor", "pretraining"): LSTMSAEEncoder,
-        ("TableForecaster", "regressor"): LSTMSAERegressor,
-    }
+
+def _saved_class(nested=None):
+    """Class decorator: let files name this estimator class (and what it may nest).
+
+    Only registered classes are ever built from a file; a parameter holding an
+    estimator is rebuilt only where ``nested`` (parameter name -> class name)
+    names it, and only as the one class named there.
+    """
+    nested = dict(nested or {})
+
+    def register(cls):
+        _SAVED_CLASSES[cls.__name__] = (cls, nested)
+        return cls
+
+    return register
+
+
+def _classes():
+    top = {name: cls for name, (cls, _) in _SAVED_CLASSES.items()}
+    nested = {(name, param): top[inner] for name, (_, inners) in _SAVED_CLASSES.items()
+              for param, inner in inners.items()}
     return top, nested
 
 
@@ -285,7 +304,8 @@ def _estimator_from_manifest(manifest, path):
     classes, nested = _classes()
     name = manifest.get("class")
     if not isinstance(name, str) or name not in classes:
-        raise ValueError(f"{path} holds a {name!r}, not one of {sorted(classes)}.")
+        raise ValueError(f"{path} holds a {name!r}, not one of {sorted(classes)} (the "
+                         "estimator classes imported so far; sae_keras.load imports all).")
     return _estimator(classes[name], _field(manifest, "params", path), nested, path,
                       "parameters")
 

@@ -33,8 +33,11 @@ from ._intervals import (
 )
 from ._split import purge_gap, time_split
 from .builders import build_forecaster, load_encoder_weights
+from .encoder import LSTMSAEEncoder
+from .persistence import _saved_class
 
 
+@_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
 class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     """Deep LSTM forecaster initialised by greedy autoencoder pretraining (LSTM-SAE).
 
@@ -615,8 +618,6 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         """
         if self.pretraining is None or isinstance(self.pretraining, str):
             return None
-        from .encoder import LSTMSAEEncoder
-
         frozen = isinstance(self.pretraining, FrozenEstimator)
         encoder = self.pretraining.estimator if frozen else self.pretraining
         if not isinstance(encoder, LSTMSAEEncoder):

@@ -199,3 +199,35 @@ def test_defaults_study_protocol_and_quick_run(tmp_path, capsys):
     assert set(saved["targets"]) >= {"beats_persistence_everywhere", "geometric_mean_ratio"}
     assert (tmp_path / "defaults.png").stat().st_size > 10_000
     assert "geometric mean" in capsys.readouterr().out
+
+
+@pytest.fixture
+def suite_script():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("test_suite")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_suite_recorder_reads_pytests_summary_and_durations(suite_script):
+    lines = ["============ slowest 3 durations ============",
+             "62.34s call     tests/test_a.py::test_one[x]",
+             "5.10s setup    tests/test_b.py::test_two",
+             "=== 2 failed, 694 passed, 14 skipped, 3 xfailed, 1 error, 61 warnings in 1331.19s (0:22:11) ==="]
+    assert suite_script._summary_counts(lines) == {
+        "failed": 2, "passed": 694, "skipped": 14, "xfailed": 3, "warnings": 61, "errors": 1}
+    assert suite_script._slowest(lines, 1) == [
+        {"seconds": 62.34, "phase": "call", "test": "tests/test_a.py::test_one[x]"}]
+    assert suite_script._summary_counts(["no summary here"]) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
+def test_suite_recorder_quick_run(suite_script, tmp_path, capsys):
+    saved = suite_script.main(["--quick", "--backends", "jax", "--output", str(tmp_path)])
+    run, = saved["runs"]
+    assert run["exit_code"] == 0 and run["counts"]["passed"] >= 2
+    assert 0 < run["coverage"]["percent"] <= 100 and run["coverage"]["statements"] > 1000
+    assert json.loads((tmp_path / "test_suite_quick.json").read_text())["runs"][0] == run
+    assert "| jax |" in capsys.readouterr().out

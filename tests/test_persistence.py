@@ -151,6 +151,19 @@ def test_an_unknown_class_is_refused(saved, tmp_path):
         LSTMSAERegressor.load(other)
 
 
+def test_files_name_only_the_registered_estimator_classes(saved, tmp_path):
+    # The classes register themselves (persistence imports none of them); a
+    # subclass defined elsewhere is not loadable by name.
+    class Subclassed(LSTMSAERegressor):
+        pass
+
+    other = tmp_path / "subclass.zip"
+    _rewrite_manifest(saved, other, lambda m: m.update({"class": "Subclassed"}))
+    expected = r"not one of \['LSTMSAEEncoder', 'LSTMSAERegressor', 'TableForecaster'\]"
+    with pytest.raises(ValueError, match=expected):
+        LSTMSAERegressor.load(other)
+
+
 def test_a_corrupted_file_is_refused_clearly(saved, tmp_path):
     broken = tmp_path / "broken.zip"
     broken.write_bytes(saved.read_bytes()[: len(saved.read_bytes()) // 2])
