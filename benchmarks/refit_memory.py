@@ -54,8 +54,8 @@ def _keras_as_is():
     """Turn off the library's TensorFlow-only measures in this worker process."""
     from sae_keras import _training
 
-    _training._single_replica_updates = lambda model: contextlib.nullcontext()
-    _training._build_optimizer = lambda model: None
+    _training.skip_single_replica_all_reduce = lambda model: contextlib.nullcontext()
+    _training.build_optimizer = lambda model: None
 
 
 def _round_function(contender, X, y):

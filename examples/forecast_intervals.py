@@ -29,6 +29,8 @@ import pandas as pd
 from sklearn.linear_model import RidgeCV
 
 from sae_keras import LSTMSAERegressor, make_windows
+from sae_keras._intervals import conformal_half_width, lead_times, split_calibration  # its rule
+from sae_keras._split import purge_gap
 from sae_keras.datasets import load_beijing_pm25
 from sae_keras.metrics import rmse
 
@@ -65,14 +67,15 @@ def interval_row(name, y_true, lower, upper):
     return {"model": name, "coverage": float(inside.mean()), "mean_width": float(np.mean(upper - lower))}
 
 
-def ridge_conformal(X, change, split):
+def ridge_conformal(X, change, train_end, split):
     """Ridge on the same training part, split-conformal on the same calibration windows."""
     flat = X.reshape(len(X), -1)
-    fit_end = split - int(np.ceil(split * CALIBRATION))
-    ridge = RidgeCV(alphas=np.logspace(-2, 6, 17)).fit(flat[:fit_end], change[:fit_end])
-    scores = np.sort(np.abs(ridge.predict(flat[fit_end:split]) - change[fit_end:split]), axis=0)
-    rank = int(np.ceil((len(scores) + 1) * args.coverage))
-    half = scores[rank - 1]
+    gap = purge_gap(change.shape[1:])
+    (flat_fit, change_fit), (flat_cal, change_cal) = split_calibration(
+        CALIBRATION, gap, flat[:train_end], change[:train_end])
+    ridge = RidgeCV(alphas=np.logspace(-2, 6, 17)).fit(flat_fit, change_fit)
+    scores = np.abs(ridge.predict(flat_cal) - change_cal)
+    half = conformal_half_width(scores, args.coverage, lead_times(change.shape[1:]))
     prediction = ridge.predict(flat[split:])
     return prediction, prediction - half, prediction + half
 
@@ -83,12 +86,14 @@ models = {}
 for key, horizon, use_calendar in (("next hour", 1, False), ("next 24 hours", 24, False),
                                    ("next 24 hours, calendar covariates", 24, True)):
     X, change, future, last, split = windows(horizon)
+    train_end = split - (horizon - 1)  # the purge gap: no training target is a test target
     truth = change[split:]
     covariates = {"future_covariates": future} if use_calendar else {}
     test_covariates = {"future_covariates": future[split:]} if use_calendar else {}
     started = time.perf_counter()
     model = LSTMSAERegressor(calibration_fraction=CALIBRATION, random_state=0, **settings)
-    model.fit(X[:split], change[:split], **{k: v[:split] for k, v in covariates.items()})
+    model.fit(X[:train_end], change[:train_end],
+              **{k: v[:train_end] for k, v in covariates.items()})
     fit_seconds = time.perf_counter() - started
     prediction = model.predict(X[split:], **test_covariates)
     rows = []
@@ -96,7 +101,7 @@ for key, horizon, use_calendar in (("next hour", 1, False), ("next 24 hours", 24
         lower, upper = model.predict_interval(X[split:], coverage=args.coverage, method=method,
                                               **test_covariates)
         rows.append(interval_row(f"LSTM-SAE, {method.replace('_', ' ')}", truth, lower, upper))
-    ridge_prediction, lower, upper = ridge_conformal(X, change, split)
+    ridge_prediction, lower, upper = ridge_conformal(X, change, train_end, split)
     rows.append(interval_row("Ridge, conformal", truth, lower, upper))
     models[key] = model
     results["intervals"][key] = rows

@@ -69,6 +69,10 @@ def __dir__():
 def load(path):
     """Load an estimator saved with ``save``; see :mod:`sae_keras.persistence`.
 
+    Runs no code from the file and turns no string from it into a path; a
+    malformed or hostile file raises ``ValueError`` naming what is wrong.
+    ``memory``, ``checkpoint_dir`` and ``callbacks`` load as ``None``.
+
     Examples
     --------
     >>> import sae_keras

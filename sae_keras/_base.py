@@ -17,12 +17,14 @@ from sklearn.utils.validation import FLOAT_DTYPES, _check_sample_weight, validat
 
 from . import distribute
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+    array_shape, as_3d_windows, named_errors, pad_sequences, reject_non_numeric, valid_steps,
+    warn_unusual_windows, window_shape,
 )
 from ._checkpoint import Checkpoint, fingerprint
 from ._inference import CompiledForward
 from ._pretraining_cache import as_memory, cached_training
 from ._scaling import channel_stats, fit_stats, scale_windows
+from ._split import time_split
 from ._training import PhaseSettings, train_phase
 from .persistence import _saved_params, load_estimator, save_estimator
 from .builders import ENCODERS, OBJECTIVES, PAD_VALUE
@@ -50,6 +52,11 @@ def _as_list(values):
 
 def _as_array(values):
     return None if values is None else np.asarray(values, dtype=np.float64)
+
+
+def _plain(value):
+    """A parameter's value as plain JSON (NumPy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 class _BaseLSTMSAE(BaseEstimator):
@@ -85,10 +92,23 @@ class _BaseLSTMSAE(BaseEstimator):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
+    #: Parameters that predict-time methods depend on, frozen by ``fit`` as the
+    #: fitted attributes ``<name>_`` (saved with the model): ``set_params``
+    #: after ``fit`` changes the next fit, never what the fitted one returns.
+    _frozen_params = ("batch_size",)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+    def _freeze_params(self, settings):
+        """Copy the parameters predict-time methods read to their fitted attributes.
+
+        ``settings``: the fit's :class:`~sae_keras._training.PhaseSettings`.
+        """
+        for name in self._frozen_params:
+            setattr(self, f"{name}_", _plain(getattr(self, name)))
 
     def __sklearn_is_fitted__(self):
         # Fitted attributes are all set together once training has succeeded;
@@ -100,8 +120,10 @@ class _BaseLSTMSAE(BaseEstimator):
     def save(self, path):
         """Save the fitted estimator to one zip file of ``.keras`` models and JSON.
 
-        See :mod:`sae_keras.persistence` for the format; ``callbacks`` are not
-        saved. Pickle works too, and keeps everything.
+        See :mod:`sae_keras.persistence` for the format; ``callbacks`` and the
+        machine-local ``memory`` and ``checkpoint_dir`` are not saved. The file
+        is written under a temporary name and renamed into place, so a failed
+        save leaves a previous file intact. Pickle works too, and keeps everything.
 
         Parameters
         ----------
@@ -119,7 +141,8 @@ class _BaseLSTMSAE(BaseEstimator):
         """Load an estimator saved with :meth:`save`.
 
         Loading runs no code from the file (Keras ``safe_mode``, a fixed list of
-        classes).
+        classes) and turns no string from it into a path. ``memory`` and
+        ``checkpoint_dir`` load as ``None``; ``callbacks`` as ``None``.
 
         Parameters
         ----------
@@ -129,6 +152,14 @@ class _BaseLSTMSAE(BaseEstimator):
         Returns
         -------
         estimator : fitted instance of this class
+
+        Raises
+        ------
+        ValueError
+            If the file is malformed, hostile or from a newer format version
+            (see :func:`sae_keras.persistence.load_estimator`).
+        TypeError
+            If it holds another class.
         """
         estimator = load_estimator(path)
         if not isinstance(estimator, cls):
@@ -147,6 +178,7 @@ class _BaseLSTMSAE(BaseEstimator):
             "input_scale_": _as_list(self.input_scale_),
             "variable_length_": bool(self.variable_length_),
             "strategy_": self.strategy_,
+            **{f"{name}_": getattr(self, f"{name}_") for name in self._frozen_params},
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
@@ -154,6 +186,10 @@ class _BaseLSTMSAE(BaseEstimator):
 
     def _fitted_models(self):
         return {"model_": self.model_}
+
+    def _saved_model_names(self, state):
+        """The names ``_fitted_models`` gives, for fitted state ``state`` (loading checks them)."""
+        return ["model_"]
 
     def _restore_fitted(self, state, models):
         self.hidden_units_ = tuple(state["hidden_units_"])
@@ -165,6 +201,9 @@ class _BaseLSTMSAE(BaseEstimator):
         self.input_scale_ = _as_array(state["input_scale_"])
         self.variable_length_ = state.get("variable_length_", False)  # format v1 before it
         self.strategy_ = state.get("strategy_")
+        for name in self._frozen_params:
+            # Files written before they were frozen: the saved parameters, as read then.
+            setattr(self, f"{name}_", state.get(f"{name}_", _plain(getattr(self, name))))
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.model_ = models["model_"]
@@ -212,17 +251,11 @@ class _BaseLSTMSAE(BaseEstimator):
             return n_samples >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
         return bool(self.early_stopping)
 
-    def _check_validation_split(self, n_samples):
+    def _check_validation_split(self, n_samples, gap=0):
+        """Refuse, before training, too few windows for early stopping's split (and its gap)."""
         if not self._early_stopping_active(n_samples):
             return
-        n_val = int(n_samples * self.validation_fraction)
-        if n_val < 1 or n_samples - n_val < 1:
-            raise ValueError(
-                f"early_stopping=True with validation_fraction={self.validation_fraction} "
-                f"leaves {n_val} validation and {n_samples - n_val} training windows out "
-                f"of n_samples={n_samples}; both need at least 1. Pass more windows, a "
-                "larger validation_fraction, or early_stopping=False."
-            )
+        time_split(self.validation_fraction, n_samples, gap, name="validation_fraction")
 
     # -- input --------------------------------------------------------------
 
@@ -239,10 +272,13 @@ class _BaseLSTMSAE(BaseEstimator):
         if not reset and not named:
             # With column names, scikit-learn's own check names the columns instead.
             self._check_window_shape(X)
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES,
-                          ensure_all_finite="allow-nan")
+        with named_errors("X"):
+            X = validate_data(self, X, reset=reset, allow_nd=True, dtype=FLOAT_DTYPES,
+                              ensure_all_finite="allow-nan")
         X = self._as_3d(X)
         steps = valid_steps(X)
+        if reset:
+            warn_unusual_windows(X)
         if not reset and steps is not None and not self.variable_length_:
             raise ValueError(
                 f"X holds NaN-padded (variable-length) windows, but this "
@@ -264,11 +300,12 @@ class _BaseLSTMSAE(BaseEstimator):
             shape = array_shape(X)
         except ValueError as exc:
             raise ValueError(f"X must be a rectangular array of windows: {exc}") from None
-        if len(shape) == 1:
+        if len(shape) <= 1:
             raise ValueError(
                 "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
-                f"channels); got a 1-D array of shape {shape}. Reshape your data: one "
-                "window of T steps is X.reshape(1, -1), one channel of windows X[:, :, None]."
+                f"channels); got a {len(shape)}-D array of shape {shape}. Reshape your data: "
+                "one window of T steps is X.reshape(1, -1), one channel of windows "
+                "X[:, :, None]."
             )
 
     def _check_window_shape(self, X):
@@ -299,9 +336,14 @@ class _BaseLSTMSAE(BaseEstimator):
         """``None``, or one non-negative float64 weight per window (a copy)."""
         if sample_weight is None:
             return None
-        return _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
-        )
+        reject_non_numeric(sample_weight, "sample_weight")
+        with named_errors("sample_weight"):
+            # np.asarray first: np.ndim dispatches on array-likes (__array_function__).
+            if np.asarray(sample_weight).ndim == 0:  # one weight for all: checked like the others
+                sample_weight = np.full(len(X), sample_weight, dtype=np.float64)
+            return _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+            )
 
     # -- scaling ------------------------------------------------------------
 
@@ -333,6 +375,7 @@ class _BaseLSTMSAE(BaseEstimator):
         ``more``: other arrays the fit reads (unlabeled windows, covariates), for
         the checkpoint's identity.
         """
+        # Every random part of the fit is seeded from this one seed (PhaseSettings.derive).
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         checkpoint = None
         if self.checkpoint_dir is not None:
@@ -358,7 +401,6 @@ class _BaseLSTMSAE(BaseEstimator):
             owner=type(self).__name__,
             checkpoint=checkpoint,
         )
-        settings.reseed("start")
         return settings
 
     @staticmethod
@@ -394,7 +436,7 @@ class _BaseLSTMSAE(BaseEstimator):
             conditional=self.conditional_decoder,
             encoder=self.encoder,
             step_weight=step_weight,
-            reseed=lambda index: settings.reseed("build layer", index),
+            seed=lambda index: settings.derive("build layer", index),
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
 
@@ -435,7 +477,7 @@ class _BaseLSTMSAE(BaseEstimator):
             key = (model.name, training)
             forward = self._compiled.get(key)
             if forward is None:
-                forward = CompiledForward(model, max(self.batch_size, 1024), training=training)
+                forward = CompiledForward(model, max(self.batch_size_, 1024), training=training)
                 self._compiled[key] = forward
             if run is not None:
                 return run(forward)
@@ -457,4 +499,7 @@ class _BaseLSTMSAE(BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "model_" in state:
+            for name in self._frozen_params:  # pickled before they were frozen
+                if f"{name}_" not in state:
+                    setattr(self, f"{name}_", _plain(getattr(self, name)))
             self._init_predict_state()

@@ -6,6 +6,10 @@ early-stopping state) and one ``<phase>.npz`` per phase with the values of the
 model's variables (weights and random-seed states), the optimizer's variables and,
 with early stopping, the best variables so far. Files are replaced atomically, so
 a process killed while writing leaves the previous epoch's state.
+
+Nothing read from the directory becomes a path: a phase's file name is derived
+from the phase's name, and a ``state.json`` of another shape than this module
+writes, or a phase whose entry or arrays cannot be read, counts as not saved.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +57,20 @@ class Checkpoint:
         self.state = self._read()
 
     def _read(self):
+        fresh = {"fingerprint": self.fingerprint, "seed": None, "phases": {}}
         try:
             state = json.loads((self.directory / _STATE).read_text())
-        except (OSError, ValueError):
-            return {"fingerprint": self.fingerprint, "seed": None, "phases": {}}
-        if state.get("fingerprint") != self.fingerprint:
-            return {"fingerprint": self.fingerprint, "seed": None, "phases": {}}
-        return state
+        except (OSError, ValueError, RecursionError):
+            return fresh
+        if (
+            not isinstance(state, dict)
+            or state.get("fingerprint") != self.fingerprint
+            or not isinstance(state.get("phases"), dict)
+            or not (state.get("seed") is None or _is_count(state["seed"]))
+        ):
+            return fresh
+        phases = {name: info for name, info in state["phases"].items() if _valid_phase(info)}
+        return {"fingerprint": self.fingerprint, "seed": state.get("seed"), "phases": phases}
 
     @property
     def seed(self):
@@ -73,30 +85,54 @@ class Checkpoint:
         info = self.state["phases"].get(name)
         if info is None:
             return None, None
-        with np.load(self.directory / info["file"]) as data:
-            arrays = {key: data[key] for key in data.files}
+        try:
+            with np.load(self.directory / _phase_file(name), allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            return None, None  # missing or damaged: the phase trains from its start
         return info, arrays
 
     def save_phase(self, name, info, arrays):
         """Record phase ``name``: JSON-able ``info`` and named lists of arrays."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        file = re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".npz"
         flat = {
             f"{group}__{i:05d}": value
             for group, values in arrays.items()
             for i, value in enumerate(values)
         }
-        _atomic(self.directory / file, lambda handle: np.savez(handle, **flat))
-        self.state["phases"][name] = {**info, "file": file}
+        _atomic(self.directory / _phase_file(name), lambda handle: np.savez(handle, **flat))
+        self.state["phases"][name] = dict(info)
         text = json.dumps(self.state, indent=1)
         _atomic(self.directory / _STATE, lambda handle: handle.write(text.encode()))
 
     def clear(self):
         """Remove this fit's files after it finished."""
-        for info in self.state["phases"].values():
-            (self.directory / info["file"]).unlink(missing_ok=True)
+        for name in self.state["phases"]:
+            (self.directory / _phase_file(name)).unlink(missing_ok=True)
         (self.directory / _STATE).unlink(missing_ok=True)
         self.state = {"fingerprint": self.fingerprint, "seed": None, "phases": {}}
+
+
+def _phase_file(name):
+    """The file of phase ``name``: one file name inside the directory, never a path."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(name)) + ".npz"
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _valid_phase(info):
+    """Whether ``info`` is a phase entry as :meth:`Checkpoint.save_phase` writes it."""
+    return (
+        isinstance(info, dict)
+        and _is_count(info.get("epoch"))
+        and isinstance(info.get("done"), bool)
+        and isinstance(info.get("history"), dict)
+        and all(isinstance(v, list) for v in info["history"].values())
+        and (info.get("best") is None or isinstance(info["best"], (int, float)))
+        and _is_count(info.get("wait"))
+    )
 
 
 def grouped(arrays, group):

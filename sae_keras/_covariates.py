@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from ._scaling import channel_stats, column_stats, fit_stats, scale_windows
-from ._validation import reject_non_numeric
+from ._validation import array_shape, reject_non_numeric
 
 
 def check_covariates(static, future, n_samples):
@@ -24,6 +24,8 @@ def check_covariates(static, future, n_samples):
     """
     if static is not None:
         reject_non_numeric(static, "static_covariates")
+        _check_rank(static, (1, 2), "static_covariates",
+                    "(n_samples,) or (n_samples, n_static), one row per window")
         static = check_array(static, ensure_2d=False, dtype=np.float64,
                              input_name="static_covariates")
         if static.ndim == 1:
@@ -36,6 +38,8 @@ def check_covariates(static, future, n_samples):
         _check_rows(static, n_samples, "static_covariates")
     if future is not None:
         reject_non_numeric(future, "future_covariates")
+        _check_rank(future, (2, 3), "future_covariates",
+                    "(n_samples, steps) or (n_samples, steps, n_future)")
         future = check_array(future, allow_nd=True, dtype=np.float64,
                              input_name="future_covariates")
         if future.ndim == 2:
@@ -48,6 +52,16 @@ def check_covariates(static, future, n_samples):
             )
         _check_rows(future, n_samples, "future_covariates")
     return static, future
+
+
+def _check_rank(values, ranks, name, expected):
+    """Refuse, naming ``name``, an array of another rank or with an empty dimension."""
+    try:
+        shape = array_shape(values)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a rectangular array {expected}: {error}") from None
+    if len(shape) not in ranks or 0 in shape:
+        raise ValueError(f"{name} must be {expected}; got an array of shape {shape}.")
 
 
 def _check_rows(values, n_samples, name):

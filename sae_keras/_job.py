@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from . import _table, metrics
+from ._split import time_split
 from .datasets import load_beijing_pm25
 from .forecaster import TableForecaster
 from .regressor import LSTMSAERegressor
@@ -22,6 +23,7 @@ from .windows import SequenceScaler, make_windows
 
 MIN_TEST_WINDOWS = 100
 MODEL_FILE = "model.zip"
+PLOT_STEPS = 24 * 7  # points in the forecast plot (a week of hourly data)
 
 
 @dataclass
@@ -60,7 +62,7 @@ def read_data(args):
     if args.data is None:
         frame = load_beijing_pm25(as_frame=True)
         return frame, args.target or "pollution", args.categorical or ["wnd_dir"]
-    frame = pd.read_csv(args.data)
+    frame = _table.read_csv(args.data, args.encoding)
     if frame.shape[1] == 0 or frame.empty:
         raise ValueError(f"{args.data} holds no data rows")
     return frame, args.target, args.categorical or []
@@ -71,9 +73,14 @@ def prepare(frame, target, categorical, args):
 
     Every check runs here, before any training: the time column and order,
     numbers outside the categorical columns, the target, categories of the
-    test part seen in the training part, enough windows on both sides.
+    test part seen in the training part, enough windows on both sides. The
+    test part is the last ``ceil(n_windows * test_fraction)`` windows; the
+    ``horizon - 1`` windows before it (whose targets overlap the first test
+    targets) are left out of training.
     """
     table, time_column = _table.read(frame, args.time_column, categorical, sort=args.sort_time)
+    if not args.allow_gaps:
+        _table.refuse_gaps(table.index, _table.table_step(table.index))
     target = _table.target_column(table, target, categorical)
     timesteps, horizon = args.timesteps, args.horizon
     # Windowing the whole table checks every value (NaN, infinities) up front;
@@ -85,14 +92,19 @@ def prepare(frame, target, categorical, args):
     if horizon > 1:
         last_seen = np.repeat(last_seen[:, None], horizon, axis=1)
     n_windows = len(y)
-    n_test = int(round(n_windows * args.test_fraction))
-    if n_test < 1 or n_windows - n_test < 2:
+    # The same split rule as every held-out part, with the purge gap: the horizon - 1
+    # windows before the test part, whose targets overlap the first test targets, are
+    # in neither part.
+    try:
+        split, n_test = time_split(args.test_fraction, n_windows, horizon - 1,
+                                   name="--test-fraction", min_train=2)
+    except ValueError as error:
         raise ValueError(
             f"{n_windows} windows cannot be split with --test-fraction {args.test_fraction}: "
-            "both parts need windows"
-        )
-    split = n_windows - n_test
+            f"{error}"
+        ) from None
     train = table.iloc[: split + timesteps + horizon - 1]
+    split = n_windows - n_test  # the first test window
     test_inputs = table.iloc[split : n_windows + timesteps - 1]
     _table.encode_categories(test_inputs, _table.learn_categories(train, categorical))
     return JobData(
@@ -103,7 +115,7 @@ def prepare(frame, target, categorical, args):
         persistence=last_seen[split:],
         # When the (first) forecast of each test window comes true.
         test_time=table.index[split + timesteps : n_windows + timesteps],
-        train_windows=split,
+        train_windows=n_windows - n_test - (horizon - 1),
         channels=table.shape[1],
         time_column=time_column,
         categorical=list(categorical),
@@ -119,6 +131,7 @@ def forecaster(data, args, regressor):
     return TableForecaster(
         data.target, args.timesteps, args.horizon, target_mode=args.target_mode,
         time_column=data.time_column, categorical=data.categorical, regressor=regressor,
+        allow_gaps=args.allow_gaps,
     )
 
 
@@ -203,18 +216,20 @@ def save(result, output, seconds):
     result.model.save(output / MODEL_FILE)
     files = [MODEL_FILE]
     try:
-        from .plotting import plot_forecast, plot_history
+        from .plotting import plot_forecast, plot_history, span_words
     except ImportError:  # matplotlib is the optional "plot" extra
         plot_forecast = None
     if plot_forecast is not None:
         data = result.data
         lead = (slice(None),) if result.predictions.ndim == 1 else (slice(None), 0)
+        steps = min(PLOT_STEPS, len(data.test_time))
         figure = plot_forecast(
             data.test_time,
             data.y_test[lead],
             {"LSTM-SAE": result.predictions[lead], "persistence": data.persistence[lead]},
-            steps=24 * 7,
-            title=f"{data.target}: first test week, 1 step ahead",
+            steps=steps,
+            title=f"{data.target}: first {span_words(data.test_time[:steps])} of the test "
+            "part, 1 step ahead",
             ylabel=_units(data.target),
         )
         figure.savefig(output / "forecast.png", dpi=120)

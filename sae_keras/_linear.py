@@ -2,16 +2,17 @@
 
 A ridge regression of the (scaled) targets on the flattened (scaled) windows,
 computed from normal equations accumulated over chunks of windows, so that
-windows that are views of a series are never flattened whole. Its penalty is
-chosen on the most recent ``validation_fraction`` of the windows (the part
-early stopping holds out), then the regression is refitted on all of them.
+windows that are views of a series are never flattened whole. It is
+fitted on the windows fine-tuning trains on (never on early stopping's
+validation windows), its penalty chosen on the most recent
+``validation_fraction`` of those, then refitted on all of them.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from ._split import time_split
 
 #: Penalties tried, relative to the mean diagonal of ``XᵀX / n`` (1 for
 #: standardised inputs): from least squares to strong shrinkage. Smooth series
@@ -23,8 +24,15 @@ _CHUNK = 4096
 _MIN_VALIDATION = 10  # fewer validation windows than this: no search, alpha = 1
 
 
-def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
+def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1, gap=0, stop=None):
     """Weights of ``y ≈ flatten(X) @ kernel + bias`` by ridge regression.
+
+    Only the first ``stop`` windows are read (the ones fine-tuning trains on,
+    so that early stopping's validation windows score a map that never saw
+    them). The penalty is chosen inside them: fitted on their first part,
+    scored on their last ``validation_fraction`` (split by
+    :func:`~sae_keras._split.time_split`, ``gap`` windows left out between),
+    then the regression is refitted on all ``stop`` windows.
 
     Parameters
     ----------
@@ -36,7 +44,12 @@ def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the squared errors.
     validation_fraction : float, default=0.1
-        The last part of the windows on which the penalty is chosen.
+        The last part of the windows read on which the penalty is chosen.
+    gap : int, default=0
+        Windows left out between the part fitted and the part scored while
+        choosing the penalty (the purge gap, ``horizon - 1``).
+    stop : int, default=None
+        Read windows ``[0, stop)``; ``None`` reads them all.
 
     Returns
     -------
@@ -52,19 +65,24 @@ def ridge_skip(X, y, sample_weight=None, validation_fraction=0.1):
     >>> X = np.random.default_rng(0).normal(size=(500, 4, 2))
     >>> y = X[:, -1, :1] * 2 + 1
     >>> kernel, bias, alpha = ridge_skip(X, y)
-    >>> np.round(kernel[-2:, 0], 2), np.round(bias, 2)
+    >>> np.round(kernel[-2:, 0], 2) + 0.0, np.round(bias, 2)  # + 0.0: no "-0."
     (array([2., 0.], dtype=float32), array([1.], dtype=float32))
     """
-    n = len(X[0]) if isinstance(X, tuple) else len(X)
-    y = np.asarray(y, dtype=np.float64).reshape(n, -1)
-    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    split = n - int(math.ceil(n * validation_fraction))
-    if n - split >= _MIN_VALIDATION and split > 0:
+    n_all = len(X[0]) if isinstance(X, tuple) else len(X)
+    n = n_all if stop is None else int(stop)
+    y = np.asarray(y, dtype=np.float64).reshape(n_all, -1)
+    weights = np.ones(n_all) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    try:
+        split, n_held = time_split(validation_fraction, n, gap, name="validation_fraction",
+                                   min_held=_MIN_VALIDATION)
+    except ValueError:  # too few windows to choose on: the default penalty
+        split = n_held = 0
+    if n_held:
         gram, moment = _normal_equations(X, y, weights, 0, split)
         eigenvalues, eigenvectors = np.linalg.eigh(gram[0])
         errors = [
-            _weighted_error(X, y, weights, split, _solve_eig(eigenvalues, eigenvectors, gram,
-                                                             moment, alpha))
+            _weighted_error(X, y, weights, n - n_held, n,
+                            _solve_eig(eigenvalues, eigenvectors, gram, moment, alpha))
             for alpha in ALPHAS
         ]
         alpha = float(ALPHAS[int(np.argmin(errors))])
@@ -112,12 +130,11 @@ def _solve_eig(eigenvalues, eigenvectors, gram, moment, alpha):
     return kernel, mean_y - mean_x @ kernel
 
 
-def _weighted_error(X, y, weights, start, solution):
+def _weighted_error(X, y, weights, start, stop, solution):
     kernel, bias = solution
     error = 0.0
-    n = len(X[0]) if isinstance(X, tuple) else len(X)
-    for begin in range(start, n, _CHUNK):
-        end = min(n, begin + _CHUNK)
+    for begin in range(start, stop, _CHUNK):
+        end = min(stop, begin + _CHUNK)
         residual = _rows(X, begin, end) @ kernel + bias - y[begin:end]
         error += float((weights[begin:end, None] * residual**2).sum())
     return error

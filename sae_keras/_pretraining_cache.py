@@ -48,8 +48,7 @@ def cached_training(memory, train, settings, fixed):
         ``train(model, x, y, *, epochs, phase, **options) -> history``, as
         :func:`~sae_keras.pretraining.greedy_pretrain` calls it.
     settings : PhaseSettings
-        The fit's settings (seed, batch size, early stopping): part of the key,
-        and reseeded after a loaded phase exactly as after a trained one.
+        The fit's settings (seed, batch size, early stopping): part of the key.
     fixed : list
         What else ``train`` trains with that the call does not show (the
         optimizer, learning rate, loss, per-window weights): part of the key.
@@ -68,7 +67,6 @@ def cached_training(memory, train, settings, fixed):
         if not trained:
             for variable, value in zip(model.variables, values, strict=True):
                 variable.assign(value)
-            settings.reseed(phase, "end")  # as train_phase does after training
         return history
 
     return train_or_load

@@ -1,7 +1,8 @@
 """Reading a user's table the way a careful analyst would.
 
 One time index (a named column, or the first column when it holds dates),
-rows in time order and unique in time, categories only where the user says so,
+rows in time order, unique in time and one step apart (unless gaps are
+allowed), categories only where the user says so,
 and every other value a number: anything else is a ``ValueError`` naming the
 column, the row and the value, raised before any training starts. Rows are
 numbered from 0 in the order of the data, the way pandas counts them.
@@ -9,8 +10,46 @@ numbered from 0 in the order of the data, the way pandas counts them.
 
 from __future__ import annotations
 
+import codecs
+import warnings
+
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+
+def read_csv(path, encoding="utf-8"):
+    """The CSV file at ``path`` as a DataFrame, decoded with ``encoding``.
+
+    ``"utf-8"`` (the default) also skips a UTF-8 byte-order mark, which would
+    otherwise end up in the first column's name. A file that is not valid text
+    in ``encoding`` is a ``ValueError`` naming the file, the byte and the
+    ``--encoding`` option.
+    """
+    name = codecs.lookup(encoding).name  # LookupError for an unknown encoding
+    try:
+        return pd.read_csv(path, encoding="utf-8-sig" if name == "utf-8" else encoding)
+    except UnicodeError as exc:
+        raise ValueError(_encoding_error(path, encoding, exc)) from None
+
+
+def _encoding_error(path, encoding, exc):
+    """What is wrong with the file's text, where, and which encoding to try."""
+    with open(path, "rb") as file:
+        raw = file.read()
+    guess = "utf-16" if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "latin-1"
+    where, reason = "", getattr(exc, "reason", str(exc))
+    try:  # pandas decodes in chunks: find the byte in the whole file
+        raw.decode(encoding)
+    except UnicodeDecodeError as whole:
+        line = raw[: whole.start].count(b"\n") + 1
+        where, reason = f" at line {line} (byte {whole.start})", whole.reason
+    except UnicodeError:
+        pass
+    return (
+        f"{path} is not valid {encoding} text{where}: {reason}; name the file's encoding "
+        f"with --encoding (e.g. --encoding {guess})"
+    )
 
 
 def time_indexed(frame, time_column=None, *, sort=False):
@@ -70,6 +109,9 @@ def time_indexed(frame, time_column=None, *, sort=False):
 def read(frame, time_column=None, categorical=(), *, sort=False, columns=None):
     """:func:`time_indexed`, then :func:`checked_numbers` (of ``columns`` only, if given).
 
+    ``columns``: the fitted columns, when reading new data for a fitted model
+    (its messages then advise no reading options, which the model fixed).
+    Without them (fitting), columns holding one value only are warned about.
     Returns the table and the name of its time index (``None``: row order).
     """
     table, time_column = time_indexed(frame, time_column, sort=sort)
@@ -78,10 +120,26 @@ def read(frame, time_column=None, categorical=(), *, sort=False, columns=None):
         if missing:
             raise ValueError(f"frame lacks the fitted column(s) {missing}")
         table = table[columns]
-    return checked_numbers(table, categorical), time_column
+        return checked_numbers(table, categorical, fitted=True), time_column
+    table = checked_numbers(table, categorical)
+    _warn_constant(table)
+    return table, time_column
 
 
-def checked_numbers(table, categorical=()):
+def _warn_constant(table):
+    """One ``UserWarning`` naming the columns that hold a single value (or none)."""
+    constant = [str(name) for name in table.columns if table[name].nunique(dropna=True) <= 1]
+    if constant:
+        warnings.warn(
+            f"column(s) {constant} hold one value in every row: they carry no "
+            "information (the model sees a constant channel); drop them unless "
+            "that is what you meant",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def checked_numbers(table, categorical=(), *, fitted=False):
     """A copy of ``table`` whose columns are numbers, but for the ``categorical`` ones.
 
     A column read as text whose every value is a number is converted; any other
@@ -93,6 +151,9 @@ def checked_numbers(table, categorical=()):
         A table from :func:`time_indexed`.
     categorical : sequence of str
         Columns that hold categories (any values).
+    fitted : bool, default=False
+        The columns are a fitted model's: say it was fitted on numbers there,
+        rather than advising reading options.
     """
     missing = [name for name in categorical if name not in table.columns]
     if missing:
@@ -110,12 +171,17 @@ def checked_numbers(table, categorical=()):
         if not (dates or bad.any()):
             table[name] = numbers.astype(np.float64)
             continue
+        row = int(np.argmax(bad))
+        if fitted:
+            raise ValueError(
+                f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}, but "
+                "the model was fitted on numbers in this column; fix the value"
+            )
         if dates or _as_dates(column).notna().all():
             raise ValueError(
                 f"column {name!r} holds timestamps, not numbers: pass it as the time column "
                 f"(--time-column {name}) or drop it"
             )
-        row = int(np.argmax(bad))
         raise ValueError(
             f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}; fix the "
             f"value, or name the column as categorical (--categorical {name}) if it holds "
@@ -164,6 +230,85 @@ def encode_categories(table, categories):
     return table
 
 
+def table_step(index):
+    """The step of a time index: its calendar frequency, or else its most common spacing.
+
+    A calendar frequency (month ends, business days, ...) is the one pandas
+    infers when every timestamp follows it; without one, the step is the most
+    common difference between consecutive timestamps. ``None`` without a time
+    index or with fewer than two rows.
+
+    Returns
+    -------
+    step : pandas.DateOffset or pandas.Timedelta or None
+    """
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    if len(index) >= 3:
+        with warnings.catch_warnings():  # pandas 3 warns that the type will change
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(index)
+        if freq is not None:
+            return to_offset(freq)
+    step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
+    if step < pd.Timedelta(days=1):
+        return step
+    # Months, quarters and years differ in length, business days skip weekends:
+    # with a gap, pandas infers none of them; the one most rows follow is the step.
+    misses = _misses(index, step)
+    for name in _CALENDAR:
+        offset = to_offset(name)
+        missed = _misses(index, offset)
+        if missed < misses:
+            step, misses = offset, missed
+    return step
+
+
+_CALENDAR = ("D", "B", "MS", "ME", "QS", "QE", "YS", "YE")  # "D": a calendar day (DST)
+
+
+def _misses(index, step):
+    return int(np.count_nonzero(np.asarray(index[1:] != index[:-1] + step)))
+
+
+def refuse_gaps(index, step, *, fitted=False):
+    """Raise ``ValueError`` naming the first pair of rows not one ``step`` apart.
+
+    Windows across a gap would label a forecast made for a later time as the
+    next step. ``step``: from :func:`table_step` (``None``: nothing to check).
+    ``fitted``: ``step`` is a fitted model's (the message then advises no
+    reading option, which the model fixed).
+    """
+    if step is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return
+    off = np.asarray(index[1:] != index[:-1] + step)
+    if not off.any():
+        return
+    row = int(np.argmax(off)) + 1
+    before, after = index[row - 1], index[row]
+    spacing = _step_words(step)
+    alias = to_offset(step).freqstr
+    cure = (
+        "; resample the rows to the model's step first, or fit a model with "
+        "allow_gaps=True to read uneven steps"
+        if fitted
+        else f"; resample the rows to one step first (e.g. frame.resample({alias!r}).mean(), "
+        "then fill or interpolate the missing rows), or accept uneven steps with "
+        "allow_gaps=True (--allow-gaps on the command line)"
+    )
+    raise ValueError(
+        f"the time steps are uneven: rows {row - 1} ({before}) and {row} ({after}) are "
+        f"{after - before} apart, but the {'model' if fitted else 'table'}'s step is "
+        f"{spacing}: windows across the gap would forecast the wrong times{cure}"
+    )
+
+
+def _step_words(step):
+    if isinstance(step, pd.Timedelta):
+        return f"{step} (the most common spacing)"
+    return f"one {type(step).__name__} (pandas frequency {step.freqstr!r})"
+
+
 def _in_time_order(table, sort):
     index = table.index
     if sort:
@@ -174,7 +319,8 @@ def _in_time_order(table, sort):
         row = int(np.argmax(steps)) + 1
         raise ValueError(
             f"rows are not in time order: row {row} ({index[row]}) is earlier than row "
-            f"{row - 1} ({index[row - 1]}); sort the data by time first (--sort-time)"
+            f"{row - 1} ({index[row - 1]}); sort the data by time first (sort_time=True; "
+            "--sort-time on the command line)"
         )
     repeated = np.asarray(index.duplicated())
     if repeated.any():

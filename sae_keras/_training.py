@@ -3,9 +3,10 @@
 Exact resume without a ``fit`` call per epoch rests on two things:
 
 - the order of the windows in epoch *e* is a permutation drawn from a seed
-  derived from the fit's seed, the phase and *e* (:class:`_EpochBatches`), not
-  from the global random state, so epoch *e* sees the same batches whether the
-  fit started at epoch 0 or resumed at *e*;
+  derived from the fit's seed, the phase and *e* (:class:`_EpochBatches`, told
+  the epoch by Keras' ``on_epoch_begin``), not from the global random state or
+  how Keras iterates, so epoch *e* sees the same batches whether the fit
+  started at epoch 0 or resumed at *e*;
 - dropout draws from ``SeedGenerator`` states, which are model variables, and
   the checkpoint saves every model variable and the optimizer's after each
   epoch (:class:`_PhaseMonitor`).
@@ -17,10 +18,8 @@ ordinary training per phase.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import random
 import sys
 from dataclasses import dataclass
 
@@ -29,6 +28,10 @@ import numpy as np
 
 from ._checkpoint import grouped
 from ._inference import quiet_retracing
+from ._keras_private import (
+    build_optimizer, skip_single_replica_all_reduce,
+)
+from ._split import time_split
 
 
 def derive_seed(seed, *key):
@@ -51,33 +54,17 @@ class PhaseSettings:
     owner: str  # the estimator's class name, for progress lines
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
     shard: tuple = None  # (process index, process count) when each process feeds its share
+    gap: int = 0  # purge gap: windows left out before the validation part (horizon - 1)
 
-    def reseed(self, *key):
-        seed_everything(derive_seed(self.seed, *key))
+    def derive(self, *key):
+        """The seed of one random part of the fit (a model's weights), from the fit's seed.
 
-
-def seed_everything(seed):
-    """``keras.utils.set_random_seed(seed)``, without importing TensorFlow under JAX.
-
-    Keras seeds TensorFlow whenever it is installed, importing it if needed: on
-    the JAX backend that costs seconds and ~450 MB of memory per process, and no
-    JAX fit draws from TensorFlow. Python's and NumPy's generators (which seed
-    new layers) and Keras' global ``SeedGenerator`` are reset either way.
-    """
-    if keras.backend.backend() == "tensorflow" or "tensorflow" in sys.modules:
-        keras.utils.set_random_seed(seed)
-        return
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
-        from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
-    except ImportError:  # Keras moved its internals: pay for the import instead
-        keras.utils.set_random_seed(seed)
-        return
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
-    global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)
+        Every model is built from such an explicit seed
+        (:mod:`sae_keras.builders`' ``seed``) and the batches are drawn from
+        NumPy generators: no global random state (NumPy's, Python's, the
+        backend's) is read or changed by a fit.
+        """
+        return derive_seed(self.seed, *key)
 
 
 def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
@@ -102,77 +89,28 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             ndim = (y[0] if isinstance(y, tuple) else y).ndim
             sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))
         (x_fit, y_fit, w_fit), validation = _hold_out(
-            x, y, sample_weight, settings.validation_fraction, settings.shard
+            x, y, sample_weight, settings.validation_fraction, settings.shard, settings.gap
         )
         if validation is not None and start == 0:
             monitor.start_from(model, validation, settings.batch_size)
         batches = _EpochBatches(
-            x_fit, y_fit, settings.batch_size,
-            seed=derive_seed(settings.seed, phase), first_epoch=start, epochs=epochs,
-            sample_weight=w_fit, shard=settings.shard,
+            x_fit, y_fit, settings.batch_size, seed=derive_seed(settings.seed, phase),
+            epoch=start, sample_weight=w_fit, shard=settings.shard,
         )
-        _build_optimizer(model)
-        with quiet_retracing(), _single_replica_updates(model):
+        build_optimizer(model)
+        with quiet_retracing(), skip_single_replica_all_reduce(model):
             model.fit(
                 batches,
                 epochs=epochs,
                 initial_epoch=start,
-                steps_per_epoch=batches.batches_per_epoch,
                 validation_data=validation,
                 validation_batch_size=settings.batch_size,
                 shuffle=False,  # _EpochBatches shuffles, reproducibly
-                callbacks=[*settings.callbacks, monitor],
+                callbacks=[_SetEpoch(batches), *settings.callbacks, monitor],
                 verbose=progress_verbosity(settings.verbose, sys.stdout),
             )
     monitor.restore_best(model)
-    settings.reseed(phase, "end")
     return monitor.history
-
-
-def _build_optimizer(model):
-    """Create the optimizer's variables before ``fit`` traces the train step.
-
-    On TensorFlow a ``tf.function`` whose first trace creates variables (Keras
-    builds the optimizer lazily, at the first update) is traced a second time;
-    with the variables made beforehand the train step is traced once, which
-    saves about a second per phase on 2 CPU cores. The new variables start at
-    zero either way.
-    """
-    optimizer = getattr(model, "optimizer", None)
-    if keras.backend.backend() != "tensorflow" or optimizer is None or optimizer.built:
-        return
-    with model.distribute_strategy.scope():
-        optimizer.build(model.trainable_variables)
-
-
-@contextlib.contextmanager
-def _single_replica_updates(model):
-    """Let the optimizer of ``model`` skip its gradient all-reduce on one replica.
-
-    On TensorFlow, Keras' optimizer passes the gradients through the replica
-    context's ``all_reduce`` at every traced train step, even with one replica
-    where the sum over replicas is the gradient itself. That ``all_reduce`` is a
-    ``tf.custom_gradient``, which registers a gradient function in TensorFlow's
-    process-wide registry at every trace and never removes it; the function
-    holds the whole traced train step. Each fitted model thus kept about 10 MB
-    alive for the life of the process, whatever was deleted or cleared
-    (keras-team/keras#20552; ``benchmarks/refit_memory.py``). With one replica
-    the all-reduce is skipped (an instance attribute, for this ``fit`` only);
-    with several it runs as Keras wrote it.
-    """
-    optimizer = getattr(model, "optimizer", None)
-    if (
-        keras.backend.backend() != "tensorflow"
-        or not hasattr(optimizer, "_all_reduce_sum_gradients")
-        or model.distribute_strategy.num_replicas_in_sync != 1
-    ):
-        yield
-        return
-    optimizer.__dict__["_all_reduce_sum_gradients"] = list
-    try:
-        yield
-    finally:
-        optimizer.__dict__.pop("_all_reduce_sum_gradients", None)
 
 
 def progress_verbosity(verbose, stream):
@@ -188,20 +126,23 @@ def progress_verbosity(verbose, stream):
     return verbose
 
 
-def _hold_out(x, y, sample_weight, validation_fraction, shard=None):
+def _hold_out(x, y, sample_weight, validation_fraction, shard=None, gap=0):
     """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``).
 
+    The split is :func:`~sae_keras._split.time_split`'s; the ``gap`` windows
+    before the validation part (the purge gap, ``horizon - 1``) are in neither.
     With ``shard=(index, count)`` the validation part is this process's share:
     every ``count``-th window from ``index``, the same number in every process.
     """
     if validation_fraction <= 0:
         return (x, y, sample_weight), None
     n = _n_rows(x)
-    split = int(math.floor(n * (1.0 - validation_fraction)))
-    head, tail = slice(None, split), slice(split, None)
+    split, n_held = time_split(validation_fraction, n, gap, name="validation_fraction")
+    start = n - n_held
+    head, tail = slice(None, split), slice(start, None)
     if shard is not None:
         index, count = shard
-        tail = slice(split + index, split + (n - split) // count * count, count)
+        tail = slice(start + index, start + n_held // count * count, count)
     validation = (_float32(_rows(x, tail)), _float32(_rows(y, tail)))
     if sample_weight is None:
         return (_rows(x, head), _rows(y, head), None), validation
@@ -227,36 +168,42 @@ def _float32(data):
 
 
 class _EpochBatches(keras.utils.PyDataset):
-    """Mini-batches of epochs ``first_epoch`` ... ``epochs - 1``, one after the other.
+    """The mini-batches of one epoch; which epoch is set explicitly (:meth:`set_epoch`).
 
     Epoch *e* visits the windows in ``permutation(n)`` drawn from
-    ``derive_seed(seed, e)``; batch ``i`` of the whole sequence belongs to
-    epoch ``first_epoch + i // batches_per_epoch``. With ``shard=(index,
-    count)`` (several processes, one model) every process draws the same global
-    batches and feeds rows ``index::count`` of each; the last partial batch of
-    an epoch is left out, so that all shares have the same size. Nothing depends on the order
-    in which Keras asks for batches or on the global random state. Only the
-    rows of one batch are copied (and cast to float32) at a time, so windows that
-    are views of a series (``make_windows``) are never materialised whole.
+    ``derive_seed(seed, e)``: the sequence is one epoch long, and batch ``i``
+    is batch ``i`` of epoch :attr:`epoch`, which :class:`_SetEpoch` sets from
+    the epoch number Keras passes to ``on_epoch_begin``. Each epoch's order is
+    thus a pure function of (seed, epoch), whether Keras keeps one iterator
+    across epochs or starts a new one per epoch, resumes at a later epoch, or
+    asks for the batches in any order. With ``shard=(index, count)`` (several
+    processes, one model) every process draws the same global batches and
+    feeds rows ``index::count`` of each; the last partial batch of an epoch is
+    left out, so that all shares have the same size. Nothing depends on the
+    global random state. Only the rows of one batch are copied (and cast to
+    float32) at a time, so windows that are views of a series
+    (``make_windows``) are never materialised whole.
     """
 
-    def __init__(self, x, y, batch_size, *, seed, first_epoch, epochs, sample_weight=None,
-                 shard=None):
+    def __init__(self, x, y, batch_size, *, seed, epoch=0, sample_weight=None, shard=None):
         super().__init__()
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size = int(batch_size)
         self.seed = seed
-        self.first_epoch = first_epoch
         self.shard = shard
         if shard is None:
             self.batches_per_epoch = max(1, math.ceil(_n_rows(x) / self.batch_size))
         else:  # every process feeds an equal share: whole batches only
             self.batches_per_epoch = max(1, _n_rows(x) // self.batch_size)
-        self.n_batches = (epochs - first_epoch) * self.batches_per_epoch
+        self.epoch = int(epoch)
         self._order = (None, None)  # (epoch, permutation) of the latest epoch asked for
 
     def __len__(self):
-        return self.n_batches
+        return self.batches_per_epoch
+
+    def set_epoch(self, epoch):
+        """Serve the batches of ``epoch`` from now on."""
+        self.epoch = int(epoch)
 
     def order(self, epoch):
         """The permutation of the windows for ``epoch``."""
@@ -268,10 +215,10 @@ class _EpochBatches(keras.utils.PyDataset):
         return permutation
 
     def __getitem__(self, index):
-        epoch, batch = divmod(int(index), self.batches_per_epoch)
-        rows = self.order(self.first_epoch + epoch)[
-            batch * self.batch_size : (batch + 1) * self.batch_size
-        ]
+        batch = int(index)
+        if not 0 <= batch < self.batches_per_epoch:
+            raise IndexError(f"batch {index} of an epoch of {self.batches_per_epoch}")
+        rows = self.order(self.epoch)[batch * self.batch_size : (batch + 1) * self.batch_size]
         if self.shard is not None:  # this process's share of the global batch
             index, count = self.shard
             rows = rows[index : len(rows) // count * count : count]
@@ -279,6 +226,17 @@ class _EpochBatches(keras.utils.PyDataset):
         if self.sample_weight is None:
             return x, y
         return x, y, _float32(self.sample_weight[rows])
+
+
+class _SetEpoch(keras.callbacks.Callback):
+    """Points an :class:`_EpochBatches` at the epoch that is about to start."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
 
 
 class _PhaseMonitor(keras.callbacks.Callback):

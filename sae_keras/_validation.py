@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import warnings
+
 import numpy as np
+
+#: Windows of at most this many steps with more than ``CHANNELS_FIRST_RATIO``
+#: times as many channels look like sktime/aeon's ``(n, channels, timesteps)``:
+#: windows for an LSTM are long in time and narrow in channels, and a series in
+#: the channels-first layout read as ``(n, timesteps, channels)`` turns its few
+#: channels into a handful of "steps" and its length into many "channels"
+#: (a univariate series becomes one step). Genuinely wide windows (8 steps of 20
+#: sensors) stay under the ratio; the rule only warns.
+CHANNELS_FIRST_MAX_STEPS = 16
+CHANNELS_FIRST_RATIO = 4
 
 
 def reject_non_numeric(data, name):
@@ -17,14 +31,21 @@ def reject_non_numeric(data, name):
         bad = [str(col) for col, dtype in dict(dtypes.items()).items() if _is_text_dtype(dtype)]
         if bad:
             raise TypeError(
-                f"{name} must be numeric, but columns {bad} hold strings or objects; "
+                f"{name} must be numeric, but columns {bad} hold strings, objects, timestamps "
+                "or other non-numbers; "
                 "encode them as numbers first (e.g. sklearn.preprocessing.OrdinalEncoder)."
             )
         return
     dtype = getattr(data, "dtype", None)
+    if dtype is None and isinstance(data, (list, tuple)):
+        try:  # a list of values: as NumPy would read it
+            dtype = np.asarray(data).dtype
+        except (TypeError, ValueError):
+            return  # ragged: the callers' shape checks explain
+        data = np.asarray(data)
     if dtype is None:
         return
-    if dtype.kind in "USV":
+    if dtype.kind in "USVMm":  # text, bytes, timestamps, durations
         raise TypeError(
             f"{name} must be numeric, got an array of dtype {dtype}; "
             "convert it to numbers first."
@@ -40,8 +61,9 @@ def reject_non_numeric(data, name):
 
 
 def _is_text_dtype(dtype):
+    """Text, objects, categories, timestamps and durations."""
     kind = getattr(dtype, "kind", "O")
-    return kind in "OUSV" or str(dtype) in ("string", "str", "category")
+    return kind in "OUSVMm" or str(dtype) in ("string", "str", "category")
 
 
 def window_shape(data):
@@ -72,9 +94,51 @@ def as_3d_windows(X):
             "X must be 2-D (n_samples, timesteps) or 3-D (n_samples, timesteps, "
             f"channels); got a {X.ndim}-D array of shape {X.shape}."
         )
+    if X.shape[1] < 1:
+        raise ValueError(f"X must have at least one time step per window; got shape {X.shape}.")
     if X.shape[2] < 1:
         raise ValueError(f"X must have at least one channel; got shape {X.shape}.")
     return X
+
+
+def warn_unusual_windows(X, name="X"):
+    """Warn about training windows that are probably not what the user meant.
+
+    One ``UserWarning`` when the windows look channels-first (at most
+    ``CHANNELS_FIRST_MAX_STEPS`` steps and more than ``CHANNELS_FIRST_RATIO``
+    times as many channels), naming the transpose; one naming the channels
+    that hold a single value in every window and step (NaN padding aside).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, channels)
+        Checked float windows.
+    name : str, default="X"
+        The argument's name, for messages.
+    """
+    _, steps, channels = X.shape
+    if steps <= CHANNELS_FIRST_MAX_STEPS and channels > CHANNELS_FIRST_RATIO * steps:
+        warnings.warn(
+            f"{name} has windows of {steps} step(s) x {channels} channels: far more channels "
+            "than steps, as when sktime/aeon data in the channels-first layout "
+            "(n_samples, channels, timesteps) is read as (n_samples, timesteps, channels). "
+            f"If so, pass {name}.transpose(0, 2, 1).",
+            UserWarning,
+            stacklevel=4,
+        )
+    if not X.size:  # no windows, steps or channels: the shape checks explain
+        return
+    low, high = X.min(axis=(0, 1)), X.max(axis=(0, 1))
+    if np.isnan(low).any():  # NaN padding: the values only
+        low, high = np.nanmin(X, axis=(0, 1)), np.nanmax(X, axis=(0, 1))
+    constant = np.flatnonzero(low == high).tolist()
+    if constant:
+        warnings.warn(
+            f"{name} channel(s) {constant} hold one value in every window and step: they "
+            "carry no information; drop them unless that is what you meant.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def pad_sequences(X, timesteps=None):
@@ -174,3 +238,20 @@ def valid_steps(X, name="X"):
     if len(empty):
         raise ValueError(f"{name} window {empty[0]} holds no data: every step is NaN.")
     return ~padded
+
+
+@contextlib.contextmanager
+def named_errors(name):
+    """Re-raise a ``ValueError`` or ``TypeError`` whose message does not name ``name`` with it.
+
+    scikit-learn's and NumPy's checks say what is wrong but not always of which
+    argument ("Found array with 0 sample(s)", "Sample weights must contain at
+    least one non-zero number").
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(error)):
+            raise
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"{name}: {error}") from error

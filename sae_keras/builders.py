@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -68,6 +69,7 @@ def build_lstm_autoencoder(
     conditional=False,
     masked=False,
     encoder="lstm",
+    seed=None,
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
 
@@ -135,6 +137,10 @@ def build_lstm_autoencoder(
         ``repeat_input``), a causal ``Conv1D`` (``units`` filters,
         :data:`CONV_KERNEL_SIZE` steps, ReLU) in front of the LSTM, learning
         local patterns the LSTM then reads (an LSTM elsewhere).
+    seed : int, default=None
+        Seed of the initial weights and of the noise: the same seed builds the
+        same model, whatever ran before, and no global random state is read
+        or changed. ``None``: Keras' default (drawn from Python's ``random``).
 
     Returns
     -------
@@ -160,6 +166,7 @@ def build_lstm_autoencoder(
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
     output_dim = input_dim if output_dim is None else output_dim
     decoder_units = units if decoder_units is None else decoder_units
+    seeds = _Seeds(seed)
     if repeat_input:
         inputs = keras.Input((input_dim,), name=f"codes_{index - 1}")
         sequence = layers.RepeatVector(timesteps, name=f"repeat_{index - 1}")(inputs)
@@ -167,10 +174,9 @@ def build_lstm_autoencoder(
         inputs = keras.Input((timesteps, input_dim), name="window")
         sequence = _masking(inputs) if masked else inputs
     if noise > 0:
-        sequence = layers.GaussianNoise(noise, name=f"noise_{index}")(sequence)
-    codes = encoder_layer(encoder, units, activation, index, reads_window=not repeat_input)(
-        sequence
-    )
+        sequence = layers.GaussianNoise(noise, name=f"noise_{index}", seed=seeds())(sequence)
+    codes = encoder_layer(encoder, units, activation, index, reads_window=not repeat_input,
+                          seed=seeds())(sequence)
     teachers, outputs = [], []
     for output, prefix in _HEADS[objective]:
         steps = timesteps if output == "reconstruction" else prediction_steps
@@ -179,7 +185,7 @@ def build_lstm_autoencoder(
             if conditional else None
         )
         decoded = _decode(codes, steps, decoder_units, output_dim, activation, index,
-                          output=output, prefix=prefix, teacher=teacher)
+                          output=output, prefix=prefix, teacher=teacher, seeds=seeds)
         outputs.append(decoded)
         teachers += [teacher] if conditional else []
     autoencoder = keras.Model(
@@ -274,7 +280,7 @@ class _FreeRunning(layers.Layer):
 
 
 def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh",
-                          masked=False, encoder="lstm"):
+                          masked=False, encoder="lstm", seed=None):
     """Build the stack of LSTM encoders, window to the last layer's codes.
 
     Parameters
@@ -291,6 +297,8 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
         Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``).
     encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
         The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
+    seed : int, default=None
+        Seed of the initial weights (see :func:`build_lstm_autoencoder`).
 
     Returns
     -------
@@ -306,7 +314,8 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
     """
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
-    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation, encoder)
+    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation, encoder,
+                            _Seeds(seed))
     return keras.Model(inputs, codes, name="stacked_encoder")
 
 
@@ -323,6 +332,7 @@ def build_forecaster(
     encoder="lstm",
     n_static=0,
     future_shape=None,
+    seed=None,
 ):
     """Build the deep LSTM forecaster: stacked encoders under a dense head.
 
@@ -368,6 +378,9 @@ def build_forecaster(
     future_shape : tuple of int, default=None
         ``(steps, n_future)`` of the known-future covariates; ``None`` for no
         ``future`` input.
+    seed : int, default=None
+        Seed of the initial weights and of dropout (see
+        :func:`build_lstm_autoencoder`).
 
     Returns
     -------
@@ -383,7 +396,9 @@ def build_forecaster(
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
-    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, encoder)
+    seeds = _Seeds(seed)
+    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, encoder,
+                            seeds)
     covariates = []
     if n_static:
         covariates.append(keras.Input((int(n_static),), name="static"))
@@ -394,13 +409,13 @@ def build_forecaster(
     ]
     if covariates:
         codes = layers.Concatenate(name="codes_and_covariates")([codes, *flat_covariates])
-    outputs = layers.Dense(math.prod(output_shape), name="head")(codes)
+    outputs = layers.Dense(math.prod(output_shape), name="head", **seeds.dense())(codes)
     if linear_skip:
         flatten = _MaskedFlatten if masked else layers.Flatten
         flat = flatten(name="flat_window")(sequence)
         if covariates:
             flat = layers.Concatenate(name="skip_input")([flat, *flat_covariates])
-        skip = layers.Dense(math.prod(output_shape), name="linear_skip")(flat)
+        skip = layers.Dense(math.prod(output_shape), name="linear_skip", **seeds.dense())(flat)
         outputs = layers.Add(name="head_plus_skip")([outputs, skip])
     if len(output_shape) > 1:
         outputs = layers.Reshape(output_shape, name="forecast")(outputs)
@@ -452,8 +467,10 @@ def _masking(inputs):
     return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
 
 
-def encoder_layer(kind, units, activation, index, *, reads_window):
+def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
     """The layer ``encoder_k`` of the given kind (see :func:`build_lstm_autoencoder`).
+
+    ``seed`` seeds its initial weights (``None``: Keras' default).
 
     Examples
     --------
@@ -464,11 +481,18 @@ def encoder_layer(kind, units, activation, index, *, reads_window):
     if kind not in ENCODERS:
         raise ValueError(f"encoder must be one of {ENCODERS}; got {kind!r}.")
     name = f"encoder_{index}"
+    seeds = _Seeds(seed)
     if kind == "bilstm":
-        return layers.Bidirectional(layers.LSTM(units, activation=activation), name=name)
+        if seed is None:
+            return layers.Bidirectional(layers.LSTM(units, activation=activation), name=name)
+        # Each direction its own seeds (Keras would copy the forward layer's).
+        forward = layers.LSTM(units, activation=activation, **seeds.lstm())
+        backward = layers.LSTM(units, activation=activation, go_backwards=True,
+                               **seeds.lstm())
+        return layers.Bidirectional(forward, backward_layer=backward, name=name)
     if kind == "cnn_lstm" and reads_window:
-        return _ConvLSTM(units, activation=activation, name=name)
-    return layers.LSTM(units, activation=activation, name=name)
+        return _ConvLSTM(units, activation=activation, name=name, seed=seed)
+    return layers.LSTM(units, activation=activation, name=name, **seeds.lstm())
 
 
 @keras.saving.register_keras_serializable(package="sae_keras")
@@ -480,13 +504,16 @@ class _ConvLSTM(layers.Layer):
     and the ones before, so right padding (masked) never leaks into real steps.
     """
 
-    def __init__(self, units, activation="tanh", kernel_size=CONV_KERNEL_SIZE, **kwargs):
+    def __init__(self, units, activation="tanh", kernel_size=CONV_KERNEL_SIZE, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.units, self.activation, self.kernel_size = int(units), activation, int(kernel_size)
+        self.seed = seed
+        seeds = _Seeds(seed)
         self.conv = layers.Conv1D(units, kernel_size, padding="causal", activation="relu",
-                                  name="conv")
+                                  name="conv", **seeds.dense())
         self.conv.supports_masking = True  # causal: steps keep their meaning and mask
-        self.lstm = layers.LSTM(units, activation=activation, name="lstm")
+        self.lstm = layers.LSTM(units, activation=activation, name="lstm", **seeds.lstm())
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -504,33 +531,65 @@ class _ConvLSTM(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "kernel_size": self.kernel_size}
+                "kernel_size": self.kernel_size, "seed": self.seed}
 
 
-def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, encoder="lstm"):
+def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, encoder, seeds):
     outputs = inputs
     n_layers = len(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
-        layer = encoder_layer(encoder, units, activation, index, reads_window=index == 1)
+        layer = encoder_layer(encoder, units, activation, index, reads_window=index == 1,
+                              seed=seeds())
         outputs = layer(outputs)
         if dropout > 0:
-            outputs = layers.Dropout(dropout, name=f"dropout_{index}")(outputs)
+            outputs = layers.Dropout(dropout, name=f"dropout_{index}", seed=seeds())(outputs)
         if index < n_layers:
             outputs = layers.RepeatVector(timesteps, name=f"repeat_{index}")(outputs)
     return outputs
 
 
 def _decode(codes, steps, decoder_units, output_dim, activation, index, *, output, prefix,
-            teacher=None):
+            seeds, teacher=None):
     sequence = layers.RepeatVector(steps, name=f"{prefix}_repeat_{index}")(codes)
     if teacher is not None:
         sequence = layers.Concatenate(name=f"{prefix}_input_{index}")([sequence, teacher])
     lstm = layers.LSTM(
         decoder_units, activation=activation, return_sequences=True,
-        return_state=teacher is not None, name=f"{prefix}_{index}",
+        return_state=teacher is not None, name=f"{prefix}_{index}", **seeds.lstm(),
     )
     sequence = lstm(sequence)
     if teacher is not None:
         sequence = sequence[0]  # the states matter only when running free
-    dense = layers.Dense(output_dim, name=f"{output}_dense_{index}")
+    dense = layers.Dense(output_dim, name=f"{output}_dense_{index}", **seeds.dense())
     return layers.TimeDistributed(dense, name=f"{output}_{index}")(sequence)
+
+
+class _Seeds:
+    """The seeds of one model's random parts, drawn in turn from one seed.
+
+    ``seeds()`` is the next int seed (``None`` when built unseeded, which
+    leaves Keras' defaults: seeds drawn from Python's global ``random``);
+    :meth:`lstm` and :meth:`dense` are the seeded initializer arguments of
+    those layers (empty when unseeded). Drawn from a NumPy ``Generator`` of
+    its own: no global random state is read or changed.
+    """
+
+    def __init__(self, seed):
+        self._rng = None if seed is None else np.random.default_rng(int(seed))
+
+    def __call__(self):
+        return None if self._rng is None else int(self._rng.integers(1, 2**31 - 1))
+
+    def lstm(self):
+        if self._rng is None:
+            return {}
+        return {
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self()),
+            "recurrent_initializer": keras.initializers.Orthogonal(seed=self()),
+            "seed": self(),  # the LSTM's own dropout generator
+        }
+
+    def dense(self):
+        if self._rng is None:
+            return {}
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=self())}

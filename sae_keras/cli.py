@@ -10,9 +10,11 @@ new.csv`` forecasts from new rows with that file.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ._native_logs import quiet_backend_import
@@ -38,6 +40,22 @@ def _positive_int(text):
     return value
 
 
+def _encoding(text):
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown encoding {text!r}; try utf-8, latin-1, cp1252 or utf-16"
+        ) from None
+    return text
+
+
+_ENCODING_HELP = (
+    "text encoding of the CSV, e.g. latin-1, cp1252, utf-16 (default utf-8; a UTF-8 "
+    "byte-order mark is skipped)"
+)
+
+
 def _int_list(text):
     try:
         values = tuple(_positive_int(part) for part in text.split(","))
@@ -57,11 +75,17 @@ def build_parser():
             "fine-tuning) on a time series, compare it with persistence and Ridge on "
             "the last part of the series, and save the model, plots and metrics."
         ),
+        epilog=(
+            "To forecast new rows with a saved model: sae-keras predict --model "
+            "sae_keras_output/model.zip --data new.csv (see sae-keras predict --help)."
+        ),
     )
     parser.add_argument("--data", type=Path, help="CSV file, one row per time step (default: bundled Beijing PM2.5)")
     parser.add_argument("--target", default=None, help="column to forecast (default: pollution, or the first column after the time column)")
     parser.add_argument("--time-column", default=None, metavar="COL", help="column of timestamps (default: the first column if all of it parses as dates)")
     parser.add_argument("--sort-time", action="store_true", help="sort rows by time (default: rows out of time order are an error)")
+    parser.add_argument("--allow-gaps", action="store_true", help="accept timestamps that are not one step apart (default: an error naming the first gap; resample instead)")
+    parser.add_argument("--encoding", type=_encoding, default="utf-8", help=_ENCODING_HELP)
     parser.add_argument("--categorical", nargs="+", default=None, metavar="COL", help="columns of categories, encoded as codes (default: none; wnd_dir for the bundled data); any other non-numeric value is an error")
     parser.add_argument("--target-mode", choices=("change", "level"), default="change", help="learn the change from the last observed value (default) or the level itself")
     parser.add_argument("--timesteps", type=_positive_int, default=24, help="window length (default 24)")
@@ -92,6 +116,8 @@ def build_predict_parser():
     )
     parser.add_argument("--model", type=Path, required=True, help="model file (model.zip from a sae-keras run)")
     parser.add_argument("--data", type=Path, required=True, help="CSV with the columns the model was fitted on (at least timesteps rows)")
+    parser.add_argument("--sort-time", action="store_true", help="sort rows by time first (default: rows out of time order are an error)")
+    parser.add_argument("--encoding", type=_encoding, default="utf-8", help=_ENCODING_HELP)
     parser.add_argument("--output", type=Path, default=None, help="CSV file to write (default: print to standard output)")
     return parser
 
@@ -102,19 +128,47 @@ def _error(message):
     return EXIT_USAGE
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(shown):
+    """Print the user warnings raised inside as one ``sae-keras: warning:`` line each.
+
+    ``shown``: the messages printed so far (updated), each printed once.
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            yield
+    finally:
+        for warning in caught:
+            message = str(warning.message)
+            if not issubclass(warning.category, UserWarning):
+                warnings.warn_explicit(warning.message, warning.category,
+                                       warning.filename, warning.lineno)
+            elif message not in shown:
+                shown.add(message)
+                print(f"sae-keras: warning: {' '.join(message.split())}", file=sys.stderr)
+
+
 def predict(argv):
     """``sae-keras predict``: forecasts of a saved model on a new CSV."""
     args = build_predict_parser().parse_args(argv)
     try:
-        import pandas as pd
+        from . import _table
 
-        frame = pd.read_csv(args.data)
+        frame = _table.read_csv(args.data, args.encoding)
         with quiet_backend_import():
             from .persistence import load_estimator
 
             model = load_estimator(args.model)
         if not hasattr(model, "columns_"):
             raise ValueError(f"{args.model} holds a {type(model).__name__}, not a model of a table")
+        if args.sort_time:
+            if model.time_column_ is None:
+                raise ValueError(
+                    f"{args.model} reads rows in the order given (it was fitted without a "
+                    "time column): --sort-time has no time to sort by"
+                )
+            frame = _table.time_indexed(frame, model.time_column_, sort=True)[0]
         forecasts = model.predict(frame)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         return _error(exc)
@@ -155,8 +209,10 @@ def main(argv=None):
     if strategy_error:
         return _error(strategy_error)
 
+    shown = set()
     try:
-        data = _job.prepare(*_job.read_data(args), args)
+        with _warnings_as_lines(shown):
+            data = _job.prepare(*_job.read_data(args), args)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         return _error(exc)
     if data.test_windows < MIN_TEST_WINDOWS:
@@ -176,7 +232,8 @@ def main(argv=None):
             flush=True,
         )
     started = time.perf_counter()
-    result = _job.run(data, args)
+    with _warnings_as_lines(shown):
+        result = _job.run(data, args)
     seconds = round(time.perf_counter() - started, 1)
     files = _job.save(result, args.output, seconds)
     print(_job.format_table(result.metrics))

@@ -107,8 +107,11 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and shuffling (through
-        ``keras.utils.set_random_seed``). An int makes fits repeatable on CPU.
+        Seeds weight initialisation, noise and shuffling, through explicit
+        seeds derived from it: ``fit`` neither reads nor reseeds NumPy's,
+        Python's or the backend's global generators (``None`` draws the fit's
+        one seed from NumPy's, as scikit-learn does). An int makes fits
+        repeatable on CPU, also in several threads at once.
     verbose : int, default=0
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
@@ -120,7 +123,8 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         ``fit`` on the same data with the same parameters that finds it resumes
         from the last finished epoch, ending with the same weights as an
         uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
-        writes nothing anywhere.
+        writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
+        loaded estimator has ``None``).
     memory : str, path-like or joblib.Memory, default=None
         Cache each greedily pretrained layer here (a folder, or a
         ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
@@ -129,10 +133,16 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         the training settings. Fits that differ only in what comes later
         (fine-tuning settings, layers above) load the layers they share instead
         of training them again, with identical results; processes and Dask
-        workers can share the folder. ``None``: no cache.
+        workers can share the folder. ``None``: no cache. Machine-local: not
+        kept by :meth:`save` (a loaded estimator has ``None``).
 
     Attributes
     ----------
+    pretraining_, pretrain_objective_, prediction_steps_, reverse_target_, batch_size_
+        The parameters ``transform``, ``inverse_transform``,
+        ``reconstruction_error`` and ``score_samples`` depend on, as ``fit``
+        used them: ``set_params`` after ``fit`` does not change what the
+        fitted encoder returns.
     encoders_ : list of keras.Model
         The pretrained encoder of each layer (input of layer k to its codes).
         Like every model here, the first takes windows as ``fit`` standardised
@@ -184,6 +194,10 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     >>> enc.inverse_transform(enc.transform(X[:2])).shape
     (2, 8, 1)
     """
+
+    _frozen_params = _BaseLSTMSAE._frozen_params + (
+        "pretraining", "pretrain_objective", "prediction_steps", "reverse_target",
+    )
 
     def __init__(
         self,
@@ -279,8 +293,9 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                                    sample_weight, steps)
             # The steps the encoders learned to read (the future part split off).
             model = build_stacked_encoder(
-                timesteps - self._future_steps(), n_channels, hidden_units,
-                activation=self.activation, masked=padded, encoder=self.encoder,
+                timesteps - _future_steps(self.pretrain_objective, self.prediction_steps),
+                n_channels, hidden_units, activation=self.activation, masked=padded,
+                encoder=self.encoder, seed=settings.derive("build stacked encoder"),
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
@@ -293,6 +308,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         self.encoders_ = stack.encoders
         self.history_ = stack.history
         self.model_ = model
+        self._freeze_params(settings)
         self._init_predict_state()
         return self
 
@@ -411,26 +427,22 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         """
         return -self.reconstruction_error(X)
 
-    def _future_steps(self):
-        """Steps split off the end of each window for prediction decoders (else 0)."""
-        return 0 if self.pretrain_objective == "reconstruction" else self.prediction_steps
-
     def _encode(self, X_model):
         """Codes of windows as the models read them (the steps the encoders learned)."""
-        future = self._future_steps()
+        future = _future_steps(self.pretrain_objective_, self.prediction_steps_)
         return self._predict(self.model_, X_model[:, : X_model.shape[1] - future]
                              if future else X_model)
 
     def _decode(self, codes):
         """Top-layer codes to windows in the units the networks trained in."""
         # _predict casts each batch to float32 and returns float64.
-        if self.pretrain_objective == "prediction":
+        if self.pretrain_objective_ == "prediction":
             raise ValueError(
                 "pretrain_objective='prediction' trains decoders that predict the steps "
                 "after what the encoder read, not decoders that reconstruct windows; use "
                 "'composite' or 'reconstruction' to decode codes into windows."
             )
-        return decode_codes(self.decoders_, codes, self.pretraining, predict=self._predict)
+        return decode_codes(self.decoders_, codes, self.pretraining_, predict=self._predict)
 
     def _fitted_models(self):
         models = super()._fitted_models()
@@ -438,13 +450,20 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             models[f"autoencoder_{index}"] = autoencoder
         return models
 
+    def _saved_model_names(self, state):
+        layers = state["hidden_units_"]
+        if not isinstance(layers, list):
+            raise TypeError(f"hidden_units_ must be a list, not {type(layers).__name__}")
+        return [*super()._saved_model_names(state),
+                *(f"autoencoder_{k}" for k in range(1, len(layers) + 1))]
+
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.autoencoders_ = [
             models[f"autoencoder_{k}"] for k in range(1, len(self.hidden_units_) + 1)
         ]
         self.encoders_, self.decoders_ = rebuild_layer_models(
-            self.autoencoders_, reverse=self.reverse_target
+            self.autoencoders_, reverse=self.reverse_target_
         )
 
     def __getstate__(self):
@@ -459,9 +478,14 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         super().__setstate__(state)
         if "autoencoders_" in state:
             self.encoders_, self.decoders_ = rebuild_layer_models(
-                self.autoencoders_, reverse=self.reverse_target
+                self.autoencoders_, reverse=self.reverse_target_
             )
 
     @property
     def _n_features_out(self):
         return int(self.model_.output_shape[-1])
+
+
+def _future_steps(objective, prediction_steps):
+    """Steps split off the end of each window for prediction decoders (else 0)."""
+    return 0 if objective == "reconstruction" else int(prediction_steps)

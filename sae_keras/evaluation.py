@@ -16,6 +16,7 @@ from sklearn.base import clone
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import TimeSeriesSplit
 
+from ._split import purge_gap
 from .metrics import rmse
 
 
@@ -26,7 +27,7 @@ def rolling_origin(
     *,
     n_origins=5,
     test_size=None,
-    gap=0,
+    gap=None,
     max_train_size=None,
     refit=True,
     persistence=None,
@@ -52,10 +53,11 @@ def rolling_origin(
         Number of origins (test blocks), as ``TimeSeriesSplit``'s ``n_splits``.
     test_size : int, default=None
         Windows per test block; by default ``n_samples // (n_origins + 1)``.
-    gap : int, default=0
-        Windows left out between each training part and its test block: use
-        at least ``horizon - 1`` so that no training target overlaps the
-        test windows' inputs.
+    gap : int, default=None
+        Windows left out between each training part and its test block (a
+        purge gap). ``None``: ``horizon - 1`` for a ``y`` of shape ``(n,
+        horizon[, n_targets])``, 0 for one step, so that no training target
+        is a test target (windows consecutive, stride 1, in time order).
     max_train_size : int, default=None
         Train on at most this many most recent windows (a sliding window
         instead of an expanding one).
@@ -116,6 +118,8 @@ def rolling_origin(
         if len(value) != n:
             raise ValueError(f"covariates[{key!r}] must have one row per window ({n}); "
                              f"got {len(value)}.")
+    if gap is None:
+        gap = purge_gap(y_array.shape[1:])
     split_params, whole_params = _split_params(fit_params or {}, n)
     splitter = TimeSeriesSplit(n_splits=n_origins, test_size=test_size, gap=gap,
                                max_train_size=max_train_size)

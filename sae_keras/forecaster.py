@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _table
 from .windows import make_windows
+
+
+#: The windows' own warning about constant channels (see ``_validation``).
+_CONSTANT_CHANNELS = r"X channel\(s\) \[.*\] hold one value"
 
 
 class TableForecaster(BaseEstimator):
@@ -46,6 +52,11 @@ class TableForecaster(BaseEstimator):
         ``fit``. Any other non-numeric value is an error.
     sort_time : bool, default=False
         Sort rows by time; otherwise rows out of time order are an error.
+    allow_gaps : bool, default=False
+        Accept timestamps that are not one step apart (see ``step_``): a window
+        across a gap then forecasts a later time than its labels say.
+        ``False``: uneven steps are an error in ``fit`` and ``predict``, naming
+        the first gap; resample the table to one step instead.
     regressor : estimator, default=None
         Regressor of windows ``(n, timesteps, channels)`` → targets.
         ``None``: ``LSTMSAERegressor()``. Only sae_keras regressors can be
@@ -66,6 +77,17 @@ class TableForecaster(BaseEstimator):
     step_ : pandas.Timedelta or None
         The most common time step of the fitted table: forecast ``k`` of a
         window is for its last timestamp + ``k * step_``.
+    freq_ : str or None
+        The table's calendar frequency as pandas infers it (``"h"``, ``"D"``,
+        ``"ME"``, ``"B"``, ...), when every timestamp follows one; else
+        ``None``. Without ``allow_gaps``, every pair of rows is ``freq_``
+        apart, or ``step_`` apart without one, in ``fit`` and in ``predict``.
+    allow_gaps_ : bool
+        Whether uneven time steps are read (``allow_gaps`` at fit time).
+    timesteps_, horizon_, target_mode_, sort_time_
+        The parameters ``predict`` and ``windows`` depend on, as ``fit`` used
+        them: ``set_params`` after ``fit`` changes the next fit, never what
+        the fitted forecaster returns.
 
     Examples
     --------
@@ -87,6 +109,7 @@ class TableForecaster(BaseEstimator):
         "time_column": [str, None],
         "categorical": ["array-like"],
         "sort_time": ["boolean"],
+        "allow_gaps": ["boolean"],
         "regressor": [HasMethods(["fit", "predict"]), None],
     }
 
@@ -100,6 +123,7 @@ class TableForecaster(BaseEstimator):
         time_column=None,
         categorical=(),
         sort_time=False,
+        allow_gaps=False,
         regressor=None,
     ):
         self.target = target
@@ -109,6 +133,7 @@ class TableForecaster(BaseEstimator):
         self.time_column = time_column
         self.categorical = categorical
         self.sort_time = sort_time
+        self.allow_gaps = allow_gaps
         self.regressor = regressor
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -131,15 +156,25 @@ class TableForecaster(BaseEstimator):
         table, time_column = _table.read(frame, self.time_column, categorical,
                                          sort=self.sort_time)
         target = _table.target_column(table, self.target, categorical)
+        step = _table.table_step(table.index)
+        if not self.allow_gaps:
+            _table.refuse_gaps(table.index, step)
         self.time_column_ = time_column
         self.categories_ = _table.learn_categories(table, categorical)
         self.columns_ = [str(name) for name in table.columns]
         self.target_ = target
         self.step_ = _common_step(table.index)
+        self.freq_ = None if step is None or isinstance(step, pd.Timedelta) else step.freqstr
+        self.allow_gaps_ = bool(self.allow_gaps)
         table = _table.encode_categories(table, self.categories_)
         X, y = make_windows(table, self.timesteps, self.horizon, target=target)
-        regressor = self._new_regressor().fit(X, y - self._start(X, y.ndim))
+        start = _start(X, y.ndim, self.target_mode, self.columns_.index(target))
+        with warnings.catch_warnings():  # the table's constant columns were named above
+            warnings.filterwarnings("ignore", message=_CONSTANT_CHANNELS, category=UserWarning)
+            regressor = self._new_regressor().fit(X, y - start)
         self.regressor_ = regressor
+        self.timesteps_, self.horizon_ = int(self.timesteps), int(self.horizon)
+        self.target_mode_, self.sort_time_ = self.target_mode, bool(self.sort_time)
         return self
 
     def windows(self, frame, *, targets=True):
@@ -161,7 +196,7 @@ class TableForecaster(BaseEstimator):
         check_is_fitted(self)
         table = self._read(frame)
         target = self.target_ if targets else None
-        out = make_windows(table, self.timesteps, self.horizon, target=target)
+        out = make_windows(table, self.timesteps_, self.horizon_, target=target)
         return out if targets else out[0]
 
     def predict(self, frame):
@@ -182,10 +217,11 @@ class TableForecaster(BaseEstimator):
         """
         check_is_fitted(self)
         table = self._read(frame)
-        X, _, origin = make_windows(table, self.timesteps, target=None, return_index=True)
+        X, _, origin = make_windows(table, self.timesteps_, target=None, return_index=True)
         forecast = np.asarray(self.regressor_.predict(X), dtype=np.float64)
-        forecast = forecast.reshape(len(X), self.horizon) + self._start(X, 2)
-        columns = [f"{self.target_}+{k}" for k in range(1, self.horizon + 1)]
+        start = _start(X, 2, self.target_mode_, self.columns_.index(self.target_))
+        forecast = forecast.reshape(len(X), self.horizon_) + start
+        columns = [f"{self.target_}+{k}" for k in range(1, self.horizon_ + 1)]
         return pd.DataFrame(forecast, index=pd.Index(origin, name="origin"), columns=columns)
 
     def save(self, path):
@@ -205,7 +241,10 @@ class TableForecaster(BaseEstimator):
 
     def _read(self, frame):
         table, _ = _table.read(frame, self.time_column_, list(self.categories_),
-                               sort=self.sort_time, columns=self.columns_)
+                               sort=self.sort_time_, columns=self.columns_)
+        if not getattr(self, "allow_gaps_", True):  # older fitted objects: as before
+            step = self.step_ if self.freq_ is None else to_offset(self.freq_)
+            _table.refuse_gaps(table.index, step, fitted=True)
         return _table.encode_categories(table, self.categories_)
 
     def _new_regressor(self):
@@ -214,13 +253,6 @@ class TableForecaster(BaseEstimator):
 
             return LSTMSAERegressor()
         return clone(self.regressor)
-
-    def _start(self, X, ndim):
-        """What the regressor's target starts from: the last target value, or 0."""
-        if self.target_mode == "level":
-            return 0.0
-        last = X[:, -1, self.columns_.index(self.target_)]
-        return last.reshape((-1,) + (1,) * (ndim - 1))
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "regressor_")
@@ -239,11 +271,22 @@ class TableForecaster(BaseEstimator):
             "columns_": self.columns_,
             "target_": self.target_,
             "step_": None if self.step_ is None else self.step_.isoformat(),
+            "freq_": self.freq_,
+            "allow_gaps_": self.allow_gaps_,
+            "timesteps_": self.timesteps_,
+            "horizon_": self.horizon_,
+            "target_mode_": self.target_mode_,
+            "sort_time_": self.sort_time_,
             "regressor_": self.regressor_._fitted_state(),
         }
 
     def _fitted_models(self):
         return {f"regressor_.{k}": m for k, m in self.regressor_._fitted_models().items()}
+
+    def _saved_model_names(self, state):
+        """The names ``_fitted_models`` gives, for fitted state ``state`` (loading checks them)."""
+        names = self._new_regressor()._saved_model_names(state["regressor_"])
+        return [f"regressor_.{name}" for name in names]
 
     def _restore_fitted(self, state, models):
         self.time_column_ = state["time_column_"]
@@ -251,6 +294,14 @@ class TableForecaster(BaseEstimator):
         self.columns_ = state["columns_"]
         self.target_ = state["target_"]
         self.step_ = None if state["step_"] is None else pd.Timedelta(state["step_"])
+        # Files written before gaps were checked read new data as they did then.
+        self.freq_ = state.get("freq_")
+        self.allow_gaps_ = state.get("allow_gaps_", True)
+        # Files written before these were frozen: the saved parameters, as read then.
+        self.timesteps_ = state.get("timesteps_", self.timesteps)
+        self.horizon_ = state.get("horizon_", self.horizon)
+        self.target_mode_ = state.get("target_mode_", self.target_mode)
+        self.sort_time_ = state.get("sort_time_", self.sort_time)
         regressor = self._new_regressor()
         prefix = "regressor_."
         regressor._restore_fitted(
@@ -258,6 +309,14 @@ class TableForecaster(BaseEstimator):
             {k[len(prefix):]: m for k, m in models.items() if k.startswith(prefix)},
         )
         self.regressor_ = regressor
+
+
+def _start(X, ndim, target_mode, target_channel):
+    """What the regressor's target starts from: the last target value, or 0."""
+    if target_mode == "level":
+        return 0.0
+    last = X[:, -1, target_channel]
+    return last.reshape((-1,) + (1,) * (ndim - 1))
 
 
 def _common_step(index):

@@ -7,10 +7,62 @@ they work without a display and leave pyplot's global state alone.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ._table import table_step
+
 _PHASE_TITLES = {"finetune": "fine-tuning"}
+_UNITS = (("week", pd.Timedelta(weeks=1)), ("day", pd.Timedelta(days=1)),
+          ("hour", pd.Timedelta(hours=1)), ("minute", pd.Timedelta(minutes=1)),
+          ("second", pd.Timedelta(seconds=1)))
+_CALENDAR_UNITS = {"MonthEnd": "month", "MonthBegin": "month", "QuarterEnd": "quarter",
+                   "QuarterBegin": "quarter", "YearEnd": "year", "YearBegin": "year",
+                   "BusinessDay": "business day", "Week": "week"}
+
+
+def span_words(index):
+    """How long the points of ``index`` last, in words from their step: ``"week"``, ``"30 days"``.
+
+    The span is ``len(index)`` steps of the index's step (its calendar
+    frequency or most common spacing), in the largest unit that divides it
+    exactly; ``"<n> steps"`` without timestamps or without such a unit.
+
+    Parameters
+    ----------
+    index : array-like of shape (n,)
+        The times of the points drawn.
+
+    Returns
+    -------
+    words : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sae_keras.plotting import span_words
+    >>> span_words(pd.date_range("2020-01-01", periods=168, freq="h"))
+    'week'
+    >>> span_words(pd.date_range("2020-01-01", periods=168, freq="D"))
+    '24 weeks'
+    """
+    n = len(index)
+    step = table_step(index) if isinstance(index, pd.DatetimeIndex) else None
+    unit, count = "step", n
+    if isinstance(step, (pd.offsets.Tick, pd.offsets.Day)):  # fixed-length: hours, days, ...
+        step = pd.Timedelta(step)
+    if isinstance(step, pd.Timedelta) and step > pd.Timedelta(0):
+        total = n * step
+        for name, length in _UNITS:
+            if total % length == pd.Timedelta(0):
+                unit, count = name, total // length
+                break
+    elif step is not None and getattr(step, "n", 0) >= 1:
+        name = _CALENDAR_UNITS.get(type(step).__name__)
+        if name is not None:
+            unit, count = name, n * step.n
+    return unit if count == 1 else f"{count} {unit}s"
 
 
 def plot_forecast(index, y_true, forecasts, *, steps=168, title=None, ylabel="value"):

@@ -124,7 +124,7 @@ def greedy_pretrain(
     step_weight=None,
     predict_batch_size=1024,
     predict=None,
-    reseed=None,
+    seed=None,
 ):
     """Pretrain one LSTM autoencoder per layer, bottom first.
 
@@ -182,12 +182,12 @@ def greedy_pretrain(
     predict : callable, default=None
         ``predict(encoder, x) -> ndarray`` computes those codes; ``None`` uses
         ``encoder.predict``.
-    reseed : callable, default=None
-        ``reseed(index)`` is called right before autoencoder ``index`` is
-        built, to seed its initial weights: a layer's weights then depend on
-        the seed and its position only, not on what ran since (in a process
-        whose other threads draw from Python's ``random``, a Dask worker, this
-        keeps them reproducible).
+    seed : callable, default=None
+        ``seed(index)`` is the int seed of autoencoder ``index``'s initial
+        weights and noise (:func:`~sae_keras.builders.build_lstm_autoencoder`):
+        a layer's weights then depend on that seed only, not on what ran
+        before or in other threads, and no global random state is read or
+        changed. ``None``: Keras' defaults.
 
     Returns
     -------
@@ -234,8 +234,6 @@ def greedy_pretrain(
             "prediction": (X[:, timesteps:],),
             "composite": (reconstruct, X[:, timesteps:]),
         }[objective]
-        if reseed is not None:
-            reseed(index)
         autoencoder, encoder = build_lstm_autoencoder(
             timesteps,
             inputs.shape[-1],
@@ -251,6 +249,7 @@ def greedy_pretrain(
             conditional=conditional,
             masked=masked,
             encoder=kind,
+            seed=None if seed is None else seed(index),
         )
         options = (
             {"loss_weights": [1.0 - composite_weight, composite_weight]}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 from numbers import Integral, Real
 
+import keras
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils import check_random_state
@@ -17,7 +19,8 @@ from ._base import _BaseLSTMSAE, _as_array, _as_list
 from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
-    array_shape, as_3d_windows, pad_sequences, reject_non_numeric, valid_steps, window_shape,
+    array_shape, as_3d_windows, named_errors, pad_sequences, reject_non_numeric, valid_steps,
+    warn_unusual_windows, window_shape,
 )
 from ._covariates import (
     check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
@@ -25,8 +28,10 @@ from ._covariates import (
 )
 from ._recursive import recursive_forecast
 from ._intervals import (
-    conformal_half_width, gaussian_half_width, mc_dropout_std, split_calibration,
+    conformal_half_width, gaussian_half_width, lead_times, local_scale, mc_dropout_std,
+    normalized_half_width, split_calibration, warn_if_no_spread,
 )
+from ._split import purge_gap, time_split
 from .builders import build_forecaster, load_encoder_weights
 
 
@@ -44,14 +49,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     ----------
     hidden_units : int or sequence of int, default=(64, 32)
         Units of each stacked LSTM layer, bottom first.
-    pretraining : {"input", "previous"}, None or LSTMSAEEncoder, default="input"
+    pretraining : {"input", "previous"}, None, LSTMSAEEncoder or FrozenEstimator, \
+            default="input"
         Pretraining target of each autoencoder: ``"input"`` reconstructs the
         original window (the authors' recipe), ``"previous"`` its own input
         (the repeated codes of the layer below); ``None`` skips pretraining.
         An :class:`LSTMSAEEncoder` supplies the stack: if fitted, its encoders
         (and its input scaling) are used as they are, and ``hidden_units``
-        comes from it; if not fitted (as after ``clone``, in a grid search), a
-        copy of it is fitted on ``X`` first. The encoder passed is never changed.
+        comes from it; if not fitted, a copy of it is fitted on ``X`` first
+        (its parameters are validated before any training). ``clone`` (every
+        grid search and cross-validation fold) drops what an encoder learned,
+        so a fitted encoder passed as is gets pretrained again on each fold:
+        wrap it as ``sklearn.frozen.FrozenEstimator(fitted_encoder)`` to keep
+        it through ``clone`` and searches, used as fitted and never refitted.
+        The encoder passed is never changed. A saved regressor keeps the
+        frozen encoder's parameters but not its weights (they live on, fine-tuned,
+        in ``model_``): a loaded one predicts as saved, and refitting it needs
+        the fitted encoder passed again.
     pretrain_epochs : int or sequence of int, default=10
         Epochs of each autoencoder; one int for all layers or one per layer.
     epochs : int, default=100
@@ -102,9 +116,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     linear_skip : {"ridge", "trained"} or None, default="ridge"
         A linear map of the flattened window added to the output (LSTNet's
         "highway"). ``"ridge"``: a ridge regression of the target on the
-        window, its penalty chosen on the last ``validation_fraction`` of the
-        windows, kept fixed, with the head starting at zero, so that the
-        network starts as that regression and the LSTMs learn what it misses
+        window, fitted on the windows fine-tuning trains on (never on early
+        stopping's validation windows), its penalty chosen on the last
+        ``validation_fraction`` of those, kept fixed, with the head starting
+        at zero, so that the network starts as that regression and the LSTMs
+        learn what it misses
         (with early stopping, never ending worse on the validation windows).
         ``"trained"``: the same layer trained with the rest from random
         weights. ``None``: the paper's network, LSTMs and a dense head only.
@@ -144,6 +160,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         them are kept as ``conformal_scores_``. 0 holds out nothing (and
         ``predict_interval(method="conformal")`` is unavailable). Early
         stopping's validation part is taken from the windows that remain.
+        With a multi-step ``y`` (``horizon`` steps), the ``horizon - 1``
+        windows before each held-out part (calibration, validation) are
+        left out of both parts, a purge gap: windows are assumed consecutive
+        (stride 1) in time order, and those windows' targets overlap the
+        held-out ones'. Every fraction rounds the same way: the last
+        ``ceil(n · fraction)`` windows.
     warm_start : bool, default=False
         If true and the estimator is fitted, ``fit`` continues fine-tuning the
         fitted network for ``epochs`` more epochs on the new windows (no
@@ -153,8 +175,12 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             default="auto"
         Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and shuffling (through
-        ``keras.utils.set_random_seed``). An int makes fits repeatable on CPU.
+        Seeds weight initialisation, dropout and shuffling, through explicit
+        seeds derived from it: ``fit`` neither reads nor reseeds NumPy's,
+        Python's or the backend's global generators (``None`` draws the fit's
+        one seed from NumPy's, as scikit-learn does). An int makes fits
+        repeatable on CPU, also in several threads at once; it also fixes the
+        Monte-Carlo dropout masks of ``predict(return_std=True)`` at ``fit``.
     verbose : int, default=0
         0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
         per epoch.
@@ -166,7 +192,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         ``fit`` on the same data with the same parameters that finds it resumes
         from the last finished epoch, ending with the same weights as an
         uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
-        writes nothing anywhere.
+        writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
+        loaded estimator has ``None``).
     memory : str, path-like or joblib.Memory, default=None
         Cache each greedily pretrained layer here (a folder, or a
         ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
@@ -175,12 +202,21 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         the training settings. Fits that differ only in what comes later
         (fine-tuning settings, layers above) load the layers they share instead
         of training them again, with identical results; processes and Dask
-        workers can share the folder. ``None``: no cache.
+        workers can share the folder. ``None``: no cache. Machine-local: not
+        kept by :meth:`save` (a loaded estimator has ``None``).
 
     Attributes
     ----------
     model_ : keras.Model
         The fine-tuned forecaster.
+    batch_size_ : int
+        ``batch_size`` as ``fit`` used it (inference batches are
+        ``max(batch_size_, 1024)`` windows).
+    dropout_seed_ : int or None
+        Seed of the Monte-Carlo dropout masks, fixed by ``fit`` from
+        ``random_state`` (``None``: fresh masks at every call). Whether the
+        network has dropout at all is read from ``model_``: ``set_params``
+        after ``fit`` changes no predict-time method's result.
     strategy_ : dict
         What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``
         (the resolved strategy, the devices, how many model copies each batch
@@ -200,6 +236,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         Absolute forecast errors on the ``calibration_fraction`` windows held
         out of training, in the target's units (``None`` when nothing was held
         out).
+    conformal_scales_ : ndarray of shape (n_calibration,) or None
+        The calibration windows' local scales (their mean absolute
+        step-to-step change), for ``predict_interval(method="normalized")``.
     covariate_shapes_ : tuple
         ``(n_static, future_shape)``: static covariates per window (0 for
         none) and ``(steps, n_future)`` of the known-future ones (``None``).
@@ -340,7 +379,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         tags.regressor_tags.poor_score = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)  # validates pretraining=encoder
     def fit(self, X, y, sample_weight=None, X_unlabeled=None, static_covariates=None,
             future_covariates=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
@@ -414,10 +453,11 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         static, future = check_covariates(static_covariates, future_covariates, len(X))
         if warm:
             check_fitted_shapes(self._covariates_seen(), static, future)
+        gap = purge_gap(y.shape[1:])  # windows whose targets overlap the next part's
         (X, y, sample_weight, static, future), calibration = split_calibration(
-            self.calibration_fraction, X, y, sample_weight, static, future
+            self.calibration_fraction, gap, X, y, sample_weight, static, future
         )
-        self._check_validation_split(X.shape[0])
+        self._check_validation_split(X.shape[0], gap)
         # What pretraining reads: the unlabeled windows, then the labeled ones.
         X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
         steps = self._valid_steps(X_pretrain)
@@ -434,7 +474,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             )
         settings = self._start_fit(X, y, sample_weight, X_unlabeled, static, future)
         if warm:
+            settings.gap = gap
             self._continue_fit(X, y, sample_weight, settings, static, future)
+            self._freeze_params(settings)
             self._calibrate(calibration)
             return self
         timesteps, n_channels = X.shape[1:]
@@ -477,13 +519,15 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
                 encoder=kind,
                 n_static=self.covariate_shapes_[0],
                 future_shape=self.covariate_shapes_[1],
+                seed=settings.derive("build forecaster"),
             )
             if encoder_weights is not None:
                 load_encoder_weights(model, encoder_weights)
                 for index in range(1, len(hidden_units) + 1):
                     model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
+            settings.gap = gap  # fine-tuning's validation part starts after the gap
             self.linear_skip_alpha_ = self._init_linear_skip(
-                model, inputs, target, sample_weight
+                model, inputs, target, sample_weight, settings
             )
             history["finetune"] = self._train(
                 model, inputs, target,
@@ -498,20 +542,27 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         self.output_shape_ = output_shape
         self.history_ = history
         self.model_ = model
+        self._freeze_params(settings)
         self._init_predict_state()
         self._calibrate(calibration)
         return self
 
+    def _freeze_params(self, settings):
+        super()._freeze_params(settings)
+        # random_state=None: fresh Monte-Carlo dropout masks at every call, as before.
+        self.dropout_seed_ = None if self.random_state is None else int(settings.seed)
+
     def _calibrate(self, calibration):
-        """Keep the absolute errors on the held-out calibration windows (or ``None``)."""
+        """Keep the absolute errors and local scales of the calibration windows (or ``None``)."""
         if calibration is None:
-            self.conformal_scores_ = None
+            self.conformal_scores_ = self.conformal_scales_ = None
             return
         X_calibration, y_calibration, _, static, future = calibration
         self.conformal_scores_ = np.abs(
             self._forecast(X_calibration, static, future)
             - np.asarray(y_calibration, dtype=np.float64)
         )
+        self.conformal_scales_ = local_scale(X_calibration, self.input_scale_)
 
     def _model_inputs(self, X_model, static, future):
         """What the forecaster reads: the scaled windows, or them and the covariates."""
@@ -557,17 +608,33 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return windows
 
     def _encoder_param(self):
-        """``pretraining`` when it is an estimator (an ``LSTMSAEEncoder``), else ``None``."""
+        """``pretraining`` when it is an estimator, else ``None``; checked before training.
+
+        An ``LSTMSAEEncoder``, unwrapped from a ``FrozenEstimator`` (which must
+        hold a fitted one); its parameters are validated as the regressor's are.
+        """
         if self.pretraining is None or isinstance(self.pretraining, str):
             return None
         from .encoder import LSTMSAEEncoder
 
-        if not isinstance(self.pretraining, LSTMSAEEncoder):
+        frozen = isinstance(self.pretraining, FrozenEstimator)
+        encoder = self.pretraining.estimator if frozen else self.pretraining
+        if not isinstance(encoder, LSTMSAEEncoder):
             raise TypeError(
-                "pretraining must be 'input', 'previous', None or an LSTMSAEEncoder; got "
-                f"a {type(self.pretraining).__name__}."
+                "pretraining must be 'input', 'previous', None, an LSTMSAEEncoder or a "
+                "FrozenEstimator of a fitted LSTMSAEEncoder; got "
+                f"{'a FrozenEstimator of ' if frozen else ''}a {type(encoder).__name__}."
             )
-        return self.pretraining
+        if frozen and not hasattr(encoder, "model_"):
+            raise ValueError(
+                "pretraining=FrozenEstimator(encoder) needs a fitted LSTMSAEEncoder (a "
+                "frozen one is never fitted here); fit the encoder first, or pass the "
+                "LSTMSAEEncoder itself to have a copy of it pretrained on X."
+            )
+        encoder._validate_params()
+        if not hasattr(encoder, "model_"):  # to be fitted: its own checks, before training
+            encoder._pretrain_epochs(len(encoder._hidden_units()))
+        return encoder
 
     def _fitted_encoder(self, encoder, X, sample_weight):
         """The encoder to stack, fitted on ``X`` (a clone) unless it already was."""
@@ -576,18 +643,23 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted = clone(encoder).fit(X, sample_weight=sample_weight)
         return fitted, dict(fitted.history_)
 
-    def _init_linear_skip(self, model, inputs, target, sample_weight):
+    def _init_linear_skip(self, model, inputs, target, sample_weight, settings):
         """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""
         if self.linear_skip != "ridge":
             return None
-        # The penalty is chosen on the most recent validation_fraction of the windows
+        # Fitted on the windows fine-tuning trains on (not early stopping's validation
+        # windows); its penalty chosen on the most recent validation_fraction of those
         # (when that holds at least 10), with or without early stopping.
+        n_fit = len(target)
+        if settings.validation_fraction > 0:
+            n_fit = time_split(settings.validation_fraction, n_fit, settings.gap)[0]
         X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
         if hasattr(X_model, "filled_with") and X_model.fill is not None:
             X_model = X_model.filled_with(0.0)  # padding reads as zeros, as in the model
         if covariates:
             X_model = (X_model, *covariates)
-        kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction)
+        kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction,
+                                         gap=settings.gap, stop=n_fit)
         skip = model.get_layer("linear_skip")
         skip.set_weights([kernel, bias])
         skip.trainable = False
@@ -683,15 +755,29 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             Windows shaped like the training windows.
         coverage : float, default=0.9
             Wanted share of future targets inside their interval, in (0, 1).
-        method : {"conformal", "mc_dropout"}, default="conformal"
+        method : {"conformal", "normalized", "mc_dropout"}, default="conformal"
             ``"conformal"``: split conformal, ``predict(X) ± q`` with ``q``
-            the ``coverage`` quantile (finite-sample corrected) of the absolute
-            errors on the windows held out by ``calibration_fraction``, one
-            ``q`` per lead time and target. Covers ``coverage`` of targets when
-            the future errs like the most recent training windows did.
+            the ``coverage`` quantile of the absolute errors on the windows
+            held out by ``calibration_fraction``, one ``q`` per lead time and
+            target, corrected for the dependence of overlapping windows'
+            errors (the effective number of calibration windows, see
+            :func:`~sae_keras._intervals.conformal_half_width`). Covers
+            ``coverage`` of targets when the future errs like the most recent
+            training windows did: for a stationary series.
+            ``"normalized"``: normalised split conformal (Papadopoulos et al.,
+            2008; Lei et al., 2018), ``predict(X) ± q·σ(x)``, with ``σ(x)`` the
+            window's mean absolute step-to-step change (per channel, in units
+            of the input scaling) and ``q`` the same quantile of the errors
+            divided by their windows' ``σ``: the width follows the series'
+            local level of change. Use it for trending or heteroscedastic
+            series (prices, demand that grows), whose errors grow with the
+            level or volatility after the calibration period.
             ``"mc_dropout"``: ``predict(X) ± z·std`` with the Monte-Carlo
             dropout spread of :meth:`predict` and ``z`` the normal quantile;
             needs no held-out windows, tends to cover less than it claims.
+            Too few calibration windows for ``coverage`` raise a
+            ``ValueError``: at lead time ``k`` at least ``k·coverage /
+            (1 - coverage)`` (``9k`` for 90 %).
         n_passes : int, default=100
             Forecasts drawn for ``"mc_dropout"``.
         static_covariates, future_covariates : array-like, default=None
@@ -716,21 +802,32 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         check_is_fitted(self)
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
             raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
-        if method not in ("conformal", "mc_dropout"):
+        if method not in ("conformal", "normalized", "mc_dropout"):
             raise ValueError(
-                f"method must be 'conformal' or 'mc_dropout'; got {method!r}."
+                f"method must be 'conformal', 'normalized' or 'mc_dropout'; got {method!r}."
             )
-        if method == "conformal" and self.conformal_scores_ is None:
+        if method != "mc_dropout" and self.conformal_scores_ is None:
             raise ValueError(
-                "method='conformal' needs windows held out of training to calibrate on: "
+                f"method={method!r} needs windows held out of training to calibrate on: "
                 "fit with calibration_fraction > 0 (for instance 0.1), or use "
                 "method='mc_dropout'."
             )
         X = self._validate_windows(X, reset=False)
         static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
         y_pred = self._forecast(X, static, future)
+        leads = lead_times(self.output_shape_)
         if method == "conformal":
-            half_width = conformal_half_width(self.conformal_scores_, coverage)
+            half_width = conformal_half_width(self.conformal_scores_, coverage, leads)
+        elif method == "normalized":
+            if getattr(self, "conformal_scales_", None) is None:
+                raise ValueError(
+                    "method='normalized' needs the calibration windows' scales, which this "
+                    "model (saved by an older version) lacks; refit it."
+                )
+            half_width = normalized_half_width(
+                self.conformal_scores_, self.conformal_scales_,
+                local_scale(X, self.input_scale_), coverage, leads,
+            )
         else:
             std = self._mc_dropout_std(X, n_passes, static, future)
             half_width = gaussian_half_width(std, coverage)
@@ -820,19 +917,22 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     def _mc_dropout_std(self, X, n_passes, static=None, future=None):
         if not isinstance(n_passes, Integral) or n_passes < 2:
             raise ValueError(f"n_passes must be an int >= 2; got {n_passes!r}.")
-        if self.dropout == 0:
+        if not any(isinstance(layer, keras.layers.Dropout) for layer in self.model_.layers):
             raise ValueError(
                 "Monte-Carlo dropout needs dropout > 0; this regressor was fitted with "
                 "dropout=0. Refit with dropout (for instance 0.1), or use "
                 "predict_interval(method='conformal') with calibration_fraction > 0."
             )
-        seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+        seed = self.dropout_seed_
+        if seed is None:  # random_state=None: fresh masks at every call
+            seed = check_random_state(None).randint(0, 2**31 - 1)
         inputs = self._model_inputs(self._scale_inputs(X), static, future)
         std = self._predict(
             self.model_, inputs, training=True,
             run=lambda forward: mc_dropout_std(forward, self.model_, inputs, n_passes, seed),
         )
         std = std.reshape((X.shape[0],) + self.output_shape_)
+        warn_if_no_spread(std, self.model_)
         return std if self.target_scale_ is None else std * self.target_scale_
 
     def score(self, X, y, sample_weight=None, static_covariates=None, future_covariates=None):
@@ -884,7 +984,9 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             "target_mean_": _as_list(self.target_mean_),
             "target_scale_": _as_list(self.target_scale_),
             "linear_skip_alpha_": self.linear_skip_alpha_,
+            "dropout_seed_": self.dropout_seed_,
             "conformal_scores_": _as_list(self.conformal_scores_),
+            "conformal_scales_": _as_list(self.conformal_scales_),
             "covariate_shapes_": [self.covariate_shapes_[0], _as_list(self.covariate_shapes_[1])],
             "covariate_stats_": [
                 None if stat is None else [_as_list(stat[0]), _as_list(stat[1])]
@@ -892,13 +994,21 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             ],
         }
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "model_" in state and "dropout_seed_" not in state:  # pickled before it was fixed
+            self.dropout_seed_ = _legacy_dropout_seed(self.random_state)
+
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.output_shape_ = tuple(state["output_shape_"])
         self.target_mean_ = _as_array(state["target_mean_"])
         self.target_scale_ = _as_array(state["target_scale_"])
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
+        # Files written before it was frozen: the seed the saved random_state gave.
+        self.dropout_seed_ = state.get("dropout_seed_", _legacy_dropout_seed(self.random_state))
         self.conformal_scores_ = _as_array(state.get("conformal_scores_"))
+        self.conformal_scales_ = _as_array(state.get("conformal_scales_"))
         n_static, future_shape = state.get("covariate_shapes_", [0, None])
         self.covariate_shapes_ = (
             int(n_static), None if future_shape is None else tuple(int(s) for s in future_shape)
@@ -914,20 +1024,39 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         if y is None:
             validate_data(self, X, y)  # raises scikit-learn's "requires y" error
         reject_non_numeric(y, "y")
-        y_shape = array_shape(y)
+        with named_errors("y"):
+            y_shape = array_shape(y)
         if len(y_shape) not in (1, 2, 3):
             raise ValueError(
                 "y must be (n_samples,), (n_samples, horizon) or (n_samples, horizon, "
                 f"n_targets); got an array of shape {y_shape}."
             )
+        if y_shape[0] != array_shape(X)[0]:
+            raise ValueError(
+                "X and y have inconsistent numbers of samples: "
+                f"[{array_shape(X)[0]}, {y_shape[0]}]; y needs one row per window of X."
+            )
         # scikit-learn checks targets up to 2-D: check a 3-D y as (n, horizon * n_targets).
         y_2d = np.asarray(y).reshape(y_shape[0], -1) if len(y_shape) == 3 else y
-        X, y_2d = validate_data(
-            self, X, y_2d, reset=True, allow_nd=True, dtype=FLOAT_DTYPES,
-            multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
-        )
+        if y_shape[0]:  # finite numbers (None is no target); without rows X's error comes first
+            with named_errors("y"):
+                y_2d = check_array(y_2d, ensure_2d=False, dtype=np.float64, input_name="y")
+        with named_errors("X"):  # scikit-learn names y's problems (as "y") itself
+            X, y_2d = validate_data(
+                self, X, y_2d, reset=True, allow_nd=True, dtype=FLOAT_DTYPES,
+                multi_output=True, y_numeric=True, ensure_all_finite="allow-nan",
+            )
         y = np.reshape(y_2d, y_shape) if len(y_shape) == 3 else y_2d
-        return self._as_3d(X), np.asarray(y, dtype=np.float32)
+        X = self._as_3d(X)
+        warn_unusual_windows(X)
+        return X, np.asarray(y, dtype=np.float32)
+
+
+def _legacy_dropout_seed(random_state):
+    """The Monte-Carlo dropout seed ``predict`` drew from ``random_state`` before ``fit`` fixed it."""
+    if random_state is None:
+        return None
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def _with_unlabeled(X, sample_weight, X_unlabeled):

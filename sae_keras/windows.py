@@ -315,7 +315,7 @@ class SequenceScaler(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @_fit_context(prefer_skip_nested_validation=False)  # validates scaler=
     def fit(self, X, y=None):
         """Fit the scaler on every time step of every window.
 

@@ -14,6 +14,23 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+def pytest_collection_modifyitems(config, items):
+    """Run tests marked ``one_backend("name")`` in that backend's pass only.
+
+    They run whole scripts (the examples, the benchmarks' quick modes) whose
+    backend-specific code the unit tests already cover on both backends; once is
+    enough, and the two passes share the cost (examples in the TensorFlow pass,
+    benchmark quick runs in the JAX pass).
+    """
+    backend = keras.backend.backend()
+    for item in items:
+        marker = item.get_closest_marker("one_backend")
+        if marker is not None and marker.args[0] != backend:
+            item.add_marker(pytest.mark.skip(
+                reason=f"a whole-script run, checked once: in the {marker.args[0]} pass"
+            ))
+
+
 #: Settings that keep every network tiny and every fit to a few seconds.
 TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
 

@@ -42,6 +42,7 @@ FIT_CASES = [
     ("1-D X", {}, np.arange(10.0), np.arange(10.0), ValueError, r"X must be 2-D .* got a 1-D array of shape \(10,\)"),
     ("4-D X", {}, np.zeros((10, 4, 2, 2)), np.zeros(10), ValueError, r"X must be 2-D .*got a 4-D array of shape \(10, 4, 2, 2\)"),
     ("empty X", {}, np.zeros((0, 4, 2)), np.zeros(0), ValueError, r"0 sample\(s\) \(shape=\(0, 4, 2\)\) while a minimum of 1"),
+    ("zero time steps", {}, np.zeros((4, 0, 2)), np.zeros(4), ValueError, r"X must have at least one time step per window; got shape \(4, 0, 2\)"),
     ("NaN in X", {}, with_nan(X_GOOD), Y_GOOD, ValueError, r"X has NaN in some channels of window 0 at step 1.*Right-pad shorter sequences"),
     ("+inf in X", {}, with_inf(X_GOOD), Y_GOOD, ValueError, "Input X contains infinity"),
     ("-inf in X", {}, with_inf(X_GOOD, -1), Y_GOOD, ValueError, "Input X contains infinity"),
@@ -62,8 +63,8 @@ FIT_CASES = [
     ("unknown strategy", {"strategy": "tpu-pod"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'strategy' parameter .* Got 'tpu-pod'"),
     ("unknown pretraining", {"pretraining": "composite"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'pretraining' parameter .* Got 'composite'"),
     ("batch size 0", {"batch_size": 0}, X_GOOD, Y_GOOD, InvalidParameterError, r"'batch_size' parameter .* Got 0"),
-    ("too small for validation", {"early_stopping": True, "validation_fraction": 0.01}, X_GOOD, Y_GOOD, ValueError, r"leaves 0 validation and 40 training windows"),
-    ("single sample with validation", {"early_stopping": True}, X_GOOD[:1], Y_GOOD[:1], ValueError, r"of n_samples=1; both need at least 1"),
+    ("too small for validation", {"early_stopping": True, "validation_fraction": 0.99}, X_GOOD, Y_GOOD, ValueError, r"validation_fraction=0.99 holds out 40 of 40 windows, leaving 0 to train on"),
+    ("single sample with validation", {"early_stopping": True}, X_GOOD[:1], Y_GOOD[:1], ValueError, r"validation_fraction=0.1 holds out 1 of 1 windows, leaving 0 to train on"),
 ]
 
 

@@ -50,6 +50,8 @@ def test_day_ahead_references_are_last_hour_and_same_hour_yesterday(paper):
     np.testing.assert_allclose(split.to_levels(split.y_test), split.y_test_levels, atol=1e-9)
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_quick_run_writes_every_row_plot_and_target_check(paper, tmp_path, capsys):
     result = paper.main(["--quick", "--max-train-windows", "600", "--output", str(tmp_path)])
     one_step, day = result["one_step"], result["day_ahead"]
@@ -89,6 +91,8 @@ def test_speed_counts_the_training_flops_of_a_standard_lstm(bench_modules):
     assert bench_modules["speed"].training_flops_per_window() == 3 * 2 * forward
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_speed_runs_its_contenders_side_by_side(bench_modules, tmp_path, capsys):
     speed, backend = bench_modules["speed"], keras.backend.backend()
     ours, plain = (f"sae_keras, no pretraining ({backend})", f"plain Keras model.fit ({backend})")
@@ -103,6 +107,8 @@ def test_speed_runs_its_contenders_side_by_side(bench_modules, tmp_path, capsys)
     assert "| contender |" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_latency_worker_times_every_contender_on_the_same_weights(bench_modules):
     result = bench_modules["latency"].worker(calls=5)
     assert result["same_predictions"]
@@ -112,6 +118,8 @@ def test_latency_worker_times_every_contender_on_the_same_weights(bench_modules)
     assert result["sae_keras predict"]["bulk"]["windows_per_s"] > 0
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_refit_memory_reads_rss_after_every_fit(bench_modules):
     refit = bench_modules["refit_memory"]
     result = refit.worker("sae_keras", 2)
@@ -121,6 +129,8 @@ def test_refit_memory_reads_rss_after_every_fit(bench_modules):
     assert refit.growth_per_fit([100, 300, 110, 120, 130, 140]) == pytest.approx(10)
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_scaling_worker_reports_time_and_memory(bench_modules):
     scaling = bench_modules["scaling"]
     point = scaling.worker(400, 6, (4, 2))
@@ -143,6 +153,8 @@ def test_day_ahead_change_target_and_longer_windows_score_in_levels(paper):
     assert split.X_train.shape == (35_040, 48, 8)
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_day_ahead_quick_run_scores_every_contender(tmp_path, capsys):
     sys.path.insert(0, str(BENCHMARKS))
     try:
@@ -163,6 +175,8 @@ def test_day_ahead_quick_run_scores_every_contender(tmp_path, capsys):
     assert "skill at lead 24" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
 def test_defaults_study_protocol_and_quick_run(tmp_path, capsys):
     sys.path.insert(0, str(BENCHMARKS))
     try:

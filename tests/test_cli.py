@@ -208,11 +208,11 @@ def test_tiny_data_warns_and_stops_unless_forced(tmp_path, capsys):
     argv = ["--data", str(path), "--timesteps", "4", "--output", str(tmp_path / "out"), *FAST]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "warning: the test part has 5 windows, fewer than 100" in err and "--force" in err
+    assert "warning: the test part has 6 windows, fewer than 100" in err and "--force" in err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
     assert main([*argv, "--force"]) == 0
-    assert "warning: the test part has 5 windows" in capsys.readouterr().err
+    assert "warning: the test part has 6 windows" in capsys.readouterr().err
 
 
 def test_the_library_keeps_backend_start_up_lines_off_stderr():

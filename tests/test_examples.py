@@ -27,6 +27,8 @@ def test_every_example_is_listed():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXPECTED)
 
 
+@pytest.mark.slow
+@pytest.mark.one_backend("tensorflow")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_quick(name, tmp_path):
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": keras.backend.backend()}

@@ -97,7 +97,7 @@ def test_interval_requests_that_cannot_be_met_are_refused_clearly():
         reg.predict(X, return_std=True)
     with pytest.raises(ValueError, match=r"coverage must be a float in \(0, 1\)"):
         reg.predict_interval(X, coverage=90)
-    with pytest.raises(ValueError, match="method must be 'conformal' or 'mc_dropout'"):
+    with pytest.raises(ValueError, match="method must be 'conformal', 'normalized' or 'mc_dropout'"):
         reg.predict_interval(X, method="quantile")
     with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 99 of 100"):
         LSTMSAERegressor(**TINY, calibration_fraction=0.99).fit(X, y)

@@ -56,7 +56,8 @@ def test_what_shapes_a_layer_is_in_its_key(tmp_path):
 
 def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     X, y = sine_windows(n_samples=120)
-    grid = {"epochs": [1, 2], "dropout": [0.0, 0.2]}
+    # Two candidates that differ in two fine-tuning settings.
+    grid = [{"epochs": [1], "dropout": [0.0]}, {"epochs": [2], "dropout": [0.2]}]
     cv = TimeSeriesSplit(n_splits=2)
     base = LSTMSAERegressor(**TINY)
     plain = GridSearchCV(base, grid, cv=cv).fit(X, y)
@@ -68,7 +69,7 @@ def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     np.testing.assert_array_equal(cached.predict(X), plain.predict(X))
 
 
-def test_memory_survives_clone_pickle_and_save(tmp_path):
+def test_memory_survives_clone_and_pickle_but_is_not_saved(tmp_path):
     import pickle
 
     X, y = sine_windows(n_samples=48)
@@ -77,7 +78,7 @@ def test_memory_survives_clone_pickle_and_save(tmp_path):
     reg.fit(X, y)
     assert pickle.loads(pickle.dumps(reg)).memory.location == reg.memory.location
     loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
-    assert loaded.memory == str(tmp_path / "c")
+    assert loaded.memory is None  # machine-local: not saved (issue 21)
 
 
 def test_bad_memory_is_refused_before_training():

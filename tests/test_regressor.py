@@ -121,8 +121,8 @@ def test_early_stopping_holds_out_data_and_stops(windows):
 
 
 def test_too_few_windows_for_the_validation_split_fail_before_training():
-    X, y = sine_windows(n_samples=5)
-    with pytest.raises(ValueError, match="validation_fraction=0.1 leaves 0 validation"):
+    X, y = sine_windows(n_samples=1)  # ceil(0.1 * 1) = 1 validation window, none to train on
+    with pytest.raises(ValueError, match="validation_fraction=0.1 holds out 1 of 1 windows"):
         tiny_regressor(early_stopping=True).fit(X, y)
 
 

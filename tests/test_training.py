@@ -7,23 +7,24 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
+from sae_keras._keras_private import skip_single_replica_all_reduce as _single_replica_updates
 from sae_keras._training import (
-    PhaseSettings, _EpochBatches, _hold_out, _single_replica_updates, seed_everything, train_phase,
+    PhaseSettings, _EpochBatches, _hold_out, train_phase,
 )
 from conftest import TINY
 
 
 def epoch_rows(batches, epoch):
     """The window indices batch by batch for ``epoch``, read back through __getitem__."""
-    first = (epoch - batches.first_epoch) * batches.batches_per_epoch
-    rows = [batches[first + b][0][:, 0, 0] for b in range(batches.batches_per_epoch)]
+    batches.set_epoch(epoch)
+    rows = [batches[b][0][:, 0, 0] for b in range(len(batches))]
     return np.concatenate(rows).astype(int)
 
 
 def test_every_epoch_visits_every_window_once_in_a_new_order():
     x = np.arange(50, dtype=np.float64).reshape(50, 1, 1)
-    batches = _EpochBatches(x, x[:, 0], 16, seed=7, first_epoch=0, epochs=3)
-    assert len(batches) == 3 * 4 and batches.batches_per_epoch == 4
+    batches = _EpochBatches(x, x[:, 0], 16, seed=7)
+    assert len(batches) == 4 and batches.batches_per_epoch == 4
     orders = [epoch_rows(batches, e) for e in range(3)]
     for order in orders:
         assert sorted(order) == list(range(50))
@@ -32,23 +33,23 @@ def test_every_epoch_visits_every_window_once_in_a_new_order():
 
 def test_a_resumed_epoch_sees_the_batches_of_the_uninterrupted_one():
     x = np.arange(40, dtype=np.float64).reshape(40, 1, 1)
-    whole = _EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=5)
-    resumed = _EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=3, epochs=5)
-    assert len(resumed) == 2 * 5
+    whole = _EpochBatches(x, x[:, 0], 8, seed=3)
+    resumed = _EpochBatches(x, x[:, 0], 8, seed=3, epoch=3)
+    assert len(resumed) == 5
     for epoch in (3, 4):
         np.testing.assert_array_equal(epoch_rows(resumed, epoch), epoch_rows(whole, epoch))
     # The global random state plays no part.
     np.random.seed(0)
-    a = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=1), 0)
+    a = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3), 0)
     np.random.seed(1)
-    b = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3, first_epoch=0, epochs=1), 0)
+    b = epoch_rows(_EpochBatches(x, x[:, 0], 8, seed=3), 0)
     np.testing.assert_array_equal(a, b)
 
 
 def test_batches_are_float32_copies_of_views():
     series = np.arange(30.0).reshape(15, 2)
     windows = np.lib.stride_tricks.sliding_window_view(series, 4, axis=0).transpose(0, 2, 1)
-    batches = _EpochBatches(windows, series[4:, 0], 5, seed=0, first_epoch=0, epochs=1)
+    batches = _EpochBatches(windows, series[4:, 0], 5, seed=0)
     x, y = batches[0]
     assert x.dtype == np.float32 and y.dtype == np.float32 and x.shape == (5, 4, 2)
     assert not np.shares_memory(x, series)
@@ -102,7 +103,7 @@ def test_skipping_the_one_replica_all_reduce_trains_as_keras_does():
     y = rng.normal(size=(40, 1)).astype("float32")
 
     def trained(skip):
-        seed_everything(7)
+        keras.utils.set_random_seed(7)
         inputs = keras.Input((5, 2))
         model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.LSTM(3)(inputs)))
         model.compile(keras.optimizers.Adam(0.01), "mse")
@@ -136,17 +137,6 @@ def test_a_phase_traces_its_train_step_once():
     history = train_phase(model, x, x[:, -1, :1], epochs=3, phase="p", settings=settings)
     assert len(history["loss"]) == 3
     assert len(traces) == 1
-
-
-def test_seed_everything_makes_new_layers_repeatable():
-    def weights():
-        seed_everything(123)
-        layer = keras.layers.Dense(3)
-        layer.build((None, 2))
-        return keras.ops.convert_to_numpy(layer.kernel)
-
-    np.testing.assert_array_equal(weights(), weights())
-    assert np.random.get_state()[1][0] == np.random.RandomState(123).get_state()[1][0]
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="the JAX backend's own path")
