@@ -8,6 +8,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
 from . import distribute
 from ._base import _BaseLSTMSAE
+from ._docstrings import _fill_doc
 from ._validation import reject_non_numeric
 from .builders import build_stacked_encoder, load_encoder_weights
 from .persistence import _saved_class, rebuild_layer_models
@@ -16,6 +17,7 @@ from .pretraining import decode_codes
 
 
 @_saved_class()
+@_fill_doc
 class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 
@@ -26,116 +28,43 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
 
     Parameters
     ----------
-    hidden_units : int or sequence of int, default=(64, 32)
-        Code size of each stacked layer, bottom first.
+    {hidden_units}
     pretraining : {"input", "previous"}, default="input"
         What each autoencoder reconstructs: ``"input"``, the original window
         (the authors' recipe); ``"previous"``, its own input, the repeated codes
         of the layer below (classic greedy stacking).
-    pretrain_epochs : int or sequence of int, default=10
-        Epochs of each autoencoder; one int for all layers or one per layer.
-    decoder_units : int, default=None
-        Units of each decoder LSTM; ``None`` makes each decoder as wide as its
-        encoder (the tutorial's and Srivastava et al.'s choice; the authors
-        used the number of reconstructed channels).
-    pretrain_noise : float, default=0.0
-        Standard deviation of Gaussian noise added to each autoencoder's
-        (scaled) input while it trains: denoising autoencoders. 0 for none.
-    reverse_target : bool, default=False
-        Train each autoencoder to reconstruct its window in reverse time order,
-        last step first (Srivastava et al., 2015): the decoder starts from the
-        steps the encoder read last. The decoders put the windows they emit
-        back in time order (``inverse_transform``, ``reconstruction_error``).
-    pretrain_objective : {"reconstruction", "prediction", "composite"}, \
-            default="reconstruction"
-        What each autoencoder learns from its codes (Srivastava et al.,
-        2015): to reconstruct the window; to predict the steps that follow
-        it; or both, with two decoders on one encoder. The future comes from
-        the window itself: its last ``prediction_steps`` steps are split off,
-        the encoders read the first ``timesteps - prediction_steps`` while
-        they pretrain, and the prediction decoder learns the rest.
+    {pretrain_epochs}
+    {decoder_units}
+    {pretrain_noise}
+    {reverse_target}
+    {pretrain_objective}
         ``transform`` then encodes those first steps, as the encoders learned
         to, and ``inverse_transform`` decodes codes into whole windows
         (reconstruction, then prediction), so that ``reconstruction_error``
-        counts how well the window's end was foreseen too. Needs
-        ``pretraining="input"``.
-    prediction_steps : int, default=1
-        Steps split off the end of each window for the prediction decoder
-        (``"prediction"``, ``"composite"``); fewer than the window's length.
-    composite_weight : float, default=0.5
-        Weight of the prediction loss in the composite objective; the
-        reconstruction loss weighs ``1 - composite_weight``.
-    conditional_decoder : bool, default=False
-        Conditional decoders: while training, each decoder step also reads the
-        true previous step of its target (teacher forcing); at inference it
-        reads its own previous output. ``False``: the decoders read only the
-        repeated codes (``RepeatVector``), as in the authors' network.
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
-        The encoder of every layer, pretrained greedily either way: an LSTM
-        (the authors'); a bidirectional LSTM, ``hidden_units[k]`` units per
-        direction, whose codes join both directions (twice as wide); or, in
-        the layer reading the window, a causal ``Conv1D`` front-end
-        (``hidden_units[0]`` filters over 3 steps, ReLU) before the LSTM.
-    activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
-            default="tanh"
-        Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
-        fast path on GPU.
-    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer, a fresh one for each autoencoder.
-    learning_rate : float, default=3e-3
-        Learning rate of the optimizer.
-    loss : {"mse", "mae", "huber"}, default="mse"
-        Reconstruction loss.
-    batch_size : int, default=64
-        Windows per gradient step.
+        counts how well the window's end was foreseen too.
+    {prediction_steps}
+    {composite_weight}
+    {conditional_decoder}
+    {encoder}
+    {activation}
+    {optimizer}
+    {learning_rate}
+    {loss}
+    {batch_size}
     scaling : {"standard"} or None, default="standard"
         ``"standard"`` standardises each channel (over all windows and steps)
         inside ``fit``; ``inverse_transform`` returns windows in the data's own
         units. ``None`` trains on the data as given.
-    early_stopping : bool or "auto", default="auto"
-        Hold out the last ``validation_fraction`` of the windows (the most
-        recent ones, for time-ordered data) and stop each autoencoder when its
-        validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, keeping its best weights. ``"auto"`` turns it on from 100
-        windows.
-    validation_fraction : float, default=0.1
-        Fraction held out when ``early_stopping`` is true.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    tol : float, default=0.0
-        Minimum improvement of the validation loss that counts.
-    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu", "multi_worker"} or callable, \
-            default="auto"
-        Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, noise and shuffling, through explicit
-        seeds derived from it: ``fit`` neither reads nor reseeds NumPy's,
-        Python's or the backend's global generators (``None`` draws the fit's
-        one seed from NumPy's, as scikit-learn does). An int makes fits
-        repeatable on CPU, also in several threads at once.
-    verbose : int, default=0
-        0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
-        per epoch.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every autoencoder's training; each phase is one ``Model.fit``
-        call (resumed fits start at ``initial_epoch``).
-    checkpoint_dir : str or path-like, default=None
-        If set, the training state is saved there after every epoch, and a
-        ``fit`` on the same data with the same parameters that finds it resumes
-        from the last finished epoch, ending with the same weights as an
-        uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
-        writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
-        loaded estimator has ``None``).
-    memory : str, path-like or joblib.Memory, default=None
-        Cache each greedily pretrained layer here (a folder, or a
-        ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
-        that shapes it: the layer's architecture and initial weights (so the
-        seed and the layers below), the windows and weights it trains on and
-        the training settings. Fits that differ only in what comes later
-        (fine-tuning settings, layers above) load the layers they share instead
-        of training them again, with identical results; processes and Dask
-        workers can share the folder. ``None``: no cache. Machine-local: not
-        kept by :meth:`save` (a loaded estimator has ``None``).
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {strategy}
+    {random_state}
+    {verbose}
+    {callbacks}
+    {checkpoint_dir}
+    {memory}
 
     Attributes
     ----------

@@ -16,6 +16,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted,
 
 from . import distribute
 from ._base import _BaseLSTMSAE, _as_array, _as_list
+from ._docstrings import _fill_doc
 from ._linear import ridge_skip
 from ._scaling import column_stats, fit_stats, unscale
 from ._validation import (
@@ -38,6 +39,7 @@ from .persistence import _saved_class
 
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
+@_fill_doc
 class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     """Deep LSTM forecaster initialised by greedy autoencoder pretraining (LSTM-SAE).
 
@@ -50,8 +52,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
 
     Parameters
     ----------
-    hidden_units : int or sequence of int, default=(64, 32)
-        Units of each stacked LSTM layer, bottom first.
+    {hidden_units}
     pretraining : {"input", "previous"}, None, LSTMSAEEncoder or FrozenEstimator, \
             default="input"
         Pretraining target of each autoencoder: ``"input"`` reconstructs the
@@ -69,48 +70,19 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         frozen encoder's parameters but not its weights (they live on, fine-tuned,
         in ``model_``): a loaded one predicts as saved, and refitting it needs
         the fitted encoder passed again.
-    pretrain_epochs : int or sequence of int, default=10
-        Epochs of each autoencoder; one int for all layers or one per layer.
+    {pretrain_epochs}
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
-    decoder_units : int, default=None
-        Units of each pretraining decoder LSTM; ``None`` makes each decoder as
-        wide as its encoder (the tutorial's and Srivastava et al.'s choice).
-    pretrain_noise : float, default=0.0
-        Standard deviation of Gaussian noise added to each autoencoder's
-        (scaled) input while it trains: denoising autoencoders. 0 for none.
-    reverse_target : bool, default=False
-        Train each autoencoder to reconstruct its window in reverse time order,
-        last step first (Srivastava et al., 2015): the decoder starts from the
-        steps the encoder read last. The decoders put the windows they emit
-        back in time order (``inverse_transform``, ``reconstruction_error``).
-    pretrain_objective : {"reconstruction", "prediction", "composite"}, \
-            default="reconstruction"
-        What each autoencoder learns from its codes (Srivastava et al.,
-        2015): to reconstruct the window; to predict the steps that follow
-        it; or both, with two decoders on one encoder. The future comes from
-        the window itself: its last ``prediction_steps`` steps are split off,
-        the encoders read the first ``timesteps - prediction_steps`` while
-        they pretrain, and the prediction decoder learns the rest. The
-        trained LSTMs read sequences of any length: the forecaster reads
-        whole windows. Needs ``pretraining="input"``.
-    prediction_steps : int, default=1
-        Steps split off the end of each window for the prediction decoder
-        (``"prediction"``, ``"composite"``); fewer than the window's length.
-    composite_weight : float, default=0.5
-        Weight of the prediction loss in the composite objective; the
-        reconstruction loss weighs ``1 - composite_weight``.
-    conditional_decoder : bool, default=False
-        Conditional decoders: while training, each decoder step also reads the
-        true previous step of its target (teacher forcing); at inference it
-        reads its own previous output. ``False``: the decoders read only the
-        repeated codes (``RepeatVector``), as in the authors' network.
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
-        The encoder of every layer, pretrained greedily either way: an LSTM
-        (the authors'); a bidirectional LSTM, ``hidden_units[k]`` units per
-        direction, whose codes join both directions (twice as wide); or, in
-        the layer reading the window, a causal ``Conv1D`` front-end
-        (``hidden_units[0]`` filters over 3 steps, ReLU) before the LSTM.
+    {decoder_units}
+    {pretrain_noise}
+    {reverse_target}
+    {pretrain_objective}
+        The trained LSTMs read sequences of any length: the forecaster reads
+        whole windows.
+    {prediction_steps}
+    {composite_weight}
+    {conditional_decoder}
+    {encoder}
     dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
@@ -128,34 +100,19 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         ``"trained"``: the same layer trained with the rest from random
         weights. ``None``: the paper's network, LSTMs and a dense head only.
         See the README's defaults study for what each does on public data.
-    activation : {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}, \
-            default="tanh"
-        Activation of every LSTM. Anything but ``"tanh"`` leaves the cuDNN
-        fast path on GPU.
-    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
-        Keras optimizer, a fresh one for each phase.
-    learning_rate : float, default=3e-3
-        Learning rate of the optimizer, in every phase.
-    loss : {"mse", "mae", "huber"}, default="mse"
-        Loss of every phase.
-    batch_size : int, default=64
-        Windows per gradient step.
+    {activation}
+    {optimizer}
+    {learning_rate}
+    {loss}
+    {batch_size}
     scaling : {"standard"} or None, default="standard"
         ``"standard"`` standardises each input channel (over all windows and
         steps) and each target column inside ``fit``, and returns forecasts in
         the target's own units; ``None`` trains on the data as given.
-    early_stopping : bool or "auto", default="auto"
-        Hold out the last ``validation_fraction`` of the windows (the most
-        recent ones, for time-ordered data) and stop each phase when its
-        validation loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, keeping its best weights (the starting weights count as epoch
-        0). ``"auto"`` turns it on from 100 windows.
-    validation_fraction : float, default=0.1
-        Fraction held out when ``early_stopping`` is true.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    tol : float, default=0.0
-        Minimum improvement of the validation loss that counts.
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
     calibration_fraction : float, default=0.0
         Fraction of the training windows, the most recent ones, held out of
         every phase of training to calibrate conformal prediction intervals
@@ -174,39 +131,14 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         fitted network for ``epochs`` more epochs on the new windows (no
         pretraining; the fitted scaling is kept) and appends to
         ``history_["finetune"]``.
-    strategy : {"auto", "cpu", "gpu", "mirrored", "tpu", "multi_worker"} or callable, \
-            default="auto"
-        Where to train; see :func:`sae_keras.distribute.resolve_strategy`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout and shuffling, through explicit
-        seeds derived from it: ``fit`` neither reads nor reseeds NumPy's,
-        Python's or the backend's global generators (``None`` draws the fit's
-        one seed from NumPy's, as scikit-learn does). An int makes fits
-        repeatable on CPU, also in several threads at once; it also fixes the
-        Monte-Carlo dropout masks of ``predict(return_std=True)`` at ``fit``.
-    verbose : int, default=0
-        0 silent; 1 names each phase and shows a Keras progress bar; 2 one line
-        per epoch.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to every phase's training; each phase is one ``Model.fit``
-        call (resumed fits start at ``initial_epoch``).
-    checkpoint_dir : str or path-like, default=None
-        If set, the training state is saved there after every epoch, and a
-        ``fit`` on the same data with the same parameters that finds it resumes
-        from the last finished epoch, ending with the same weights as an
-        uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
-        writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
-        loaded estimator has ``None``).
-    memory : str, path-like or joblib.Memory, default=None
-        Cache each greedily pretrained layer here (a folder, or a
-        ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
-        that shapes it: the layer's architecture and initial weights (so the
-        seed and the layers below), the windows and weights it trains on and
-        the training settings. Fits that differ only in what comes later
-        (fine-tuning settings, layers above) load the layers they share instead
-        of training them again, with identical results; processes and Dask
-        workers can share the folder. ``None``: no cache. Machine-local: not
-        kept by :meth:`save` (a loaded estimator has ``None``).
+    {strategy}
+    {random_state}
+        It also fixes the Monte-Carlo dropout masks of
+        ``predict(return_std=True)`` at ``fit``.
+    {verbose}
+    {callbacks}
+    {checkpoint_dir}
+    {memory}
 
     Attributes
     ----------
