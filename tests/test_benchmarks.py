@@ -12,13 +12,20 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def paper():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("paper_pm25")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def _benchmark(name):
+    """A fixture yielding the benchmark script ``name`` imported as a module."""
+    def fixture():
+        sys.path.insert(0, str(BENCHMARKS))
+        try:
+            yield importlib.import_module(name)
+        finally:
+            sys.path.remove(str(BENCHMARKS))
+
+    return fixture
+
+
+paper = pytest.fixture(scope="module", name="paper")(_benchmark("paper_pm25"))
+suite_script = pytest.fixture(name="suite_script")(_benchmark("test_suite"))
 
 
 def test_protocol_reproduces_the_authors_split_and_persistence(paper):
@@ -199,15 +206,6 @@ def test_defaults_study_protocol_and_quick_run(tmp_path, capsys):
     assert set(saved["targets"]) >= {"beats_persistence_everywhere", "geometric_mean_ratio"}
     assert (tmp_path / "defaults.png").stat().st_size > 10_000
     assert "geometric mean" in capsys.readouterr().out
-
-
-@pytest.fixture
-def suite_script():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        yield importlib.import_module("test_suite")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
 
 
 def test_suite_recorder_reads_pytests_summary_and_durations(suite_script):
