@@ -25,7 +25,7 @@ def _benchmark(name):
 
 
 paper = pytest.fixture(scope="module", name="paper")(_benchmark("paper_pm25"))
-suite_script = pytest.fixture(name="suite_script")(_benchmark("test_suite"))
+suite_script = pytest.fixture(name="suite_script")(_benchmark("suite_cost"))
 
 
 def test_protocol_reproduces_the_authors_split_and_persistence(paper):
@@ -227,5 +227,5 @@ def test_suite_recorder_quick_run(suite_script, tmp_path, capsys):
     run, = saved["runs"]
     assert run["exit_code"] == 0 and run["counts"]["passed"] >= 2
     assert 0 < run["coverage"]["percent"] <= 100 and run["coverage"]["statements"] > 1000
-    assert json.loads((tmp_path / "test_suite_quick.json").read_text())["runs"][0] == run
+    assert json.loads((tmp_path / "suite_cost_quick.json").read_text())["runs"][0] == run
     assert "| jax |" in capsys.readouterr().out

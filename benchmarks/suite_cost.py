@@ -9,10 +9,10 @@ other processes beside the suite inflate every second.
 
 Usage::
 
-    python benchmarks/test_suite.py            # the whole suite, both backends
-    python benchmarks/test_suite.py --quick    # tests/test_house.py only, to try it
+    python benchmarks/suite_cost.py            # the whole suite, both backends
+    python benchmarks/suite_cost.py --quick    # tests/test_house.py only, to try it
 
-writes ``benchmarks/results/test_suite[_quick].json`` and prints a table. With
+writes ``benchmarks/results/suite_cost[_quick].json`` and prints a table. With
 ``--baseline FILE`` (a JSON this script wrote before), the table gives the
 ratios of wall time beside the raw figures.
 """
@@ -108,7 +108,7 @@ def main(argv=None):
                             capture_output=True, text=True).stdout.strip()
     payload = {"what": __doc__.split("\n\n")[0], "commit": commit, "machine": machine_info(),
                "baseline": str(args.baseline) if args.baseline else None, "runs": runs}
-    path = write_json(args.output / f"test_suite{'_quick' if args.quick else ''}.json", payload)
+    path = write_json(args.output / f"suite_cost{'_quick' if args.quick else ''}.json", payload)
     print(markdown_table(["backend", "wall s", "vs baseline", "outcome", "coverage"],
                          [_row(record, baseline) for record in runs]))
     print(f"\nwritten: {path}")
