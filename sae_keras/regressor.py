@@ -11,7 +11,7 @@ from sklearn.base import RegressorMixin, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted, validate_data
 
 from . import distribute
@@ -222,6 +222,10 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
     (5,)
     """
 
+    # How to predict, not data about the windows: never routed as metadata.
+    __metadata_request__predict = {"return_std": metadata_routing.UNUSED,
+                                   "n_passes": metadata_routing.UNUSED}
+
     _parameter_constraints: dict = {
         **_BaseLSTMSAE._parameter_constraints,
         "pretraining": [
@@ -315,7 +319,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)  # validates pretraining=encoder
-    def fit(self, X, y, sample_weight=None, X_unlabeled=None, static_covariates=None,
+    def fit(self, X, y, sample_weight=None, *, X_unlabeled=None, static_covariates=None,
             future_covariates=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
 
@@ -630,7 +634,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             finetune[key] = list(finetune.get(key, [])) + list(values)
         self._init_predict_state()
 
-    def predict(self, X, static_covariates=None, future_covariates=None, return_std=False,
+    def predict(self, X, *, static_covariates=None, future_covariates=None, return_std=False,
                 n_passes=100):
         """Forecast for windows ``X``, optionally with a Monte-Carlo dropout spread.
 
@@ -766,7 +770,7 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
             half_width = gaussian_half_width(std, coverage)
         return y_pred - half_width, y_pred + half_width
 
-    def predict_recursive(self, X, steps, target_channel=0, change=False,
+    def predict_recursive(self, X, steps, target_channel=0, change=False, *,
                           static_covariates=None):
         """Forecast past the trained horizon by feeding forecasts back into the window.
 
@@ -868,7 +872,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         warn_if_no_spread(std, self.model_)
         return std if self.target_scale_ is None else std * self.target_scale_
 
-    def score(self, X, y, sample_weight=None, static_covariates=None, future_covariates=None):
+    def score(self, X, y, sample_weight=None, *, static_covariates=None,
+              future_covariates=None):
         """R² of ``predict(X)`` against ``y``, averaged over all outputs.
 
         Multi-step and multi-target ``y`` are flattened to one column per
@@ -889,7 +894,8 @@ class LSTMSAERegressor(RegressorMixin, _BaseLSTMSAE):
         -------
         score : float
         """
-        y_pred = self.predict(X, static_covariates, future_covariates)
+        y_pred = self.predict(X, static_covariates=static_covariates,
+                              future_covariates=future_covariates)
         y_true = np.asarray(y, dtype=np.float64)
         n_samples = y_pred.shape[0]
         return r2_score(

@@ -37,7 +37,7 @@ def test_covariates_that_carry_the_signal_lower_the_error():
         X[train], y[train], static_covariates=static[train], future_covariates=future[train]
     )
     error_without = rmse(without.predict(X[test]), y[test])
-    error_with = rmse(with_them.predict(X[test], static[test], future[test]), y[test])
+    error_with = rmse(with_them.predict(X[test], static_covariates=static[test], future_covariates=future[test]), y[test])
     assert error_with < 0.8 * error_without, (error_with, error_without)
     names = [layer.name for layer in with_them.model_.layers]
     assert {"static", "future", "flat_future", "codes_and_covariates", "skip_input"} <= set(names)
@@ -103,3 +103,19 @@ def test_covariates_are_routed_through_pipeline_and_grid_search():
         direct = fitted.predict(search.best_estimator_[:-1].transform(X[:5]),
                                 static_covariates=static[:5], future_covariates=future[:5])
         np.testing.assert_allclose(y_pred, direct)
+
+
+def test_covariates_are_keyword_only_and_predict_options_are_not_metadata():
+    import inspect
+
+    from sae_keras import LSTMSAERegressor
+
+    data_params = {"static_covariates", "future_covariates", "X_unlabeled"}
+    for method in ("fit", "predict", "predict_interval", "predict_recursive", "score"):
+        params = inspect.signature(getattr(LSTMSAERegressor, method)).parameters
+        named = data_params & set(params)
+        assert named, method
+        assert all(params[name].kind is inspect.Parameter.KEYWORD_ONLY for name in named), method
+    # How to predict is not data about the windows: not requestable through routing.
+    request = inspect.signature(LSTMSAERegressor().set_predict_request).parameters
+    assert set(request) == {"static_covariates", "future_covariates"}
