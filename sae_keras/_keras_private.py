@@ -11,7 +11,9 @@ walks the package's source to keep it so):
   traces its train step (public ``Optimizer.build``, relied on for how Keras'
   TensorFlow trainer traces);
 - :func:`dropout_seed_states`: the states of the dropout layers' seed
-  generators, read and written for repeatable Monte-Carlo dropout.
+  generators, read and written for repeatable Monte-Carlo dropout;
+- :func:`clear_eager_kernel_cache`: empties TensorFlow's eager kernel cache
+  after each training phase.
 
 Each helper first checks that the names it needs exist with the signatures it
 was written for, and raises a ``RuntimeError`` naming the Keras and TensorFlow
@@ -153,6 +155,34 @@ def dropout_seed_states(model):
     ]
 
 
+def _eager_context():
+    try:
+        from tensorflow.python.eager import context
+    except ImportError:
+        raise _broken("tensorflow.python.eager.context", "missing") from None
+    current = context.context()
+    if not callable(getattr(current, "clear_kernel_cache", None)):
+        raise _broken("tensorflow.python.eager.context.Context.clear_kernel_cache", "missing")
+    return current
+
+
+def clear_eager_kernel_cache():
+    """Empty TensorFlow's eager kernel cache (a no-op on other backends).
+
+    TensorFlow keeps a kernel for every distinct op it runs eagerly, and each
+    fit (new shapes, new seeds for the initial weights) adds some: about 2 MB
+    per small fit that no deleted model gives back (the soak test in
+    ``tests/test_reliability.py``). Until issue 21 the package reseeded
+    TensorFlow at every phase, and ``tf.random.set_seed`` clears this cache as
+    a side effect; the package no longer touches the global seed, so it clears
+    the cache itself, once per training phase. It is only a cache: the caller's
+    later eager ops rebuild what they need.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return
+    _eager_context().clear_kernel_cache()
+
+
 def self_check():
     """Check every private name the current backend's code paths use.
 
@@ -169,3 +199,4 @@ def self_check():
         if not hasattr(optimizer, "built"):
             raise _broken("Optimizer.built", "missing")
         _require_parameters(type(optimizer).build, "Adam.build", ("self", None))
+        _eager_context()

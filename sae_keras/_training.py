@@ -29,7 +29,7 @@ import numpy as np
 from ._checkpoint import grouped
 from ._inference import quiet_retracing
 from ._keras_private import (
-    build_optimizer, skip_single_replica_all_reduce,
+    build_optimizer, clear_eager_kernel_cache, skip_single_replica_all_reduce,
 )
 from ._split import time_split
 
@@ -109,6 +109,7 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
                 callbacks=[_SetEpoch(batches), *settings.callbacks, monitor],
                 verbose=progress_verbosity(settings.verbose, sys.stdout),
             )
+        clear_eager_kernel_cache()
     monitor.restore_best(model)
     return monitor.history
 

@@ -202,3 +202,13 @@ class _LateStart(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.made[0].seen = {}
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's eager context")
+def test_a_missing_kernel_cache_clear_fails_loudly(monkeypatch):
+    from tensorflow.python.eager import context
+
+    _keras_private.clear_eager_kernel_cache()
+    monkeypatch.setattr(context.Context, "clear_kernel_cache", None)
+    with pytest.raises(RuntimeError, match=r"clear_kernel_cache.*Keras 3.*TensorFlow 2"):
+        _keras_private.self_check()
