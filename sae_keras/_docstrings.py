@@ -197,17 +197,6 @@ def _fill(doc):
 
 
 def _fill_doc(cls):
-    """Class decorator: fill the placeholders of ``cls``' docstring and of its methods'.
-
-    Only methods defined in ``cls`` itself are filled (inherited ones were
-    filled where they were defined). Returns ``cls``.
-    """
+    """Class decorator: fill the placeholders of ``cls``' docstring; returns ``cls``."""
     cls.__doc__ = _fill(cls.__doc__)
-    for attribute in vars(cls).values():
-        function = getattr(attribute, "__func__", attribute)
-        if callable(function) and getattr(function, "__doc__", None):
-            try:
-                function.__doc__ = _fill(function.__doc__)
-            except AttributeError:  # a builtin's docstring cannot be set
-                pass
     return cls
