@@ -38,6 +38,7 @@ def machine_info():
         "cpus_used": affinity,
         "python": platform.python_version(),
         "keras_backend": keras.backend.backend(),
+        "devices": keras.distribution.list_devices(),
         "versions": versions,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -29,6 +29,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from .distribute import cudnn_kernel_setting
+
 
 #: What padded steps of variable-length windows hold when a model reads them:
 #: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
@@ -484,7 +486,8 @@ def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
     seeds = _Seeds(seed)
     if kind == "bilstm":
         if seed is None:
-            return layers.Bidirectional(layers.LSTM(units, activation=activation), name=name)
+            return layers.Bidirectional(layers.LSTM(units, activation=activation,
+                                                    **seeds.lstm()), name=name)
         # Each direction its own seeds (Keras would copy the forward layer's).
         forward = layers.LSTM(units, activation=activation, **seeds.lstm())
         backward = layers.LSTM(units, activation=activation, go_backwards=True,
@@ -581,9 +584,11 @@ class _Seeds:
         return None if self._rng is None else int(self._rng.integers(1, 2**31 - 1))
 
     def lstm(self):
+        """The seeded arguments of an LSTM, and the kernel its placement allows."""
+        kernel = {"use_cudnn": cudnn_kernel_setting()}
         if self._rng is None:
-            return {}
-        return {
+            return kernel
+        return {**kernel,
             "kernel_initializer": keras.initializers.GlorotUniform(seed=self()),
             "recurrent_initializer": keras.initializers.Orthogonal(seed=self()),
             "seed": self(),  # the LSTM's own dropout generator

@@ -303,6 +303,46 @@ def _resolve_jax(name):
     return distribution.DataParallel(devices=accelerators or distribution.list_devices("cpu"))
 
 
+def cudnn_kernel_setting():
+    """The ``use_cudnn`` an LSTM built now must take: ``False`` where cuDNN cannot run.
+
+    Keras picks the cuDNN LSTM kernel whenever the process sees a GPU, also
+    inside a strategy that computes on the CPU alone (``strategy="cpu"`` on a
+    machine with a GPU), where that kernel does not exist: JAX fails with
+    "MLIR translation rule for primitive 'rnn_fwd' not found for platform
+    cpu". The builders ask this function for every LSTM, so a model built
+    under such a strategy takes Keras' portable kernel; anywhere else Keras
+    chooses (``"auto"``).
+
+    Returns
+    -------
+    setting : {"auto", False}
+
+    Examples
+    --------
+    >>> from sae_keras.distribute import cudnn_kernel_setting, strategy_scope
+    >>> with strategy_scope("cpu"):
+    ...     setting = cudnn_kernel_setting()
+    >>> setting in ("auto", False)
+    True
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.config.list_logical_devices("GPU") or not tf.distribute.has_strategy():
+            return "auto"
+        devices = tf.distribute.get_strategy().extended.worker_devices
+    else:
+        import jax
+
+        distribution = keras.distribution.distribution()
+        if jax.default_backend() != "gpu" or distribution is None:
+            return "auto"
+        devices = np.ravel(distribution.device_mesh.devices)
+    on_cpu = all("cpu" in str(device).lower() for device in devices)
+    return False if on_cpu and len(devices) else "auto"
+
+
 def describe(resolved, strategy):
     """What ran where, as plain values: ``{"name", "devices", "replicas"}``.
 

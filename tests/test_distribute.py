@@ -113,7 +113,9 @@ def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
     """Two replicas, the global batch split between them: the loss curve of one device."""
     import json
 
-    env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    # CPUs only, also on a machine with a GPU ("mirrored" would take the GPUs there).
+    env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""}
     result = run_python(MIRRORED.replace("{tests!r}", repr(os.path.dirname(__file__))), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     fitted = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines()
@@ -126,6 +128,19 @@ def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
     gap = float(result.stdout.split("gap ")[1].split()[0])
     assert gap < 1e-3, result.stdout
     assert "pred (3,)" in result.stdout  # a mirrored fit predicts after pickling, anywhere
+
+
+def test_lstms_keep_keras_kernel_choice_where_no_gpu_is_hidden_by_the_strategy():
+    from sae_keras.builders import build_stacked_encoder
+    from sae_keras.distribute import cudnn_kernel_setting
+
+    assert cudnn_kernel_setting() == "auto"  # no strategy: Keras chooses
+    with strategy_scope("cpu"):
+        # "auto" on a machine without a GPU; False beside one (tests/test_gpu.py)
+        setting = cudnn_kernel_setting()
+        model = build_stacked_encoder(6, 2, (4, 3), seed=0)
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    assert len(lstms) == 2 and {layer.use_cudnn for layer in lstms} == {setting}
 
 
 def test_tpu_without_a_tpu_is_a_clear_error():
