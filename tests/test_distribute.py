@@ -4,7 +4,7 @@ import keras
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras.distribute import check_backend, resolve_strategy, strategy_scope
+from sae_keras.nn.distribute import check_backend, resolve_strategy, strategy_scope
 from conftest import TINY
 from _subprocess import run_python
 
