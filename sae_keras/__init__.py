@@ -21,11 +21,14 @@ SequenceScaler
     Per-channel scaling of 3-D windows, a Pipeline step.
 
 Submodules: ``sae_keras.data.datasets`` (bundled Beijing PM2.5 data, synthetic
-series), ``sae_keras.evaluation.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.evaluation.rolling``
-(rolling-origin evaluation beside baselines), ``sae_keras.evaluation.plotting``
-(forecast and loss plots), ``sae_keras.nn.builders`` (the Keras models),
-``sae_keras.training.pretraining`` (the greedy loop) and ``sae_keras.nn.distribute``
-(strategies).
+series), ``sae_keras.evaluation.metrics`` (RMSE, MAE, SMAPE, skill),
+``sae_keras.evaluation.rolling`` (rolling-origin evaluation beside baselines),
+``sae_keras.evaluation.plotting`` (forecast and loss plots),
+``sae_keras.nn.builders`` (the Keras models), ``sae_keras.training.pretraining``
+(the greedy loop) and ``sae_keras.nn.distribute`` (strategies). The package is
+laid out in subpackages by job (``estimators``, ``nn``, ``training``,
+``forecasting``, ``data``, ``io``, ``evaluation``, ``cli``; see CONTRIBUTING.md);
+modules whose names start with ``_`` are private.
 
 The names above are imported on first use, so that ``import sae_keras`` (and
 the ``sae-keras`` command) starts without loading Keras until it is needed;
@@ -82,7 +85,7 @@ def load(path):
 
     with quiet_backend_import():
         # Importing the table forecaster imports the regressor and the encoder:
-        # every class a file may name is registered (see persistence._saved_class).
+        # every class a file may name is registered (see sae_keras.io._params._saved_class).
         from .estimators._forecaster import TableForecaster  # noqa: F401
         from .io._zip import load_estimator
     return load_estimator(path)

@@ -10,8 +10,8 @@ from ..nn import distribute
 from ._base import _BaseLSTMSAE
 from ._docstrings import _fill_doc
 from ..data._validation import reject_non_numeric
-from ..nn.builders import build_stacked_encoder, load_encoder_weights
-from ..io._zip import _saved_class, rebuild_layer_models
+from ..nn.builders import build_stacked_encoder, load_encoder_weights, rebuild_layer_models
+from ..io._params import _saved_class
 from ..forecasting._scaling import unscale
 from ..training.pretraining import decode_codes
 

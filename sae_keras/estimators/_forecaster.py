@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import _table
-from ..io._zip import _saved_class, save_estimator
+from ..io._params import _saved_class
+from ..io._zip import save_estimator
 from ._regressor import LSTMSAERegressor
 from ..data._windows import make_windows
 

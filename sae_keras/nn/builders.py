@@ -26,8 +26,10 @@ from __future__ import annotations
 import math
 
 import keras
-import numpy as np
 from keras import layers
+
+# CONV_KERNEL_SIZE: one of this module's documented constants, kept importable from it.
+from ._layers import CONV_KERNEL_SIZE, _ConvLSTM, _FreeRunning, _MaskedFlatten, _Seeds  # noqa
 
 
 #: What padded steps of variable-length windows hold when a model reads them:
@@ -36,9 +38,6 @@ PAD_VALUE = -1.0e9
 
 #: The encoder of each layer (see :func:`build_lstm_autoencoder`).
 ENCODERS = ("lstm", "bilstm", "cnn_lstm")
-
-#: Width of the ``cnn_lstm`` front-end's causal convolution, in time steps.
-CONV_KERNEL_SIZE = 3
 
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
 OBJECTIVES = ("reconstruction", "prediction", "composite")
@@ -252,32 +251,15 @@ def extract_decoder(autoencoder, index, *, reverse=False):
     return keras.Model(codes, outputs, name=f"decoder_model_{index}")
 
 
-class _FreeRunning(layers.Layer):
-    """A trained conditional decoder fed its own previous output, step by step.
-
-    Built only in memory by :func:`extract_decoder` (never saved): the trained
-    layers live in the saved autoencoder.
-    """
-
-    def __init__(self, lstm, dense, steps, **kwargs):
-        super().__init__(**kwargs)
-        self.lstm, self.dense, self.steps = lstm, dense, int(steps)
-        self.output_dim = dense.layer.units
-
-    def call(self, codes):
-        codes = keras.ops.expand_dims(codes, 1)
-        previous = keras.ops.zeros_like(codes[..., :1]) * keras.ops.zeros((self.output_dim,))
-        state, outputs = None, []
-        for _ in range(self.steps):
-            step = keras.ops.concatenate([codes, previous], axis=-1)
-            sequence, *state = self.lstm(step, initial_state=state)
-            previous = self.dense(sequence)
-            outputs.append(previous)
-        return keras.ops.concatenate(outputs, axis=1)
-
-    def compute_output_shape(self, codes_shape):
-        return (codes_shape[0], self.steps, self.output_dim)
-
+def rebuild_layer_models(autoencoders, *, reverse=False):
+    """Encoder and decoder models sharing the layers of loaded autoencoders."""
+    encoders, decoders = [], []
+    for index, autoencoder in enumerate(autoencoders, start=1):
+        codes = autoencoder.get_layer(f"encoder_{index}").output
+        # The first input is the window or codes; teacher inputs, if any, follow.
+        encoders.append(keras.Model(autoencoder.inputs[0], codes, name=f"encoder_model_{index}"))
+        decoders.append(extract_decoder(autoencoder, index, reverse=reverse))
+    return encoders, decoders
 
 def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh",
                           masked=False, encoder="lstm", seed=None):
@@ -451,18 +433,6 @@ def load_encoder_weights(model, encoder_weights):
     return model
 
 
-@keras.saving.register_keras_serializable(package="sae_keras")
-class _MaskedFlatten(layers.Flatten):
-    """``Flatten`` of masked windows (padding already zeroed by ``Masking``); drops the mask."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-
 def _masking(inputs):
     return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
 
@@ -495,45 +465,6 @@ def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
     return layers.LSTM(units, activation=activation, name=name, **seeds.lstm())
 
 
-@keras.saving.register_keras_serializable(package="sae_keras")
-class _ConvLSTM(layers.Layer):
-    """A causal ``Conv1D`` (ReLU) and an LSTM reading its output: one encoder layer.
-
-    One layer, so that its weights move between models by its name as an
-    LSTM's do. Causal padding keeps each convolved step a function of that step
-    and the ones before, so right padding (masked) never leaks into real steps.
-    """
-
-    def __init__(self, units, activation="tanh", kernel_size=CONV_KERNEL_SIZE, seed=None,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.units, self.activation, self.kernel_size = int(units), activation, int(kernel_size)
-        self.seed = seed
-        seeds = _Seeds(seed)
-        self.conv = layers.Conv1D(units, kernel_size, padding="causal", activation="relu",
-                                  name="conv", **seeds.dense())
-        self.conv.supports_masking = True  # causal: steps keep their meaning and mask
-        self.lstm = layers.LSTM(units, activation=activation, name="lstm", **seeds.lstm())
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        self.conv.build(input_shape)
-        self.lstm.build(tuple(input_shape[:-1]) + (self.units,))
-
-    def call(self, inputs, mask=None):
-        return self.lstm(self.conv(inputs), mask=mask)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.units)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": self.activation,
-                "kernel_size": self.kernel_size, "seed": self.seed}
-
-
 def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, encoder, seeds):
     outputs = inputs
     n_layers = len(hidden_units)
@@ -562,34 +493,3 @@ def _decode(codes, steps, decoder_units, output_dim, activation, index, *, outpu
         sequence = sequence[0]  # the states matter only when running free
     dense = layers.Dense(output_dim, name=f"{output}_dense_{index}", **seeds.dense())
     return layers.TimeDistributed(dense, name=f"{output}_{index}")(sequence)
-
-
-class _Seeds:
-    """The seeds of one model's random parts, drawn in turn from one seed.
-
-    ``seeds()`` is the next int seed (``None`` when built unseeded, which
-    leaves Keras' defaults: seeds drawn from Python's global ``random``);
-    :meth:`lstm` and :meth:`dense` are the seeded initializer arguments of
-    those layers (empty when unseeded). Drawn from a NumPy ``Generator`` of
-    its own: no global random state is read or changed.
-    """
-
-    def __init__(self, seed):
-        self._rng = None if seed is None else np.random.default_rng(int(seed))
-
-    def __call__(self):
-        return None if self._rng is None else int(self._rng.integers(1, 2**31 - 1))
-
-    def lstm(self):
-        if self._rng is None:
-            return {}
-        return {
-            "kernel_initializer": keras.initializers.GlorotUniform(seed=self()),
-            "recurrent_initializer": keras.initializers.Orthogonal(seed=self()),
-            "seed": self(),  # the LSTM's own dropout generator
-        }
-
-    def dense(self):
-        if self._rng is None:
-            return {}
-        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=self())}
