@@ -5,8 +5,8 @@ steps and targets of ``h`` = 1, 6 or 24 steps; per seed a Ridge regression
 (the cheap point forecaster, ``alpha=1``) is fitted on 300 windows, the next
 ``n_cal`` windows calibrate, and the 200 windows after them are tested, with
 ``h - 1`` windows left out before each part (the purge gap). The 90 % half
-widths come from the package's own :func:`sae_keras._intervals.conformal_half_width`
-with :func:`~sae_keras._intervals.lead_times` (what ``predict_interval`` calls).
+widths come from the package's own :func:`sae_keras.forecasting._intervals.conformal_half_width`
+with :func:`~sae_keras.forecasting._intervals.lead_times` (what ``predict_interval`` calls).
 Every calibration size is a multiple of ``h`` from the fewest the estimator
 accepts (9 per lead time at 90 %). "Before" is the rule this replaced: the
 rank ``ceil((n + 1) · 0.9)`` of all scores, no gap, no count of effective
@@ -20,7 +20,7 @@ part, the rest trains (the last 10 % of it calibrates, ``calibration_fraction
 =0.1``, split by the package's ``split_calibration``). Point forecaster: a
 Ridge on the window (and, in the full run, one small ``LSTMSAERegressor``).
 Both ``method="conformal"`` and ``method="normalized"`` (errors relative to
-the window's mean absolute daily change: :func:`~sae_keras._intervals.local_scale`)
+the window's mean absolute daily change: :func:`~sae_keras.forecasting._intervals.local_scale`)
 are scored on the test part, overall and per calendar year. Settings were
 fixed before looking at the test part and not changed after.
 
@@ -72,8 +72,8 @@ def simulate(seed, horizon, n_calibration, rule):
     """Test coverage of one seed: ``rule`` is ``"sae_keras"`` or ``"before"``."""
     from sklearn.linear_model import Ridge
 
-    from sae_keras._intervals import conformal_half_width, lead_times
-    from sae_keras._split import purge_gap
+    from sae_keras.forecasting._intervals import conformal_half_width, lead_times
+    from sae_keras.data._split import purge_gap
 
     gap = purge_gap((horizon,)) if rule == "sae_keras" else 0
     n_windows = N_TRAIN + gap + n_calibration + gap + N_TEST
@@ -117,7 +117,7 @@ def _mean_se(values):
 def _msft_windows():
     from pmdarima.datasets import load_msft
 
-    from sae_keras._split import time_split
+    from sae_keras.data._split import time_split
 
     frame = load_msft()
     close = frame["Close"].to_numpy(dtype=np.float64)
@@ -137,7 +137,7 @@ def _coverages(y, lower, upper, years):
 def msft(with_lstm):
     from sklearn.linear_model import Ridge
 
-    from sae_keras._intervals import (
+    from sae_keras.forecasting._intervals import (
         conformal_half_width, local_scale, normalized_half_width, split_calibration,
     )
 

@@ -68,7 +68,7 @@ DATASETS = {
     d.name: d
     for d in [
         Dataset("pm25_hourly", "air quality", "hourly", 24, 24,
-                "sae_keras.datasets.load_beijing_pm25 (UCI Beijing PM2.5, Liang et al. 2015); "
+                "sae_keras.data.datasets.load_beijing_pm25 (UCI Beijing PM2.5, Liang et al. 2015); "
                 "8 channels, wnd_dir ordinal-encoded; target pollution",
                 "CC BY 4.0"),
         Dataset("seattle_temps_hourly", "weather", "hourly", 24, 24,
@@ -142,7 +142,7 @@ def load_series(name):
     import pandas as pd
 
     if name == "pm25_hourly":
-        from sae_keras.datasets import load_beijing_pm25
+        from sae_keras.data.datasets import load_beijing_pm25
 
         frame = load_beijing_pm25().copy()
         frame["wnd_dir"] = frame["wnd_dir"].astype("category").cat.codes.astype(float)

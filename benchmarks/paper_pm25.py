@@ -55,8 +55,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows, undifference
-from sae_keras import metrics
-from sae_keras.datasets import load_beijing_pm25
+from sae_keras.evaluation import metrics
+from sae_keras.data.datasets import load_beijing_pm25
 
 COLUMNS = ["pollution", "dew", "temp", "press", "wnd_dir", "wnd_spd", "snow", "rain"]
 TIMESTEPS = 25

@@ -38,7 +38,7 @@ def main(argv=None):
     from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
     from sae_keras import LSTMSAERegressor, make_windows
-    from sae_keras.datasets import load_beijing_pm25
+    from sae_keras.data.datasets import load_beijing_pm25
 
     frame = load_beijing_pm25()
     frame["wnd_dir"] = pd.Categorical(frame["wnd_dir"]).codes

@@ -9,7 +9,7 @@ after each round. Contenders:
 
 - ``sae_keras``: ``LSTMSAERegressor`` as shipped;
 - ``sae_keras, Keras as is`` (TensorFlow only): the same with the two TensorFlow
-  measures of ``sae_keras/_training.py`` turned off (the optimizer's gradient
+  measures of ``sae_keras/training/_loop.py`` turned off (the optimizer's gradient
   all-reduce kept on one replica, and the optimizer built lazily by Keras), which
   is what the library did before them;
 - ``plain Keras``: ``Model.compile`` + ``Model.fit`` + ``Model.predict`` of the
@@ -52,17 +52,17 @@ SETTINGS = dict(hidden_units=UNITS, epochs=2, pretrain_epochs=1, batch_size=32)
 
 def _keras_as_is():
     """Turn off the library's TensorFlow-only measures in this worker process."""
-    from sae_keras import _training
+    from sae_keras.training import _loop
 
-    _training.skip_single_replica_all_reduce = lambda model: contextlib.nullcontext()
-    _training.build_optimizer = lambda model: None
+    _loop.skip_single_replica_all_reduce = lambda model: contextlib.nullcontext()
+    _loop.build_optimizer = lambda model: None
 
 
 def _round_function(contender, X, y):
     if contender == "plain Keras":
         import keras
 
-        from sae_keras.builders import build_forecaster
+        from sae_keras.nn.builders import build_forecaster
 
         def plain(seed):
             keras.utils.set_random_seed(seed)

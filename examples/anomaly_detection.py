@@ -2,7 +2,7 @@
 
 Shows ``LSTMSAEOutlierDetector``: an LSTM autoencoder stack pretrained on the
 first, clean 60% of a synthetic hourly series (a target following two seasonal
-drivers, ``sae_keras.datasets.make_synthetic``) scores every 24-hour window of
+drivers, ``sae_keras.data.datasets.make_synthetic``) scores every 24-hour window of
 the rest, into which three kinds of faults are injected: spikes (one hour far
 off), level shifts (12 hours offset) and frozen sensors (one channel stuck at
 its last value for 24 hours). It prints the precision and recall of the
@@ -19,7 +19,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import FunctionTransformer, make_pipeline
 
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, SequenceScaler, make_windows
-from sae_keras.datasets import make_synthetic
+from sae_keras.data.datasets import make_synthetic
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a shorter series and fewer epochs")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sae_keras import LSTMSAEEncoder, make_windows
-from sae_keras.datasets import load_beijing_pm25
+from sae_keras.data.datasets import load_beijing_pm25
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="fewer windows, sizes and epochs")

@@ -16,8 +16,8 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import FunctionTransformer, make_pipeline, make_union
 
 from sae_keras import LSTMSAEEncoder, SequenceScaler, make_windows
-from sae_keras.datasets import load_beijing_pm25
-from sae_keras.metrics import rmse
+from sae_keras.data.datasets import load_beijing_pm25
+from sae_keras.evaluation.metrics import rmse
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="small data and few epochs")

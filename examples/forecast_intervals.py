@@ -29,10 +29,10 @@ import pandas as pd
 from sklearn.linear_model import RidgeCV
 
 from sae_keras import LSTMSAERegressor, make_windows
-from sae_keras._intervals import conformal_half_width, lead_times, split_calibration  # its rule
-from sae_keras._split import purge_gap
-from sae_keras.datasets import load_beijing_pm25
-from sae_keras.metrics import rmse
+from sae_keras.forecasting._intervals import conformal_half_width, lead_times, split_calibration  # its rule
+from sae_keras.data._split import purge_gap
+from sae_keras.data.datasets import load_beijing_pm25
+from sae_keras.evaluation.metrics import rmse
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="less data, small networks, few epochs")

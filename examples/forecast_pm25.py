@@ -12,8 +12,8 @@ import argparse
 import numpy as np
 import pandas as pd
 from sae_keras import LSTMSAERegressor, make_windows
-from sae_keras.datasets import load_beijing_pm25
-from sae_keras.metrics import mae, rmse, skill_score, smape
+from sae_keras.data.datasets import load_beijing_pm25
+from sae_keras.evaluation.metrics import mae, rmse, skill_score, smape
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="small data and few epochs")

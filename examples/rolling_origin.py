@@ -1,6 +1,6 @@
 """Rolling-origin evaluation on Beijing PM2.5: the spread of scores over five origins.
 
-Shows ``sae_keras.evaluation.rolling_origin`` on the bundled hourly PM2.5 data
+Shows ``sae_keras.evaluation.rolling.rolling_origin`` on the bundled hourly PM2.5 data
 (24-hour windows of all eight channels, target: the next hour's change of
 PM2.5). The forecast origin moves through the last half of the data in
 ``--origins`` test blocks; at each, the LSTM-SAE regressor (its defaults) and
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sae_keras import LSTMSAERegressor, make_windows
-from sae_keras.datasets import load_beijing_pm25
-from sae_keras.evaluation import rolling_origin
+from sae_keras.data.datasets import load_beijing_pm25
+from sae_keras.evaluation.rolling import rolling_origin
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="less data, a small network, few epochs")

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from sae_keras import LSTMSAEEncoder
-from sae_keras.builders import build_lstm_autoencoder
+from sae_keras.nn.builders import build_lstm_autoencoder
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="fewer epochs")

@@ -20,17 +20,20 @@ undifference
 SequenceScaler
     Per-channel scaling of 3-D windows, a Pipeline step.
 
-Submodules: ``sae_keras.datasets`` (bundled Beijing PM2.5 data, synthetic
-series), ``sae_keras.metrics`` (RMSE, MAE, SMAPE, skill), ``sae_keras.evaluation``
-(rolling-origin evaluation beside baselines), ``sae_keras.plotting``
-(forecast and loss plots), ``sae_keras.builders`` (the Keras models),
-``sae_keras.pretraining`` (the greedy loop) and ``sae_keras.distribute``
-(strategies).
+Submodules: ``sae_keras.data.datasets`` (bundled Beijing PM2.5 data, synthetic
+series), ``sae_keras.evaluation.metrics`` (RMSE, MAE, SMAPE, skill),
+``sae_keras.evaluation.rolling`` (rolling-origin evaluation beside baselines),
+``sae_keras.evaluation.plotting`` (forecast and loss plots),
+``sae_keras.nn.builders`` (the Keras models), ``sae_keras.training.pretraining``
+(the greedy loop) and ``sae_keras.nn.distribute`` (strategies). The package is
+laid out in subpackages by job (``estimators``, ``nn``, ``training``,
+``forecasting``, ``data``, ``io``, ``evaluation``, ``cli``; see CONTRIBUTING.md);
+modules whose names start with ``_`` are private.
 
 The names above are imported on first use, so that ``import sae_keras`` (and
 the ``sae-keras`` command) starts without loading Keras until it is needed;
 that first import keeps TensorFlow's native start-up lines off stderr (see
-``sae_keras._native_logs``).
+``sae_keras.cli._native_logs``).
 """
 
 import importlib
@@ -38,13 +41,13 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "LSTMSAEEncoder": "encoder",
-    "LSTMSAERegressor": "regressor",
-    "LSTMSAEOutlierDetector": "outlier",
-    "SequenceScaler": "windows",
-    "TableForecaster": "forecaster",
-    "make_windows": "windows",
-    "undifference": "windows",
+    "LSTMSAEEncoder": "estimators._encoder",
+    "LSTMSAERegressor": "estimators._regressor",
+    "LSTMSAEOutlierDetector": "estimators._outlier",
+    "SequenceScaler": "data._windows",
+    "TableForecaster": "estimators._forecaster",
+    "make_windows": "data._windows",
+    "undifference": "data._windows",
 }
 
 __all__ = [*_PUBLIC, "load", "__version__"]
@@ -52,7 +55,7 @@ __all__ = [*_PUBLIC, "load", "__version__"]
 
 def __getattr__(name):
     if name in _PUBLIC:
-        from ._native_logs import quiet_backend_import
+        from .cli._native_logs import quiet_backend_import
 
         with quiet_backend_import():
             module = importlib.import_module(f".{_PUBLIC[name]}", __name__)
@@ -67,7 +70,7 @@ def __dir__():
 
 
 def load(path):
-    """Load an estimator saved with ``save``; see :mod:`sae_keras.persistence`.
+    """Load an estimator saved with ``save``; see :mod:`sae_keras.io._zip`.
 
     Runs no code from the file and turns no string from it into a path; a
     malformed or hostile file raises ``ValueError`` naming what is wrong.
@@ -78,11 +81,11 @@ def load(path):
     >>> import sae_keras
     >>> model = sae_keras.load("model.zip")  # doctest: +SKIP
     """
-    from ._native_logs import quiet_backend_import
+    from .cli._native_logs import quiet_backend_import
 
     with quiet_backend_import():
         # Importing the table forecaster imports the regressor and the encoder:
-        # every class a file may name is registered (see persistence._saved_class).
-        from .forecaster import TableForecaster  # noqa: F401
-        from .persistence import load_estimator
+        # every class a file may name is registered (see sae_keras.io._params._saved_class).
+        from .estimators._forecaster import TableForecaster  # noqa: F401
+        from .io._zip import load_estimator
     return load_estimator(path)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows, undifference
-from sae_keras.cli import main
+from sae_keras.cli._command import main
 from conftest import TINY, sine_windows
 
 

@@ -38,7 +38,7 @@ def test_protocol_reproduces_the_authors_split_and_persistence(paper):
     np.testing.assert_allclose(split.to_levels(split.y_test), split.y_test_levels, atol=1e-9)
     assert np.abs(split.y_test).max() < 1.5 and not np.allclose(split.y_test, 0)
     # Persistence on these 8,734 windows: the figures the data README states.
-    from sae_keras import metrics
+    from sae_keras.evaluation import metrics
 
     assert metrics.rmse(split.y_test_levels, split.persistence) == pytest.approx(24.53, abs=0.01)
     assert metrics.mae(split.y_test_levels, split.persistence) == pytest.approx(12.43, abs=0.01)

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from sae_keras.builders import (
+from sae_keras.nn.builders import (
     build_forecaster,
     build_lstm_autoencoder,
     build_stacked_encoder,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._checkpoint import Checkpoint
+from sae_keras.training._checkpoint import Checkpoint
 from conftest import TINY, sine_windows
 from _subprocess import run_python
 
@@ -106,7 +106,7 @@ def test_checkpointed_fit_equals_a_plain_fit(tmp_path, windows):
 
 
 def test_the_fingerprint_tells_apart_every_array_and_its_role():
-    from sae_keras._checkpoint import fingerprint
+    from sae_keras.training._checkpoint import fingerprint
 
     X, a, b = np.zeros((4, 3, 1)), np.ones((4, 2)), np.full((4, 2), 2.0)
     assert fingerprint({}, X, None, None, a) != fingerprint({}, X, None, None, b)

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import sae_keras
-from sae_keras.cli import main
-from sae_keras.datasets import make_synthetic
+from sae_keras.cli._command import main
+from sae_keras.data.datasets import make_synthetic
 from _subprocess import run_python
 
 FAST = ["--hidden-units", "4", "--pretrain-epochs", "1", "--epochs", "1", "--quiet"]

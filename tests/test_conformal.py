@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._intervals import conformal_half_width, lead_times
-from sae_keras._split import purge_gap
+from sae_keras.forecasting._intervals import conformal_half_width, lead_times
+from sae_keras.data._split import purge_gap
 from conftest import TINY, sine_windows
 
 FAST = dict(**{**TINY, "hidden_units": (4,)}, pretraining=None, epochs=1)

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from sae_keras import make_windows
-from sae_keras.datasets import load_beijing_pm25, make_synthetic
-from sae_keras.metrics import mae, rmse, skill_score, smape
+from sae_keras.data.datasets import load_beijing_pm25, make_synthetic
+from sae_keras.evaluation.metrics import mae, rmse, skill_score, smape
 
 
 def test_bundled_pm25_is_the_documented_table():

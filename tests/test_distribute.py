@@ -4,7 +4,7 @@ import keras
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras.distribute import check_backend, resolve_strategy, strategy_scope
+from sae_keras.nn.distribute import check_backend, resolve_strategy, strategy_scope
 from conftest import TINY
 from _subprocess import run_python
 
@@ -131,8 +131,8 @@ def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
 
 
 def test_lstms_keep_keras_kernel_choice_where_no_gpu_is_hidden_by_the_strategy():
-    from sae_keras.builders import build_stacked_encoder
-    from sae_keras.distribute import cudnn_kernel_setting
+    from sae_keras.nn.builders import build_stacked_encoder
+    from sae_keras.nn.distribute import cudnn_kernel_setting
 
     assert cudnn_kernel_setting() == "auto"  # no strategy: Keras chooses
     with strategy_scope("cpu"):

@@ -1,4 +1,4 @@
-"""The estimators' docstrings, filled from the shared fragments of ``sae_keras._docstrings``.
+"""The estimators' docstrings, filled from the shared fragments of ``sae_keras.estimators._docstrings``.
 
 Every public estimator's rendered docstring documents each ``__init__``
 parameter once, in signature order, with the signature's default and no
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import sae_keras
-from sae_keras import _docstrings
+from sae_keras.estimators import _docstrings
 
 PACKAGE = Path(sae_keras.__file__).parent
 ESTIMATORS = ["LSTMSAEEncoder", "LSTMSAERegressor", "LSTMSAEOutlierDetector",
@@ -123,7 +123,7 @@ def test_fragments_follow_numpydoc_layout():
 
 
 def test_fragments_module_imports_no_package_module():
-    tree = ast.parse((PACKAGE / "_docstrings.py").read_text(encoding="utf-8"))
+    tree = ast.parse((PACKAGE / "estimators" / "_docstrings.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             assert node.level == 0 and not (node.module or "").startswith("sae_keras"), \
@@ -176,8 +176,9 @@ def test_the_check_catches_broken_docstrings():
 def test_estimator_modules_use_the_fragments():
     # The shared text is applied at import: the modules hold placeholders, the
     # classes the filled entries.
-    for module, name in [("encoder", "LSTMSAEEncoder"), ("regressor", "LSTMSAERegressor")]:
-        source = (PACKAGE / f"{module}.py").read_text(encoding="utf-8")
+    for module, name in [("estimators._encoder", "LSTMSAEEncoder"),
+                         ("estimators._regressor", "LSTMSAERegressor")]:
+        source = (PACKAGE / f"{module.replace('.', '/')}.py").read_text(encoding="utf-8")
         assert "    {hidden_units}\n" in source
         doc = getattr(importlib.import_module(f"sae_keras.{module}"), name).__doc__
         assert "    " + _docstrings.PARAMETERS["hidden_units"].split("\n")[0] in doc

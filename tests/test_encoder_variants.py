@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from sae_keras.builders import (
+from sae_keras.nn.builders import (
     ENCODERS, PAD_VALUE, build_forecaster, build_lstm_autoencoder, build_stacked_encoder,
 )
 from conftest import TINY, sine_windows

@@ -10,7 +10,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 import sae_keras
 from sae_keras import LSTMSAERegressor, TableForecaster, make_windows
-from sae_keras.datasets import make_synthetic
+from sae_keras.data.datasets import make_synthetic
 from _subprocess import run_python
 
 

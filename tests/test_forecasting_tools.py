@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LinearRegression
 
 from sae_keras import LSTMSAERegressor
-from sae_keras.evaluation import rolling_origin
+from sae_keras.evaluation.rolling import rolling_origin
 from conftest import TINY, sine_windows
 
 

@@ -25,7 +25,7 @@ from sae_keras import (
     LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor, SequenceScaler,
     TableForecaster, load,
 )
-from sae_keras.datasets import make_synthetic
+from sae_keras.data.datasets import make_synthetic
 
 SMALL = dict(TINY, hidden_units=(4, 3))
 #: One phase of training only (fine-tuning): what a regressor's predict reads is its model.

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sae_keras import LSTMSAERegressor, TableForecaster, _job
-from sae_keras.cli import build_parser
+from sae_keras import LSTMSAERegressor, TableForecaster
+from sae_keras.cli import _job
+from sae_keras.cli._command import build_parser
 from conftest import sine_windows
 
 FUZZ = dict(hidden_units=(2,), pretrain_epochs=1, epochs=1, batch_size=32, random_state=0,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
-from sae_keras.distribute import resolve_strategy
+from sae_keras.nn.distribute import resolve_strategy
 from conftest import sine_windows
 
 pytestmark = pytest.mark.skipif(

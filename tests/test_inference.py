@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._inference import CompiledForward, _bucket
-from sae_keras.builders import build_forecaster
+from sae_keras.nn._inference import CompiledForward, _bucket
+from sae_keras.nn.builders import build_forecaster
 from conftest import TINY
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._intervals import conformal_half_width
+from sae_keras.forecasting._intervals import conformal_half_width
 from conftest import TINY, sine_windows
 
 

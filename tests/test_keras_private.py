@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import sae_keras
-from sae_keras import _keras_private, _training
-from sae_keras._training import PhaseSettings, _EpochBatches, _SetEpoch, derive_seed, train_phase
+from sae_keras.training import _keras_private, _loop
+from sae_keras.training._loop import PhaseSettings, _EpochBatches, _SetEpoch, derive_seed, train_phase
 
 PACKAGE = Path(sae_keras.__file__).parent
 PRIVATE_MODULES = ("keras.src", "tensorflow.python")
@@ -179,7 +179,7 @@ def test_train_phase_feeds_each_epoch_its_own_order(monkeypatch):
             super().__init__(*args, **kwargs)
             made.append(self)
 
-    monkeypatch.setattr(_training, "_EpochBatches", Recorded)
+    monkeypatch.setattr(_loop, "_EpochBatches", Recorded)
     settings = PhaseSettings(seed=5, batch_size=4, validation_fraction=0.0, n_iter_no_change=5,
                              tol=0.0, callbacks=[], verbose=0, owner="test")
     x = np.arange(10, dtype=np.float64).reshape(10, 1, 1)

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras import _job
-from sae_keras._intervals import split_calibration
-from sae_keras._split import purge_gap, time_split
-from sae_keras._training import _hold_out
-from sae_keras.evaluation import rolling_origin
+from sae_keras.cli import _job
+from sae_keras.forecasting._intervals import split_calibration
+from sae_keras.data._split import purge_gap, time_split
+from sae_keras.training._loop import _hold_out
+from sae_keras.evaluation.rolling import rolling_origin
 from conftest import TINY, sine_windows
 
 FAST = dict(**{**TINY, "hidden_units": (4,)}, pretraining=None, epochs=1)

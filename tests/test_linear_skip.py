@@ -6,7 +6,7 @@ from conftest import TINY
 from sklearn.linear_model import Ridge
 
 from sae_keras import LSTMSAERegressor, make_windows
-from sae_keras._linear import ALPHAS, ridge_skip
+from sae_keras.forecasting._linear import ALPHAS, ridge_skip
 
 
 def test_ridge_skip_equals_scikit_learns_ridge_with_the_same_penalty():

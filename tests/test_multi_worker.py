@@ -11,7 +11,7 @@ import keras
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras.distribute import resolve_strategy
+from sae_keras.nn.distribute import resolve_strategy
 from conftest import TINY, sine_windows
 
 WORKER = """

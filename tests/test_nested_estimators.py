@@ -16,12 +16,12 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-import sae_keras._base
+import sae_keras.estimators._base
 from sae_keras import (
     LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor, SequenceScaler,
     TableForecaster, load,
 )
-from sae_keras.datasets import make_synthetic
+from sae_keras.data.datasets import make_synthetic
 
 ENCODER = dict(TINY, hidden_units=(4,))
 
@@ -32,7 +32,7 @@ def no_training(monkeypatch):
     def train_phase(*args, **kwargs):
         raise AssertionError("training started before the nested estimator was validated")
 
-    monkeypatch.setattr(sae_keras._base, "train_phase", train_phase)
+    monkeypatch.setattr(sae_keras.estimators._base, "train_phase", train_phase)
 
 
 @pytest.fixture

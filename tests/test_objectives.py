@@ -8,8 +8,8 @@ import pytest
 from sklearn.base import clone
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from sae_keras.builders import build_lstm_autoencoder, extract_decoder
-from sae_keras.pretraining import ShiftedRight, greedy_pretrain
+from sae_keras.nn.builders import build_lstm_autoencoder, extract_decoder
+from sae_keras.training.pretraining import ShiftedRight, greedy_pretrain
 from conftest import TINY, PhaseRecorder, sine_windows
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sae_keras.pretraining import decode_codes, greedy_pretrain
+from sae_keras.training.pretraining import decode_codes, greedy_pretrain
 
 
 class RecordingTrainer:

@@ -14,7 +14,7 @@ import numpy as np
 from conftest import TINY, sine_windows
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from sae_keras.builders import build_forecaster, build_lstm_autoencoder
+from sae_keras.nn.builders import build_forecaster, build_lstm_autoencoder
 
 SETTINGS = dict(TINY, hidden_units=(4,), epochs=2, dropout=0.2, pretrain_noise=0.1,
                 random_state=0)

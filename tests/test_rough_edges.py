@@ -17,8 +17,8 @@ import sae_keras
 from sae_keras import (
     LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor, TableForecaster,
 )
-from sae_keras.cli import build_parser, build_predict_parser, main
-from sae_keras.datasets import make_synthetic
+from sae_keras.cli._command import build_parser, build_predict_parser, main
+from sae_keras.data.datasets import make_synthetic
 
 FAST = ["--hidden-units", "4", "--pretrain-epochs", "1", "--epochs", "1", "--quiet"]
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*[a-z]")
@@ -50,7 +50,7 @@ def test_every_flag_the_package_names_is_an_option_of_the_command():
     known = _options(build_parser()) | _options(build_predict_parser())
     named = {
         (path.name, flag)
-        for path in PACKAGE.glob("*.py")
+        for path in PACKAGE.rglob("*.py")
         for text in _string_constants(path)
         for flag in FLAG.findall(text)
     }
@@ -171,7 +171,7 @@ def test_a_file_in_another_encoding_is_named_with_the_option_to_read_it(
 
 
 def test_a_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
-    from sae_keras import _table
+    from sae_keras.data import _table
 
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbftime,value\n2020-01-01,1\n2020-01-02,2\n")
@@ -244,15 +244,15 @@ def test_constant_table_columns_warn_once_naming_them():
      ("ME", 24, "24 months"), ("B", 10, "10 business days"), (None, 50, "50 steps")],
 )
 def test_the_span_is_named_in_the_units_of_the_data(freq, n, words):
-    from sae_keras.plotting import span_words
+    from sae_keras.evaluation.plotting import span_words
 
     index = pd.RangeIndex(n) if freq is None else pd.date_range("2020-01-31", periods=n, freq=freq)
     assert span_words(index) == words
 
 
 def test_the_forecast_plot_of_daily_data_does_not_say_week(tmp_path, monkeypatch, capsys):
-    from sae_keras import plotting
-    from sae_keras.plotting import span_words
+    from sae_keras.evaluation import plotting
+    from sae_keras.evaluation.plotting import span_words
 
     titles = []
     original = plotting.plot_forecast

@@ -15,14 +15,14 @@ import pytest
 
 import sae_keras
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster
-from sae_keras._checkpoint import Checkpoint
+from sae_keras.training._checkpoint import Checkpoint
 from conftest import TINY, sine_windows
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """A saved regressor (pretraining=an LSTMSAEEncoder) and a saved TableForecaster."""
-    from sae_keras.datasets import make_synthetic
+    from sae_keras.data.datasets import make_synthetic
 
     folder = tmp_path_factory.mktemp("saved")
     X, y = sine_windows(n_samples=40)

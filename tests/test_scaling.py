@@ -7,7 +7,7 @@ import pytest
 from conftest import TINY, sine_windows
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from sae_keras._scaling import ScaledWindows, channel_stats, column_stats
+from sae_keras.forecasting._scaling import ScaledWindows, channel_stats, column_stats
 
 
 def test_channel_stats_match_numpy_over_windows_and_steps_in_chunks():

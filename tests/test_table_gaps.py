@@ -11,8 +11,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 import sae_keras
 from sae_keras import LSTMSAERegressor, TableForecaster
-from sae_keras.cli import main
-from sae_keras.datasets import make_synthetic
+from sae_keras.cli._command import main
+from sae_keras.data.datasets import make_synthetic
 
 FAST = ["--hidden-units", "4", "--pretrain-epochs", "1", "--epochs", "1", "--quiet"]
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAERegressor
-from sae_keras._keras_private import skip_single_replica_all_reduce as _single_replica_updates
-from sae_keras._training import (
+from sae_keras.training._keras_private import skip_single_replica_all_reduce as _single_replica_updates
+from sae_keras.training._loop import (
     PhaseSettings, _EpochBatches, _hold_out, train_phase,
 )
 from conftest import TINY
@@ -163,7 +163,7 @@ class _Stream:
 
 
 def test_progress_bars_only_on_a_terminal():
-    from sae_keras._training import progress_verbosity
+    from sae_keras.training._loop import progress_verbosity
 
     assert progress_verbosity(1, _Stream(True)) == 1
     assert progress_verbosity(1, _Stream(False)) == 2  # one line per epoch in files

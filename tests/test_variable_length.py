@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
-from sae_keras._validation import pad_sequences, valid_steps
-from sae_keras.builders import PAD_VALUE, build_stacked_encoder
-from sae_keras.pretraining import greedy_pretrain
+from sae_keras.data._validation import pad_sequences, valid_steps
+from sae_keras.nn.builders import PAD_VALUE, build_stacked_encoder
+from sae_keras.training.pretraining import greedy_pretrain
 from conftest import TINY, sine_windows
 
 
@@ -113,7 +113,7 @@ def test_padding_stays_out_of_the_pretraining_losses():
     X = np.random.default_rng(0).normal(size=(16, 6, 2)).astype("float32")
     lengths = np.arange(16) % 5 + 2
     steps = ~np.isnan(_padded(X, lengths)).all(axis=2)
-    from sae_keras._scaling import ScaledWindows
+    from sae_keras.forecasting._scaling import ScaledWindows
 
     windows = ScaledWindows(_padded(X, lengths), np.zeros(2), np.ones(2), fill=PAD_VALUE)
     seen = []

@@ -1,0 +1,421 @@
+"""``LSTMSAEEncoder``: greedy unsupervised pretraining as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
+
+from ..nn import distribute
+from ._base import _BaseLSTMSAE
+from ._docstrings import _fill_doc
+from ..data._validation import reject_non_numeric
+from ..nn.builders import build_stacked_encoder, load_encoder_weights, rebuild_layer_models
+from ..io._params import _saved_class
+from ..forecasting._scaling import unscale
+from ..training.pretraining import decode_codes
+
+
+@_saved_class()
+@_fill_doc
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
+    """Stacked LSTM autoencoder features, learned by greedy pretraining.
+
+    ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
+    first and without labels (Sagheer & Kotb, 2019); ``transform`` runs the
+    stacked encoders and returns the top layer's codes, a fixed-size feature
+    vector per window for any downstream estimator.
+
+    Parameters
+    ----------
+    {hidden_units}
+    pretraining : {"input", "previous"}, default="input"
+        What each autoencoder reconstructs: ``"input"``, the original window
+        (the authors' recipe); ``"previous"``, its own input, the repeated codes
+        of the layer below (classic greedy stacking).
+    {pretrain_epochs}
+    {decoder_units}
+    {pretrain_noise}
+    {reverse_target}
+    {pretrain_objective}
+        ``transform`` then encodes those first steps, as the encoders learned
+        to, and ``inverse_transform`` decodes codes into whole windows
+        (reconstruction, then prediction), so that ``reconstruction_error``
+        counts how well the window's end was foreseen too.
+    {prediction_steps}
+    {composite_weight}
+    {conditional_decoder}
+    {encoder}
+    {activation}
+    {optimizer}
+    {learning_rate}
+    {loss}
+    {batch_size}
+    scaling : {"standard"} or None, default="standard"
+        ``"standard"`` standardises each channel (over all windows and steps)
+        inside ``fit``; ``inverse_transform`` returns windows in the data's own
+        units. ``None`` trains on the data as given.
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {strategy}
+    {random_state}
+    {verbose}
+    {callbacks}
+    {checkpoint_dir}
+    {memory}
+
+    Attributes
+    ----------
+    pretraining_, pretrain_objective_, prediction_steps_, reverse_target_, batch_size_
+        The parameters ``transform``, ``inverse_transform``,
+        ``reconstruction_error`` and ``score_samples`` depend on, as ``fit``
+        used them: ``set_params`` after ``fit`` does not change what the
+        fitted encoder returns.
+    encoders_ : list of keras.Model
+        The pretrained encoder of each layer (input of layer k to its codes).
+        Like every model here, the first takes windows as ``fit`` standardised
+        them (``(X - input_mean_) / input_scale_`` with ``scaling="standard"``).
+    autoencoders_ : list of keras.Model
+        The trained autoencoders, bottom first.
+    model_ : keras.Model
+        The stacked encoder, windows to top-layer codes (``transform``).
+    decoders_ : list of keras.Model
+        Each autoencoder's decoder, codes to reconstruction.
+    strategy_ : dict
+        What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``
+        (the resolved strategy, the devices, how many model copies each batch
+        was split over). Plain values: the estimator pickles and predicts on
+        any machine. Under data parallelism ``batch_size`` is the global batch,
+        split over the replicas.
+    history_ : dict
+        Loss curves per phase: ``{"pretrain_1": {"loss": [...]}, ...}``.
+    hidden_units_ : tuple of int
+        The resolved layer sizes.
+    input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
+        Input standardisation (``None`` with ``scaling=None``).
+    timesteps_ : int
+        Window length seen in ``fit``.
+    n_channels_in_ : int
+        Channels per time step seen in ``fit`` (1 for 2-D input).
+    n_features_in_ : int
+        Number of columns of ``X`` in scikit-learn's sense: the window length.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    LSTMSAERegressor : pretrain, stack, fine-tune and forecast.
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, timesteps, channels)``; a 2-D ``(n_samples,
+    timesteps)`` array or DataFrame is one channel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import LSTMSAEEncoder
+    >>> X = np.sin(np.linspace(0, 20, 64 * 8)).reshape(64, 8, 1)
+    >>> enc = LSTMSAEEncoder(hidden_units=(8, 4), pretrain_epochs=2, random_state=0)
+    >>> enc.fit_transform(X).shape
+    (64, 4)
+    >>> enc.inverse_transform(enc.transform(X[:2])).shape
+    (2, 8, 1)
+    """
+
+    _frozen_params = _BaseLSTMSAE._frozen_params + (
+        "pretraining", "pretrain_objective", "prediction_steps", "reverse_target",
+    )
+
+    def __init__(
+        self,
+        hidden_units=(64, 32),
+        *,
+        pretraining="input",
+        pretrain_epochs=10,
+        decoder_units=None,
+        pretrain_noise=0.0,
+        reverse_target=False,
+        pretrain_objective="reconstruction",
+        prediction_steps=1,
+        composite_weight=0.5,
+        conditional_decoder=False,
+        encoder="lstm",
+        activation="tanh",
+        optimizer="adam",
+        learning_rate=3e-3,
+        loss="mse",
+        batch_size=64,
+        scaling="standard",
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=0.0,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        checkpoint_dir=None,
+        memory=None,
+    ):
+        self.hidden_units = hidden_units
+        self.pretraining = pretraining
+        self.pretrain_epochs = pretrain_epochs
+        self.decoder_units = decoder_units
+        self.pretrain_noise = pretrain_noise
+        self.reverse_target = reverse_target
+        self.pretrain_objective = pretrain_objective
+        self.prediction_steps = prediction_steps
+        self.composite_weight = composite_weight
+        self.conditional_decoder = conditional_decoder
+        self.encoder = encoder
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.batch_size = batch_size
+        self.scaling = scaling
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.memory = memory
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Pretrain the stack of autoencoders on windows ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Training windows.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each window in every reconstruction loss. ``None`` weighs
+            all windows equally. The scaling statistics are not weighted.
+
+        Returns
+        -------
+        self : LSTMSAEEncoder
+        """
+        distribute.check_backend()
+        hidden_units = self._hidden_units()
+        self._pretrain_epochs(len(hidden_units))
+        X = self._validate_windows(X, reset=True)
+        steps = self._valid_steps(X)
+        padded = steps is not None
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        self._check_validation_split(X.shape[0])
+        timesteps, n_channels = X.shape[1:]
+        self._check_objective(timesteps, self.pretraining, padded)
+        settings = self._start_fit(X, None, sample_weight)
+        X_model = self._fit_input_scaling(X, padded=padded)
+        with distribute.strategy_scope(self.strategy) as resolved:
+            stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
+                                   sample_weight, steps)
+            # The steps the encoders learned to read (the future part split off).
+            model = build_stacked_encoder(
+                timesteps - _future_steps(self.pretrain_objective, self.prediction_steps),
+                n_channels, hidden_units, activation=self.activation, masked=padded,
+                encoder=self.encoder, seed=settings.derive("build stacked encoder"),
+            )
+            load_encoder_weights(model, stack.encoder_weights)
+        self._end_fit(settings)
+        self.strategy_ = distribute.describe(resolved, self.strategy)
+        self.hidden_units_ = hidden_units
+        self.timesteps_, self.n_channels_in_ = timesteps, n_channels
+        self.variable_length_ = padded
+        self.autoencoders_ = stack.autoencoders
+        self.decoders_ = stack.decoders
+        self.encoders_ = stack.encoders
+        self.history_ = stack.history
+        self.model_ = model
+        self._freeze_params(settings)
+        self._init_predict_state()
+        return self
+
+    def transform(self, X):
+        """Encode windows into the top layer's codes.
+
+        With ``pretrain_objective="prediction"`` or ``"composite"`` the codes
+        are those of each window's first ``timesteps - prediction_steps``
+        steps, the part the encoders learned to read.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codes), float64
+            ``n_codes`` is ``hidden_units[-1]``, twice that with
+            ``encoder="bilstm"`` (both directions).
+        """
+        check_is_fitted(self)
+        X = self._validate_windows(X, reset=False)
+        return self._encode(self._scale_inputs(X))
+
+    def inverse_transform(self, X):
+        """Decode top-layer codes back into windows.
+
+        With ``pretraining="input"`` the top autoencoder was trained to
+        reconstruct the original window from these codes, so its decoder alone
+        gives the windows. With ``"previous"`` each decoder reconstructs the
+        (repeated) codes of the layer below; their mean over time is decoded
+        by the next decoder down, to the first one, which gives windows. Either
+        way the result approximates the window that produced the codes, in the
+        data's own units. With ``pretrain_objective="composite"`` a window is
+        the reconstruction of its first ``timesteps - prediction_steps`` steps
+        followed by the prediction of the rest; ``"prediction"`` learns no
+        reconstruction, and decoding raises ``ValueError``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_codes)
+            Codes, as returned by ``transform``.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_samples, timesteps, n_channels), float64
+        """
+        check_is_fitted(self)
+        reject_non_numeric(X, "X")
+        codes = check_array(X, dtype=FLOAT_DTYPES)
+        n_codes = self._n_features_out
+        if codes.shape[1] != n_codes:
+            raise ValueError(
+                f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
+                f"produces {n_codes}; pass the output of transform."
+            )
+        return unscale(self._decode(codes), self.input_mean_, self.input_scale_)
+
+    def reconstruction_error(self, X, *, per="window"):
+        """Squared error of the stack's reconstruction of each window.
+
+        The window is encoded (``transform``) and decoded back
+        (``inverse_transform``); the error is measured in the units the
+        networks trained in: standardised channels with ``scaling="standard"``
+        (so every channel weighs the same, whatever its units), the data's own
+        with ``scaling=None``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+        per : {"window", "step", "channel", "element"}, default="window"
+            Mean squared error per window; per window and time step (mean
+            over channels); per window and channel (mean over steps); or each
+            squared error. The padded steps of variable-length windows are
+            left out of the means, and are NaN per step or element.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples,), (n_samples, timesteps), \
+                (n_samples, n_channels) or (n_samples, timesteps, n_channels)
+        """
+        axes = {"window": (1, 2), "step": (2,), "channel": (1,), "element": ()}
+        if per not in axes:
+            raise ValueError(f"per must be one of {sorted(axes)}; got {per!r}.")
+        check_is_fitted(self)
+        X = self._validate_windows(X, reset=False)
+        X_model = self._scale_inputs(X)
+        windows = self._decode(self._encode(X_model))
+        squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
+        steps = self._valid_steps(X)
+        if steps is None:
+            return squared.mean(axis=axes[per]) if axes[per] else squared
+        squared[~steps] = np.nan  # padding is no error: NaN per step, left out of means
+        if per in ("window", "channel"):
+            return np.nanmean(squared, axis=axes[per])  # every window has a real step
+        return squared.mean(axis=axes[per]) if axes[per] else squared
+
+    def score_samples(self, X):
+        """Normality of each window: minus its mean squared reconstruction error.
+
+        Higher is more normal, as scikit-learn's outlier detectors have it
+        (``IsolationForest.score_samples``); see :meth:`reconstruction_error`
+        for the units and for errors per step or channel, and
+        :class:`LSTMSAEOutlierDetector` for thresholds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels])
+            Windows shaped like the training windows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return -self.reconstruction_error(X)
+
+    def _encode(self, X_model):
+        """Codes of windows as the models read them (the steps the encoders learned)."""
+        future = _future_steps(self.pretrain_objective_, self.prediction_steps_)
+        return self._predict(self.model_, X_model[:, : X_model.shape[1] - future]
+                             if future else X_model)
+
+    def _decode(self, codes):
+        """Top-layer codes to windows in the units the networks trained in."""
+        # _predict casts each batch to float32 and returns float64.
+        if self.pretrain_objective_ == "prediction":
+            raise ValueError(
+                "pretrain_objective='prediction' trains decoders that predict the steps "
+                "after what the encoder read, not decoders that reconstruct windows; use "
+                "'composite' or 'reconstruction' to decode codes into windows."
+            )
+        return decode_codes(self.decoders_, codes, self.pretraining_, predict=self._predict)
+
+    def _fitted_models(self):
+        models = super()._fitted_models()
+        for index, autoencoder in enumerate(self.autoencoders_, start=1):
+            models[f"autoencoder_{index}"] = autoencoder
+        return models
+
+    def _saved_model_names(self, state):
+        layers = state["hidden_units_"]
+        if not isinstance(layers, list):
+            raise TypeError(f"hidden_units_ must be a list, not {type(layers).__name__}")
+        return [*super()._saved_model_names(state),
+                *(f"autoencoder_{k}" for k in range(1, len(layers) + 1))]
+
+    def _restore_fitted(self, state, models):
+        super()._restore_fitted(state, models)
+        self.autoencoders_ = [
+            models[f"autoencoder_{k}"] for k in range(1, len(self.hidden_units_) + 1)
+        ]
+        self.encoders_, self.decoders_ = rebuild_layer_models(
+            self.autoencoders_, reverse=self.reverse_target_
+        )
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Encoders and decoders share the autoencoders' layers (a free-running
+        # decoder wraps them); they are rebuilt from the autoencoders on load.
+        state.pop("encoders_", None)
+        state.pop("decoders_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "autoencoders_" in state:
+            self.encoders_, self.decoders_ = rebuild_layer_models(
+                self.autoencoders_, reverse=self.reverse_target_
+            )
+
+    @property
+    def _n_features_out(self):
+        return int(self.model_.output_shape[-1])
+
+
+def _future_steps(objective, prediction_steps):
+    """Steps split off the end of each window for prediction decoders (else 0)."""
+    return 0 if objective == "reconstruction" else int(prediction_steps)

@@ -1,0 +1,326 @@
+"""``TableForecaster``: a table in, forecasts in its units out, one portable file."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..data import _table
+from ..io._params import _saved_class
+from ..io._zip import save_estimator
+from ._regressor import LSTMSAERegressor
+from ..data._windows import make_windows
+
+
+#: The windows' own warning about constant channels (see ``_validation``).
+_CONSTANT_CHANNELS = r"X channel\(s\) \[.*\] hold one value"
+
+
+@_saved_class(nested={"regressor": "LSTMSAERegressor"})
+class TableForecaster(BaseEstimator):
+    """Forecast one column of a table from the windows before each time step.
+
+    Wraps a regressor of windows (by default :class:`LSTMSAERegressor`) with
+    everything needed to go from a table as the user keeps it to forecasts in
+    its units: the time column, the reading rules (rows in time order, no
+    repeated timestamps, numbers everywhere but in the named categorical
+    columns), the category codes, the windowing and the target formulation.
+    A fitted forecaster saves to one file (:meth:`save`, the library's safe
+    format) that ``sae_keras.load`` or ``sae-keras predict`` reads back.
+
+    Parameters
+    ----------
+    target : str, default=None
+        Column to forecast; ``None``: the first column other than the time.
+    timesteps : int, default=24
+        Rows in each input window.
+    horizon : int, default=1
+        Steps ahead forecast from each window (a direct multi-step head).
+    target_mode : {"change", "level"}, default="change"
+        ``"change"``: the regressor learns the change from the last observed
+        target value, which is added back (persistence is then its zero);
+        ``"level"``: it learns the value itself.
+    time_column : str, default=None
+        The column of timestamps. ``None``: a ``DatetimeIndex`` if the frame
+        has one, else the first column when all of it parses as dates, else
+        none (rows are taken in the order given).
+    categorical : sequence of str, default=()
+        Columns of categories, encoded as sorted integer codes learned in
+        ``fit``. Any other non-numeric value is an error.
+    sort_time : bool, default=False
+        Sort rows by time; otherwise rows out of time order are an error.
+    allow_gaps : bool, default=False
+        Accept timestamps that are not one step apart (see ``step_``): a window
+        across a gap then forecasts a later time than its labels say.
+        ``False``: uneven steps are an error in ``fit`` and ``predict``, naming
+        the first gap; resample the table to one step instead.
+    regressor : estimator, default=None
+        Regressor of windows ``(n, timesteps, channels)`` → targets.
+        ``None``: ``LSTMSAERegressor()``. Only sae_keras regressors can be
+        saved with :meth:`save`; any regressor pickles.
+
+    Attributes
+    ----------
+    regressor_ : estimator
+        The fitted regressor.
+    columns_ : list of str
+        The channels, in the order the windows hold them.
+    target_ : str
+        The column forecast.
+    time_column_ : str or None
+        The time column used.
+    categories_ : dict of str to list of str
+        Known categories of each categorical column.
+    step_ : pandas.Timedelta or None
+        The most common time step of the fitted table: forecast ``k`` of a
+        window is for its last timestamp + ``k * step_``.
+    freq_ : str or None
+        The table's calendar frequency as pandas infers it (``"h"``, ``"D"``,
+        ``"ME"``, ``"B"``, ...), when every timestamp follows one; else
+        ``None``. Without ``allow_gaps``, every pair of rows is ``freq_``
+        apart, or ``step_`` apart without one, in ``fit`` and in ``predict``.
+    allow_gaps_ : bool
+        Whether uneven time steps are read (``allow_gaps`` at fit time).
+    timesteps_, horizon_, target_mode_, sort_time_
+        The parameters ``predict`` and ``windows`` depend on, as ``fit`` used
+        them: ``set_params`` after ``fit`` changes the next fit, never what
+        the fitted forecaster returns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sae_keras import LSTMSAERegressor, TableForecaster
+    >>> from sae_keras.data.datasets import make_synthetic
+    >>> table = make_synthetic(300, 2, random_state=0)
+    >>> forecaster = TableForecaster("target", timesteps=8, regressor=LSTMSAERegressor(
+    ...     (4,), pretrain_epochs=1, epochs=1, random_state=0)).fit(table)
+    >>> forecaster.predict(table.iloc[-8:]).shape
+    (1, 1)
+    """
+
+    _parameter_constraints = {
+        "target": [str, None],
+        "timesteps": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "target_mode": [StrOptions({"change", "level"})],
+        "time_column": [str, None],
+        "categorical": ["array-like"],
+        "sort_time": ["boolean"],
+        "allow_gaps": ["boolean"],
+        "regressor": [HasMethods(["fit", "predict"]), None],
+    }
+
+    def __init__(
+        self,
+        target=None,
+        timesteps=24,
+        horizon=1,
+        *,
+        target_mode="change",
+        time_column=None,
+        categorical=(),
+        sort_time=False,
+        allow_gaps=False,
+        regressor=None,
+    ):
+        self.target = target
+        self.timesteps = timesteps
+        self.horizon = horizon
+        self.target_mode = target_mode
+        self.time_column = time_column
+        self.categorical = categorical
+        self.sort_time = sort_time
+        self.allow_gaps = allow_gaps
+        self.regressor = regressor
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, frame, y=None):
+        """Learn the reading rules and categories from ``frame``; fit the regressor.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The table, oldest row first (or in any order with
+            ``sort_time=True``), the time column as a column or as the index.
+        y : None
+            Ignored: the target is the ``target`` column.
+
+        Returns
+        -------
+        self : TableForecaster
+        """
+        categorical = [str(name) for name in self.categorical]
+        table, time_column = _table.read(frame, self.time_column, categorical,
+                                         sort=self.sort_time)
+        target = _table.target_column(table, self.target, categorical)
+        step = _table.table_step(table.index)
+        if not self.allow_gaps:
+            _table.refuse_gaps(table.index, step)
+        self.time_column_ = time_column
+        self.categories_ = _table.learn_categories(table, categorical)
+        self.columns_ = [str(name) for name in table.columns]
+        self.target_ = target
+        self.step_ = _common_step(table.index)
+        self.freq_ = None if step is None or isinstance(step, pd.Timedelta) else step.freqstr
+        self.allow_gaps_ = bool(self.allow_gaps)
+        table = _table.encode_categories(table, self.categories_)
+        X, y = make_windows(table, self.timesteps, self.horizon, target=target)
+        start = _start(X, y.ndim, self.target_mode, self.columns_.index(target))
+        with warnings.catch_warnings():  # the table's constant columns were named above
+            warnings.filterwarnings("ignore", message=_CONSTANT_CHANNELS, category=UserWarning)
+            regressor = self._new_regressor().fit(X, y - start)
+        self.regressor_ = regressor
+        self.timesteps_, self.horizon_ = int(self.timesteps), int(self.horizon)
+        self.target_mode_, self.sort_time_ = self.target_mode, bool(self.sort_time)
+        return self
+
+    def windows(self, frame, *, targets=True):
+        """The windows (and targets) of ``frame`` as the regressor sees them.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            A table with the fitted columns, read by the fitted rules.
+        targets : bool, default=True
+            Also return the targets (in the table's units); the last
+            ``horizon`` rows then start no window.
+
+        Returns
+        -------
+        X : ndarray of shape (n_windows, timesteps, n_channels)
+        y : ndarray, only with ``targets=True``
+        """
+        check_is_fitted(self)
+        table = self._read(frame)
+        target = self.target_ if targets else None
+        out = make_windows(table, self.timesteps_, self.horizon_, target=target)
+        return out if targets else out[0]
+
+    def predict(self, frame):
+        """Forecast from every complete window of ``frame``, in its units.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            New rows with the fitted columns (at least ``timesteps`` of them),
+            read by the same rules as in ``fit``.
+
+        Returns
+        -------
+        forecasts : DataFrame of shape (n_rows - timesteps + 1, horizon)
+            One row per window, indexed by the time (or row label) of its last
+            observed step, named ``origin``; column ``"<target>+k"`` is the
+            forecast ``k`` steps later.
+        """
+        check_is_fitted(self)
+        table = self._read(frame)
+        X, _, origin = make_windows(table, self.timesteps_, target=None, return_index=True)
+        forecast = np.asarray(self.regressor_.predict(X), dtype=np.float64)
+        start = _start(X, 2, self.target_mode_, self.columns_.index(self.target_))
+        forecast = forecast.reshape(len(X), self.horizon_) + start
+        columns = [f"{self.target_}+{k}" for k in range(1, self.horizon_ + 1)]
+        return pd.DataFrame(forecast, index=pd.Index(origin, name="origin"), columns=columns)
+
+    def save(self, path):
+        """Save the fitted forecaster to one file (see :mod:`sae_keras.io._zip`).
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        return save_estimator(self, path)
+
+    def _read(self, frame):
+        table, _ = _table.read(frame, self.time_column_, list(self.categories_),
+                               sort=self.sort_time_, columns=self.columns_)
+        if not getattr(self, "allow_gaps_", True):  # older fitted objects: as before
+            step = self.step_ if self.freq_ is None else to_offset(self.freq_)
+            _table.refuse_gaps(table.index, step, fitted=True)
+        return _table.encode_categories(table, self.categories_)
+
+    def _new_regressor(self):
+        if self.regressor is None:
+            return LSTMSAERegressor()
+        return clone(self.regressor)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "regressor_")
+
+    # -- persistence --------------------------------------------------------
+
+    def _fitted_state(self):
+        if not hasattr(self.regressor_, "_fitted_state"):
+            raise TypeError(
+                f"only sae_keras regressors can be saved in this format, not "
+                f"{type(self.regressor_).__name__}; pickle the forecaster instead"
+            )
+        return {
+            "time_column_": self.time_column_,
+            "categories_": self.categories_,
+            "columns_": self.columns_,
+            "target_": self.target_,
+            "step_": None if self.step_ is None else self.step_.isoformat(),
+            "freq_": self.freq_,
+            "allow_gaps_": self.allow_gaps_,
+            "timesteps_": self.timesteps_,
+            "horizon_": self.horizon_,
+            "target_mode_": self.target_mode_,
+            "sort_time_": self.sort_time_,
+            "regressor_": self.regressor_._fitted_state(),
+        }
+
+    def _fitted_models(self):
+        return {f"regressor_.{k}": m for k, m in self.regressor_._fitted_models().items()}
+
+    def _saved_model_names(self, state):
+        """The names ``_fitted_models`` gives, for fitted state ``state`` (loading checks them)."""
+        names = self._new_regressor()._saved_model_names(state["regressor_"])
+        return [f"regressor_.{name}" for name in names]
+
+    def _restore_fitted(self, state, models):
+        self.time_column_ = state["time_column_"]
+        self.categories_ = state["categories_"]
+        self.columns_ = state["columns_"]
+        self.target_ = state["target_"]
+        self.step_ = None if state["step_"] is None else pd.Timedelta(state["step_"])
+        # Files written before gaps were checked read new data as they did then.
+        self.freq_ = state.get("freq_")
+        self.allow_gaps_ = state.get("allow_gaps_", True)
+        # Files written before these were frozen: the saved parameters, as read then.
+        self.timesteps_ = state.get("timesteps_", self.timesteps)
+        self.horizon_ = state.get("horizon_", self.horizon)
+        self.target_mode_ = state.get("target_mode_", self.target_mode)
+        self.sort_time_ = state.get("sort_time_", self.sort_time)
+        regressor = self._new_regressor()
+        prefix = "regressor_."
+        regressor._restore_fitted(
+            state["regressor_"],
+            {k[len(prefix):]: m for k, m in models.items() if k.startswith(prefix)},
+        )
+        self.regressor_ = regressor
+
+
+def _start(X, ndim, target_mode, target_channel):
+    """What the regressor's target starts from: the last target value, or 0."""
+    if target_mode == "level":
+        return 0.0
+    last = X[:, -1, target_channel]
+    return last.reshape((-1,) + (1,) * (ndim - 1))
+
+
+def _common_step(index):
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return None
+    steps = pd.Series(index[1:] - index[:-1])
+    return steps.mode().iloc[0]

@@ -1,0 +1,162 @@
+"""Standardisation built into the estimators (``scaling="standard"``).
+
+Inputs are standardised per channel with the mean and standard deviation of
+every step of every training window; targets per output column. Windows are
+never copied whole: :class:`ScaledWindows` standardises the rows it is asked
+for, so windows that are views of a series (``make_windows``) stay views
+through training and inference, as in ``_training._EpochBatches``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_CHUNK = 4096  # windows per chunk when computing statistics
+
+
+def channel_stats(X):
+    """Mean and scale of each channel over all windows and steps of ``X``.
+
+    Computed in chunks of windows, in float64, around a first estimate of the
+    mean (for accuracy), without materialising ``X``. Constant channels get
+    scale 1, as in ``StandardScaler``. NaN (the padding of variable-length
+    sequences) is left out.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, n_channels)
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_channels,), float64
+    """
+    n_channels = X.shape[-1]
+    shift = np.asarray(X[: min(len(X), _CHUNK)], dtype=np.float64).reshape(-1, n_channels)
+    shift = np.nanmean(shift, axis=0)
+    total = np.zeros(n_channels)
+    squares = np.zeros(n_channels)
+    count = np.zeros(n_channels)
+    for start in range(0, len(X), _CHUNK):
+        chunk = np.asarray(X[start : start + _CHUNK], dtype=np.float64).reshape(-1, n_channels)
+        chunk = chunk - shift
+        if np.isnan(chunk).any():
+            count += np.count_nonzero(~np.isnan(chunk), axis=0)
+            chunk = np.nan_to_num(chunk, nan=0.0)
+        else:
+            count += len(chunk)
+        total += chunk.sum(axis=0)
+        squares += np.square(chunk).sum(axis=0)
+    offset = total / count
+    variance = np.maximum(squares / count - np.square(offset), 0.0)
+    return shift + offset, _safe_scale(np.sqrt(variance))
+
+
+def column_stats(y):
+    """Mean and scale of each output of ``y``, shaped like one target."""
+    y = np.asarray(y, dtype=np.float64)
+    return y.mean(axis=0), _safe_scale(y.std(axis=0))
+
+
+def fit_stats(scaling, stats, data):
+    """``stats(data)`` for ``scaling="standard"``; ``(None, None)`` for ``scaling=None``."""
+    return (None, None) if scaling is None else stats(data)
+
+
+def _safe_scale(scale):
+    scale = np.asarray(scale, dtype=np.float64)
+    tiny = scale < 10 * np.finfo(np.float64).eps
+    return np.where(tiny, 1.0, scale)
+
+
+class ScaledWindows:
+    """``(X - mean) / scale`` computed on the rows asked for, as float32.
+
+    Supports what training and inference use: ``len``, ``shape``, ``ndim``,
+    slicing rows, or rows and steps (lazy, another :class:`ScaledWindows`), indexing with an array of
+    rows (a float32 array) and ``np.asarray``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, n_channels)
+    mean, scale : ndarray of shape (n_channels,)
+    fill : float, default=None
+        What NaN (the padding of variable-length sequences) becomes once
+        scaled; ``None`` leaves it alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras.forecasting._scaling import ScaledWindows, channel_stats
+    >>> X = np.arange(24.0).reshape(4, 3, 2)
+    >>> scaled = ScaledWindows(X, *channel_stats(X))
+    >>> np.asarray(scaled).mean(axis=(0, 1)).round(6)
+    array([0., 0.], dtype=float32)
+    """
+
+    def __init__(self, X, mean, scale, fill=None):
+        self.X = X
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.inverse_scale = np.asarray(1.0 / np.asarray(scale), dtype=np.float32)
+        self.fill = fill
+
+    @property
+    def shape(self):
+        return self.X.shape
+
+    @property
+    def ndim(self):
+        return self.X.ndim
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice) or (
+            isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, slice) for k in key)
+        ):  # rows, or rows and steps: a lazy view
+            return self._view(self.X[key])
+        return self._scale(self.X[key])
+
+    def _view(self, X, fill=None):
+        """Windows ``X`` (a view into ``self.X``) scaled as these are."""
+        view = ScaledWindows.__new__(ScaledWindows)
+        view.X, view.mean, view.inverse_scale = X, self.mean, self.inverse_scale
+        view.fill = self.fill if fill is None else fill
+        return view
+
+    def filled_with(self, fill):
+        """The same windows, their NaN padding replaced by ``fill`` (a view)."""
+        return self._view(self.X, fill)
+
+    def __array__(self, dtype=None, copy=None):
+        scaled = self._scale(self.X)
+        return scaled if dtype is None else scaled.astype(dtype, copy=False)
+
+    def _scale(self, rows):
+        rows = np.array(rows, dtype=np.float32)  # always a fresh array: scaled in place
+        rows -= self.mean
+        rows *= self.inverse_scale
+        if self.fill is not None:
+            np.nan_to_num(rows, copy=False, nan=self.fill)
+        return rows
+
+
+def scale_windows(X, mean, scale, fill=None):
+    """``X`` standardised lazily; ``X`` itself when ``mean`` is ``None`` (no scaling).
+
+    With ``fill`` (padded windows) NaN becomes ``fill``, scaled or not.
+    """
+    if mean is None:
+        if fill is None:
+            return X
+        mean, scale = np.zeros(X.shape[-1]), np.ones(X.shape[-1])
+    return ScaledWindows(X, mean, scale, fill)
+
+
+def unscale(values, mean, scale):
+    """``values * scale + mean`` in place (``values`` is the estimator's own array)."""
+    if mean is None:
+        return values
+    values *= scale
+    values += mean
+    return values

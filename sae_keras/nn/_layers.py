@@ -1,0 +1,131 @@
+"""Custom layers of the models (their registered names are stable) and their seeds.
+
+``_MaskedFlatten`` and ``_ConvLSTM`` are registered with Keras as
+``sae_keras>_MaskedFlatten`` and ``sae_keras>_ConvLSTM``: saved models name them
+so, whatever module holds them, and keep loading as long as those names stay.
+``_FreeRunning`` is built only in memory, never saved. ``_Seeds`` draws the
+seeds of one model's random parts (the builders' and these layers').
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from .distribute import cudnn_kernel_setting
+
+
+#: Width of the ``cnn_lstm`` front-end's causal convolution, in time steps.
+CONV_KERNEL_SIZE = 3
+
+
+class _FreeRunning(layers.Layer):
+    """A trained conditional decoder fed its own previous output, step by step.
+
+    Built only in memory by :func:`~sae_keras.nn.builders.extract_decoder` (never
+    saved): the trained layers live in the saved autoencoder.
+    """
+
+    def __init__(self, lstm, dense, steps, **kwargs):
+        super().__init__(**kwargs)
+        self.lstm, self.dense, self.steps = lstm, dense, int(steps)
+        self.output_dim = dense.layer.units
+
+    def call(self, codes):
+        codes = keras.ops.expand_dims(codes, 1)
+        previous = keras.ops.zeros_like(codes[..., :1]) * keras.ops.zeros((self.output_dim,))
+        state, outputs = None, []
+        for _ in range(self.steps):
+            step = keras.ops.concatenate([codes, previous], axis=-1)
+            sequence, *state = self.lstm(step, initial_state=state)
+            previous = self.dense(sequence)
+            outputs.append(previous)
+        return keras.ops.concatenate(outputs, axis=1)
+
+    def compute_output_shape(self, codes_shape):
+        return (codes_shape[0], self.steps, self.output_dim)
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _MaskedFlatten(layers.Flatten):
+    """``Flatten`` of masked windows (padding already zeroed by ``Masking``); drops the mask."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _ConvLSTM(layers.Layer):
+    """A causal ``Conv1D`` (ReLU) and an LSTM reading its output: one encoder layer.
+
+    One layer, so that its weights move between models by its name as an
+    LSTM's do. Causal padding keeps each convolved step a function of that step
+    and the ones before, so right padding (masked) never leaks into real steps.
+    """
+
+    def __init__(self, units, activation="tanh", kernel_size=CONV_KERNEL_SIZE, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation, self.kernel_size = int(units), activation, int(kernel_size)
+        self.seed = seed
+        seeds = _Seeds(seed)
+        self.conv = layers.Conv1D(units, kernel_size, padding="causal", activation="relu",
+                                  name="conv", **seeds.dense())
+        self.conv.supports_masking = True  # causal: steps keep their meaning and mask
+        self.lstm = layers.LSTM(units, activation=activation, name="lstm", **seeds.lstm())
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        self.conv.build(input_shape)
+        self.lstm.build(tuple(input_shape[:-1]) + (self.units,))
+
+    def call(self, inputs, mask=None):
+        return self.lstm(self.conv(inputs), mask=mask)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "kernel_size": self.kernel_size, "seed": self.seed}
+
+
+class _Seeds:
+    """The seeds of one model's random parts, drawn in turn from one seed.
+
+    ``seeds()`` is the next int seed (``None`` when built unseeded, which
+    leaves Keras' defaults: seeds drawn from Python's global ``random``);
+    :meth:`lstm` and :meth:`dense` are the seeded initializer arguments of
+    those layers (empty when unseeded). Drawn from a NumPy ``Generator`` of
+    its own: no global random state is read or changed.
+    """
+
+    def __init__(self, seed):
+        self._rng = None if seed is None else np.random.default_rng(int(seed))
+
+    def __call__(self):
+        return None if self._rng is None else int(self._rng.integers(1, 2**31 - 1))
+
+    def lstm(self):
+        """The seeded arguments of an LSTM, and the kernel its placement allows."""
+        kernel = {"use_cudnn": cudnn_kernel_setting()}
+        if self._rng is None:
+            return kernel
+        return {**kernel,
+            "kernel_initializer": keras.initializers.GlorotUniform(seed=self()),
+            "recurrent_initializer": keras.initializers.Orthogonal(seed=self()),
+            "seed": self(),  # the LSTM's own dropout generator
+        }
+
+    def dense(self):
+        if self._rng is None:
+            return {}
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=self())}
