@@ -23,7 +23,7 @@ fi
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu_check_nvidia.txt"
 status=0
-python3 -m pytest tests/test_gpu.py tests/test_distribute.py -v -rA --no-cov -p no:cacheprovider \
+python3 -m pytest tests/nn/test_gpu.py tests/nn/test_distribute.py -v -rA --no-cov -p no:cacheprovider \
     2>&1 | tee "$out/gpu_check_tests.txt" || status=1
 python3 benchmarks/speed.py --repeats 2 --concurrent-repeats 0 --output "$out" \
     --only "sae_keras, no pretraining (jax)" "sae_keras, pretraining (jax)" "plain Keras model.fit (jax)" \

@@ -4,7 +4,8 @@ Runs the README's test command (``python -m pytest -n 2``, coverage on, as in
 ``pyproject.toml``) once per Keras backend, one after the other, in fresh
 processes, and records for each: the wall-clock seconds, the counts of the
 final summary line, the package's line coverage (pytest-cov's JSON report) and
-the slowest tests (``--durations``). Compare runs made on an idle machine only:
+the slowest tests (``--durations``); then the line coverage of both passes together
+(some tests run in one backend's pass only, see ``tests/conftest.py``). Compare runs made on an idle machine only:
 other processes beside the suite inflate every second.
 
 Usage::
@@ -54,8 +55,8 @@ def _slowest(lines, count):
     return [{"seconds": s, "phase": phase, "test": test} for s, phase, test in found[:count]]
 
 
-def run_suite(backend, tests=(), workers=2, slowest=25):
-    """Run the suite under ``backend``; return its record."""
+def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None):
+    """Run the suite under ``backend``; return its record (coverage data to ``data_file``)."""
     with tempfile.TemporaryDirectory() as folder:
         coverage_json = Path(folder) / "coverage.json"
         command = [sys.executable, "-m", "pytest", "-n", str(workers), "-q", "-p",
@@ -65,6 +66,8 @@ def run_suite(backend, tests=(), workers=2, slowest=25):
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("PYTEST_", "COV_CORE_", "COVERAGE_"))}
         env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        if data_file is not None:
+            env["COVERAGE_FILE"] = str(data_file)
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -82,6 +85,22 @@ def run_suite(backend, tests=(), workers=2, slowest=25):
         "slowest": _slowest(lines, slowest),
         "failures": [line for line in lines if line.startswith(("FAILED", "ERROR"))],
     }
+
+
+def combined_coverage(data_files):
+    """Line coverage of the package by several runs together (their union)."""
+    import coverage
+
+    with tempfile.TemporaryDirectory() as folder:
+        combined = coverage.Coverage(data_file=str(Path(folder) / ".coverage"),
+                                     config_file=str(ROOT / "pyproject.toml"))
+        combined.combine([str(path) for path in data_files], keep=True)
+        combined.save()
+        report = Path(folder) / "coverage.json"
+        combined.json_report(outfile=str(report))
+        totals = json.loads(report.read_text())["totals"]
+    return {"statements": totals["num_statements"], "missed": totals["missing_lines"],
+            "percent": round(totals["percent_covered"], 2)}
 
 
 def _row(record, baseline):
@@ -103,14 +122,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     tests = QUICK_TESTS if args.quick else ()
-    runs = [run_suite(backend, tests) for backend in args.backends]
+    with tempfile.TemporaryDirectory() as folder:
+        files = [Path(folder) / f".coverage.{backend}" for backend in args.backends]
+        runs = [run_suite(backend, tests, data_file=file)
+                for backend, file in zip(args.backends, files)]
+        combined = combined_coverage([file for file in files if file.exists()])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     payload = {"what": __doc__.split("\n\n")[0], "commit": commit, "machine": machine_info(),
-               "baseline": str(args.baseline) if args.baseline else None, "runs": runs}
+               "baseline": str(args.baseline) if args.baseline else None, "runs": runs,
+               "combined_coverage": combined}
     path = write_json(args.output / f"suite_cost{'_quick' if args.quick else ''}.json", payload)
     print(markdown_table(["backend", "wall s", "vs baseline", "outcome", "coverage"],
                          [_row(record, baseline) for record in runs]))
+    print(f"\nline coverage of the passes together: {combined['percent']}%")
     print(f"\nwritten: {path}")
     return payload
 

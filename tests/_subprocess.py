@@ -5,6 +5,10 @@ import subprocess
 import sys
 import textwrap
 
+#: The tests folder, where ``conftest`` and this module live: a snippet that imports
+#: them puts it on ``sys.path``.
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
 
 def run_python(code, *, env=None, timeout=300):
     """Run ``code`` in a fresh interpreter; ``env`` values of ``None`` unset a variable."""

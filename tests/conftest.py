@@ -17,10 +17,12 @@ import pytest  # noqa: E402
 def pytest_collection_modifyitems(config, items):
     """Run tests marked ``one_backend("name")`` in that backend's pass only.
 
-    They run whole scripts (the examples, the benchmarks' quick modes) whose
-    backend-specific code the unit tests already cover on both backends; once is
-    enough, and the two passes share the cost (examples in the TensorFlow pass,
-    benchmark quick runs in the JAX pass).
+    Two kinds of tests run once, in the JAX pass (the faster one: XLA's persistent
+    compilation cache makes a tiny fit about 3x cheaper than TensorFlow's tracing):
+    whole scripts (the examples, the benchmarks' quick modes), and tests of
+    behaviour above Keras (scikit-learn's metadata routing through ``Pipeline``
+    and searches, parallel and Dask searches, most of ``check_estimator``). The
+    backend-specific code they reach is unit-tested on both backends.
     """
     backend = keras.backend.backend()
     for item in items:
@@ -62,3 +64,50 @@ def sine_windows(n_samples=160, timesteps=8, n_channels=2, horizon=1, seed=0):
 @pytest.fixture
 def windows():
     return sine_windows()
+
+
+def _fingerprint(estimator):
+    """What a shared fitted estimator must still be after a test: its parameters, weights."""
+    weights = [w.copy() for model in (getattr(estimator, "model_", None),
+                                      *getattr(estimator, "encoders_", ()))
+               if model is not None for w in model.get_weights()]
+    return repr(estimator.get_params(deep=True)), weights
+
+
+@pytest.fixture(scope="session")
+def _shared_fits():
+    X, y = sine_windows()
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
+
+    return {
+        "regressor": LSTMSAERegressor(**TINY, epochs=2).fit(X, y),
+        "encoder": LSTMSAEEncoder(**TINY).fit(X),
+    }
+
+
+def _read_only(fits, name):
+    estimator = fits[name]
+    params, weights = _fingerprint(estimator)
+    yield estimator
+    after_params, after_weights = _fingerprint(estimator)
+    assert after_params == params, f"a test changed the shared fitted {name}'s parameters"
+    assert all(np.array_equal(a, b) for a, b in zip(weights, after_weights)), (
+        f"a test changed the shared fitted {name}'s weights"
+    )
+
+
+@pytest.fixture
+def fitted_regressor(_shared_fits):
+    """``LSTMSAERegressor(**TINY, epochs=2)`` fitted on ``sine_windows()``, shared.
+
+    One fit per test process, for tests that only read a fitted regressor (predict,
+    score, attributes, pickling a copy): a test that changes it fails. To change
+    it, fit your own.
+    """
+    yield from _read_only(_shared_fits, "regressor")
+
+
+@pytest.fixture
+def fitted_encoder(_shared_fits):
+    """``LSTMSAEEncoder(**TINY)`` fitted on ``sine_windows()[0]``, shared; see above."""
+    yield from _read_only(_shared_fits, "encoder")

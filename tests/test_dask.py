@@ -15,6 +15,7 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.mark.slow
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
 def test_grid_search_on_a_local_dask_cluster_shares_the_pretraining_cache(tmp_path):
     """Two worker processes fit the candidates; they share one pretraining cache."""
     X, y = sine_windows(n_samples=64)

@@ -1,7 +1,7 @@
 """Every use of a private Keras or TensorFlow name, in one place, each checked before use.
 
 The package otherwise uses only public Keras API. The few places where it
-reaches behind it are here, and nowhere else (``tests/test_keras_private.py``
+reaches behind it are here, and nowhere else (``tests/training/test_keras_private.py``
 walks the package's source to keep it so):
 
 - :func:`skip_single_replica_all_reduce`: replaces the TensorFlow optimizer's
@@ -172,7 +172,7 @@ def clear_eager_kernel_cache():
     TensorFlow keeps a kernel for every distinct op it runs eagerly, and each
     fit (new shapes, new seeds for the initial weights) adds some: about 2 MB
     per small fit that no deleted model gives back (the soak test in
-    ``tests/test_reliability.py``). Until issue 21 the package reseeded
+    ``tests/training/test_reliability.py``). Until issue 21 the package reseeded
     TensorFlow at every phase, and ``tf.random.set_seed`` clears this cache as
     a side effect; the package no longer touches the global seed, so it clears
     the cache itself, once per training phase. It is only a cache: the caller's

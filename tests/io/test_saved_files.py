@@ -1,7 +1,7 @@
 """Files saved by earlier releases still load and predict what they did when saved.
 
-``tests/data/saved_<version>/`` holds one file of each savable class, written by that
-version (``tests/data/make_saved_files.py``), and what each predicted then.
+``tests/io/saved_<version>/`` holds one file of each savable class, written by that
+version (``tests/io/make_saved_files.py``), and what each predicted then.
 """
 
 import json
@@ -14,7 +14,7 @@ import pytest
 
 import sae_keras
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent
 FOLDERS = sorted(DATA.glob("saved_*"))
 
 

@@ -54,6 +54,7 @@ def test_what_shapes_a_layer_is_in_its_key(tmp_path):
     assert len(spy.steps) == 2
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
 def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     X, y = sine_windows(n_samples=120)
     # Two candidates that differ in two fine-tuning settings.

@@ -39,9 +39,9 @@ def test_float64_views_and_empty_input(model):
     assert forward(views[:0]).shape == (0, 2)
 
 
-def test_the_compiled_cache_is_not_pickled_and_is_rebuilt(windows):
+def test_the_compiled_cache_is_not_pickled_and_is_rebuilt(windows, fitted_regressor):
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    reg = fitted_regressor
     before = reg.predict(X)
     assert reg._compiled  # filled by the first predict
     clone = pickle.loads(pickle.dumps(reg))

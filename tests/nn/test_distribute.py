@@ -6,7 +6,7 @@ import pytest
 from sae_keras import LSTMSAERegressor
 from sae_keras.nn.distribute import check_backend, resolve_strategy, strategy_scope
 from conftest import TINY
-from _subprocess import run_python
+from _subprocess import TESTS, run_python
 
 BACKEND = keras.backend.backend()
 
@@ -116,7 +116,7 @@ def test_mirrored_strategy_trains_over_two_cpu_devices_like_one():
     # CPUs only, also on a machine with a GPU ("mirrored" would take the GPUs there).
     env = {"KERAS_BACKEND": BACKEND, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
            "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": ""}
-    result = run_python(MIRRORED.replace("{tests!r}", repr(os.path.dirname(__file__))), env=env)
+    result = run_python(MIRRORED.replace("{tests!r}", repr(TESTS)), env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     fitted = [json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines()
               if line.startswith("fitted ")]
@@ -136,7 +136,7 @@ def test_lstms_keep_keras_kernel_choice_where_no_gpu_is_hidden_by_the_strategy()
 
     assert cudnn_kernel_setting() == "auto"  # no strategy: Keras chooses
     with strategy_scope("cpu"):
-        # "auto" on a machine without a GPU; False beside one (tests/test_gpu.py)
+        # "auto" on a machine without a GPU; False beside one (tests/nn/test_gpu.py)
         setting = cudnn_kernel_setting()
         model = build_stacked_encoder(6, 2, (4, 3), seed=0)
     lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]

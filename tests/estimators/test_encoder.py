@@ -12,16 +12,16 @@ def tiny_encoder(**params):
     return LSTMSAEEncoder(**{**TINY, **params})
 
 
-def test_transform_returns_float64_codes_of_the_top_layer(windows):
+def test_transform_returns_float64_codes_of_the_top_layer(windows, fitted_encoder):
     X, _ = windows
-    codes = tiny_encoder().fit(X).transform(X)
+    codes = fitted_encoder.transform(X)
     assert codes.shape == (len(X), 4)
     assert codes.dtype == np.float64
 
 
-def test_transform_is_the_stack_of_pretrained_encoders(windows):
+def test_transform_is_the_stack_of_pretrained_encoders(windows, fitted_encoder):
     X, _ = windows
-    enc = tiny_encoder().fit(X)
+    enc = fitted_encoder
     scaled = (X - enc.input_mean_) / enc.input_scale_  # the models see standardised windows
     codes_1 = enc.encoders_[0].predict(scaled.astype("float32"), verbose=0)
     codes_2 = enc.encoders_[1].predict(codes_1, verbose=0)
@@ -100,13 +100,13 @@ def test_the_tutorials_first_example_reconstructs_at_the_defaults():
     assert np.abs(rebuilt - sequence).max() < 0.02
 
 
-def test_pretrain_noise_makes_denoising_autoencoders(windows):
+def test_pretrain_noise_makes_denoising_autoencoders(windows, fitted_encoder):
     X, _ = windows
     noisy = tiny_encoder(pretrain_noise=0.3).fit(X)
     for index, autoencoder in enumerate(noisy.autoencoders_, start=1):
         assert autoencoder.get_layer(f"noise_{index}").stddev == 0.3
     np.testing.assert_array_equal(noisy.transform(X[:5]), noisy.transform(X[:5]))
-    clean = tiny_encoder().fit(X)
+    clean = fitted_encoder
     assert noisy.history_["pretrain_1"]["loss"] != clean.history_["pretrain_1"]["loss"]
     assert "noise_1" not in [layer.name for layer in clean.autoencoders_[0].layers]
 
@@ -118,8 +118,10 @@ def test_reverse_target_trains_decoders_to_emit_the_window_backwards():
     # kind runs in test_reverse_target_in_a_stack_decodes_to_time_order.)
     pretraining = "input"
     sequence = np.linspace(0.1, 0.9, 9).reshape(1, 9, 1)
-    enc = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=300, random_state=1,
-                         pretraining=pretraining, reverse_target=True).fit(sequence)
+    # 100 epochs at 1e-2 learn it as well as the tutorial's 300 at Keras' 1e-3, a third
+    # of the cost (measured: step errors 0.024 and 0.011 on TensorFlow and JAX, < 0.05).
+    settings = dict(hidden_units=(100,), pretrain_epochs=100, learning_rate=1e-2, random_state=1)
+    enc = LSTMSAEEncoder(**settings, pretraining=pretraining, reverse_target=True).fit(sequence)
     scaled = (sequence - enc.input_mean_) / enc.input_scale_
     emitted = np.asarray(enc.autoencoders_[0](scaled.astype("float32")))
     np.testing.assert_allclose(emitted[0, :, 0], scaled[0, ::-1, 0], atol=0.05)
@@ -127,8 +129,7 @@ def test_reverse_target_trains_decoders_to_emit_the_window_backwards():
     assert np.abs(rebuilt - sequence).max() < 0.02
     assert enc.reconstruction_error(sequence)[0] < 1e-3
     # Without it the same network emits the window in time order.
-    forward = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=300, random_state=1,
-                             pretraining=pretraining).fit(sequence)
+    forward = LSTMSAEEncoder(**settings, pretraining=pretraining).fit(sequence)
     emitted = np.asarray(forward.autoencoders_[0](scaled.astype("float32")))
     np.testing.assert_allclose(emitted[0, :, 0], scaled[0, :, 0], atol=0.05)
 

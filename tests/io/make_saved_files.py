@@ -1,11 +1,11 @@
 """Write the saved-file fixtures: one file of each savable class, and what it predicts.
 
 Files saved by one release must keep loading in the next (the decision of issue #22,
-checked by ``tests/test_saved_files.py``). This script wrote ``saved_0.1.0/`` with the
+checked by ``tests/io/test_saved_files.py``). This script wrote ``saved_0.1.0/`` with the
 code of 0.1.0 just before the package moved into subpackages; run it again only to add
 the files of a new format version, into a new folder, never to overwrite old ones::
 
-    KERAS_BACKEND=tensorflow python tests/data/make_saved_files.py tests/data/saved_0.1.0
+    KERAS_BACKEND=tensorflow python tests/io/make_saved_files.py tests/io/saved_0.1.0
 """
 
 import sys

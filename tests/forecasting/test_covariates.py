@@ -82,6 +82,7 @@ def test_make_windows_cuts_future_covariates_at_the_forecast_steps():
         make_windows(table, 3, 2, future_covariates="hour")
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
 def test_covariates_are_routed_through_pipeline_and_grid_search():
     X, y, static, future = covariate_data(n_samples=240)
     with sklearn.config_context(enable_metadata_routing=True):

@@ -63,10 +63,10 @@ def test_history_has_one_curve_per_phase(windows, pretraining):
     assert [len(reg.history_[k]["loss"]) for k in reg.history_] == [2, 3, 4]
 
 
-def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows):
+def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows, fitted_regressor):
     X, y = windows
     dlstm = tiny_regressor(pretraining=None).fit(X, y)
-    sae = tiny_regressor().fit(X, y)
+    sae = fitted_regressor
     assert list(dlstm.history_) == ["finetune"]
     assert [l.name for l in dlstm.model_.layers] == [l.name for l in sae.model_.layers]
 
@@ -159,9 +159,8 @@ def test_two_d_input_is_one_channel(windows):
     assert (reg.timesteps_, reg.n_channels_in_, reg.n_features_in_) == (8, 1, 8)
 
 
-def test_three_d_input_keeps_time_steps_and_channels_apart(windows):
-    X, y = windows
-    reg = tiny_regressor().fit(X, y)
+def test_three_d_input_keeps_time_steps_and_channels_apart(fitted_regressor):
+    reg = fitted_regressor
     assert (reg.timesteps_, reg.n_channels_in_, reg.n_features_in_) == (8, 2, 8)
 
 
@@ -184,9 +183,8 @@ def test_dataframe_input_records_feature_names(windows):
          r"channels=2\)"),
     ],
 )
-def test_predict_on_other_window_shapes_names_both_shapes(windows, shape, message):
-    X, y = windows
-    reg = tiny_regressor().fit(X, y)
+def test_predict_on_other_window_shapes_names_both_shapes(fitted_regressor, shape, message):
+    reg = fitted_regressor
     with pytest.raises(ValueError, match=message):
         reg.predict(np.zeros(shape))
 

@@ -2,7 +2,7 @@
 
 Skipped on a machine without one (CI has none); run where a GPU is, e.g.::
 
-    KERAS_BACKEND=jax python -m pytest tests/test_gpu.py -v --no-cov
+    KERAS_BACKEND=jax python -m pytest tests/nn/test_gpu.py -v --no-cov
 """
 
 import pickle

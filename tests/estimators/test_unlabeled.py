@@ -57,6 +57,7 @@ def test_bad_unlabeled_windows_are_refused_before_training():
     assert not hasattr(reg, "model_")
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
 def test_pipeline_routes_unlabeled_windows_through_the_preceding_steps():
     X, y = sine_windows(n_samples=40)
     unlabeled = np.full((100, 8, 2), 5.0)

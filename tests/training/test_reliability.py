@@ -10,7 +10,7 @@ from sklearn.exceptions import NotFittedError
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from conftest import TINY, sine_windows
-from _subprocess import run_python
+from _subprocess import TESTS, run_python
 
 
 def test_divergence_in_fine_tuning_names_the_phase_and_leaves_unfitted(windows):
@@ -85,7 +85,7 @@ def test_repeated_fit_and_predict_keep_memory_bounded():
     import json
 
     iterations = int(os.environ.get("SAE_SOAK_ITERATIONS", "12"))
-    code = _SOAK.format(tests=os.path.dirname(__file__), iterations=iterations)
+    code = _SOAK.format(tests=TESTS, iterations=iterations)
     done = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()}, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     rss = json.loads(done.stdout.strip().splitlines()[-1])

@@ -87,9 +87,9 @@ def test_without_checkpoint_dir_nothing_is_written(tmp_path, monkeypatch, window
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path, windows):
+def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path, windows, fitted_regressor):
     X, y = windows
-    reference = LSTMSAERegressor(**TINY, epochs=2).fit(X, y).predict(X)
+    reference = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY, epochs=2), no checkpoint
     other = Checkpoint(tmp_path, fingerprint="another fit")
     other.set_seed(12345)
     other.save_phase("fine-tuning", {"epoch": 2, "done": True, "history": {}, "best": None,
@@ -98,9 +98,9 @@ def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path, windows):
     np.testing.assert_array_equal(resumed.predict(X), reference)
 
 
-def test_checkpointed_fit_equals_a_plain_fit(tmp_path, windows):
+def test_checkpointed_fit_equals_a_plain_fit(tmp_path, windows, fitted_regressor):
     X, y = windows
-    plain = LSTMSAERegressor(**TINY, epochs=2).fit(X, y).predict(X)
+    plain = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY, epochs=2)
     saved = LSTMSAERegressor(**TINY, epochs=2, checkpoint_dir=tmp_path / "c").fit(X, y).predict(X)
     np.testing.assert_array_equal(plain, saved)
 
