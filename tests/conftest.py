@@ -17,12 +17,13 @@ import pytest  # noqa: E402
 def pytest_collection_modifyitems(config, items):
     """Run tests marked ``one_backend("name")`` in that backend's pass only.
 
-    Two kinds of tests run once, in the JAX pass (the faster one: XLA's persistent
-    compilation cache makes a tiny fit about 3x cheaper than TensorFlow's tracing):
-    whole scripts (the examples, the benchmarks' quick modes), and tests of
-    behaviour above Keras (scikit-learn's metadata routing through ``Pipeline``
-    and searches, parallel and Dask searches, most of ``check_estimator``). The
-    backend-specific code they reach is unit-tested on both backends.
+    Two kinds of tests run once: whole scripts (the examples in the TensorFlow
+    pass, where a fresh process starts faster; the benchmarks' quick modes in the
+    JAX pass), and tests of behaviour above Keras (scikit-learn's metadata routing
+    through ``Pipeline`` and searches, parallel and Dask searches, most of
+    ``check_estimator``) in the JAX pass, where a tiny fit costs about a third of
+    TensorFlow's (XLA's persistent compilation cache against TensorFlow's tracing).
+    The backend-specific code they reach is unit-tested on both backends.
     """
     backend = keras.backend.backend()
     for item in items:

@@ -28,7 +28,7 @@ def test_every_example_is_listed():
 
 
 @pytest.mark.slow
-@pytest.mark.one_backend("jax")
+@pytest.mark.one_backend("tensorflow")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_quick(name, tmp_path):
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": keras.backend.backend()}
