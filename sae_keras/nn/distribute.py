@@ -331,16 +331,23 @@ def cudnn_kernel_setting():
 
         if not tf.config.list_logical_devices("GPU") or not tf.distribute.has_strategy():
             return "auto"
-        devices = tf.distribute.get_strategy().extended.worker_devices
+        devices = _devices(tf.distribute.get_strategy())
     else:
         import jax
 
         distribution = keras.distribution.distribution()
         if jax.default_backend() != "gpu" or distribution is None:
             return "auto"
-        devices = np.ravel(distribution.device_mesh.devices)
-    on_cpu = all("cpu" in str(device).lower() for device in devices)
-    return False if on_cpu and len(devices) else "auto"
+        devices = _devices(distribution)
+    on_cpu = all("cpu" in device.lower() for device in devices)
+    return False if on_cpu and devices else "auto"
+
+
+def _devices(resolved):
+    """The devices a ``tf.distribute.Strategy`` or a Keras distribution computes on."""
+    if hasattr(resolved, "extended"):  # a tf.distribute.Strategy
+        return [str(d) for d in getattr(resolved.extended, "worker_devices", ())]
+    return [str(d) for d in np.ravel(resolved.device_mesh.devices)]
 
 
 def describe(resolved, strategy):
@@ -378,9 +385,7 @@ def describe(resolved, strategy):
             devices = [keras.distribution.list_devices()[0]]
         return {"name": "default" if name == "auto" else name, "devices": devices,
                 "replicas": 1}
-    if hasattr(resolved, "extended"):  # a tf.distribute.Strategy
-        devices = list(getattr(resolved.extended, "worker_devices", ()))
-        return {"name": name, "devices": [str(d) for d in devices],
-                "replicas": int(resolved.num_replicas_in_sync)}
-    devices = [str(d) for d in np.ravel(resolved.device_mesh.devices)]
-    return {"name": name, "devices": devices, "replicas": len(devices)}
+    devices = _devices(resolved)
+    replicas = (int(resolved.num_replicas_in_sync) if hasattr(resolved, "extended")
+                else len(devices))
+    return {"name": name, "devices": devices, "replicas": replicas}
