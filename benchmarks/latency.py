@@ -4,8 +4,9 @@ One fitted forecaster (LSTM 64 → 32 over 24 steps × 8 channels, dense head) p
 Keras backend, each in a fresh process. Contenders on the same weights:
 
 - ``sae_keras predict`` — the estimator's ``predict`` (input checks included),
-  which runs a compiled forward pass (XLA ``tf.function`` on TensorFlow,
-  ``jax.jit`` on JAX) in power-of-two batches;
+  which runs a compiled forward pass (``jax.jit`` on JAX; on TensorFlow a
+  ``tf.function``, XLA-compiled for batches of at most 32 windows) in
+  power-of-two batches;
 - ``model.predict`` — Keras' ``Model.predict`` of the same model, as a plain
   script serves it;
 - ``model.predict_on_batch`` — Keras' lighter single-batch call, for reference.

@@ -3,10 +3,18 @@
 ``Model.predict`` builds a data adapter, an epoch iterator and callbacks on every
 call: 45 ms for one window on TensorFlow, 0.5 ms on JAX (``benchmarks/latency.py``). A
 :class:`CompiledForward` compiles ``model(x, training=False)`` once per batch
-shape (``tf.function`` with XLA on TensorFlow, ``jax.jit`` on JAX) and feeds it
-fixed-size batches: a batch of ``n`` windows is zero-padded to the next power of
-two (at most ``batch_size``), so a handful of shapes is ever compiled, and
-predicting a million windows holds one batch of activations at a time.
+shape (``jax.jit`` on JAX; on TensorFlow a ``tf.function``, with XLA for batches
+of at most :data:`XLA_MAX_BATCH` windows) and feeds it fixed-size batches: a
+batch of ``n`` windows is zero-padded to the next power of two (at most
+``batch_size``), so a handful of shapes is ever compiled, and predicting a
+million windows holds one batch of activations at a time.
+
+Why XLA only for small batches on TensorFlow: on 2 CPU cores it runs one window
+~6x faster than a plain ``tf.function`` (0.6 ms against 3.9 ms), the latency a
+serving loop pays at every call, but compiling it costs ~0.8 s per shape against
+~0.2 s, and on a batch of 1024 windows it gains only ~1.6x: a bulk prediction
+(the codes passed up the stack while pretraining, ``predict`` on a test set)
+rarely repays that compile.
 
 Compiled functions hold live backend objects: estimators keep them in a cache
 that is dropped on pickling and rebuilt on first use.
@@ -19,6 +27,10 @@ import logging
 
 import keras
 import numpy as np
+
+
+#: Largest batch (padded size) that TensorFlow compiles with XLA.
+XLA_MAX_BATCH = 32
 
 
 def _bucket(n, batch_size):
@@ -93,9 +105,7 @@ def _compile(model, training=False):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        # XLA: on CPU one window runs ~6x faster than a plain tf.function, and a
-        # batch of 1024 ~1.6x (benchmarks/latency.py).
-        return tf.function(lambda x: model(x, training=training), jit_compile=True)
+        return _TensorFlowForward(model, training)
     if backend == "jax":
         import jax
 
@@ -144,3 +154,22 @@ def quiet_retracing():
         yield
     finally:
         logger.removeFilter(retracing)
+
+
+class _TensorFlowForward:
+    """``model(x)`` as two ``tf.function``: XLA-compiled for small batches, plain for bulk.
+
+    XLA where the per-call latency dominates (batches of at most
+    :data:`XLA_MAX_BATCH` windows), a plain graph for bulk batches, whose
+    compile XLA would rarely repay (the module docstring has the figures).
+    """
+
+    def __init__(self, model, training):
+        import tensorflow as tf
+
+        self.small = tf.function(lambda x: model(x, training=training), jit_compile=True)
+        self.bulk = tf.function(lambda x: model(x, training=training), jit_compile=False)
+
+    def __call__(self, x):
+        rows = (x[0] if isinstance(x, list) else x).shape[0]
+        return (self.small if rows <= XLA_MAX_BATCH else self.bulk)(x)

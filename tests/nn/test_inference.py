@@ -31,6 +31,19 @@ def test_outputs_equal_model_predict_in_inference_mode(model, n):
     np.testing.assert_array_equal(forward(x), forward(x))
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's two graphs")
+def test_tensorflow_compiles_small_batches_with_xla_and_bulk_ones_plain(model):
+    from sae_keras.nn._inference import XLA_MAX_BATCH
+
+    forward = CompiledForward(model, batch_size=1024)
+    x = np.random.default_rng(0).normal(size=(300, 6, 2)).astype(np.float32)
+    small, bulk = forward(x[:XLA_MAX_BATCH]), forward(x)
+    function = forward._function
+    assert function.small.experimental_get_tracing_count() == 1
+    assert function.bulk.experimental_get_tracing_count() == 1  # 300 windows: one 512-batch
+    np.testing.assert_allclose(small, bulk[:XLA_MAX_BATCH], rtol=1e-5, atol=1e-6)
+
+
 def test_float64_views_and_empty_input(model):
     forward = CompiledForward(model, batch_size=8)
     series = np.random.default_rng(0).normal(size=(30, 2))
