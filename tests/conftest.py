@@ -10,9 +10,12 @@ os.environ.setdefault(
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
+from collections.abc import Mapping  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 
 def pytest_collection_modifyitems(config, items):
     """Run tests marked ``one_backend("name")`` in that backend's pass only.
@@ -34,8 +37,46 @@ def pytest_collection_modifyitems(config, items):
             ))
 
 
-#: Settings that keep every network tiny and every fit to a few seconds.
+#: Settings that keep every network tiny and every fit to a few seconds: an encoder's.
 TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
+
+
+class Settings(Mapping):
+    """Keyword settings whose estimator values are cloned at each read.
+
+    ``LSTMSAERegressor(**TINY_REGRESSOR)`` then never shares its ``pretraining``
+    encoder with another test's regressor (``set_params(pretraining__...)``
+    changes the encoder in place).
+    """
+
+    def __init__(self, **values):
+        self._values = values
+
+    def __getitem__(self, key):
+        value = self._values[key]
+        return clone(value) if hasattr(value, "get_params") else value
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+
+def tiny_pretraining(**params):
+    """The encoder that pretrains a tiny regressor: ``TINY``'s recipe, ``params`` on top."""
+    from sae_keras import LSTMSAEEncoder
+
+    return LSTMSAEEncoder(**{"pretrain_epochs": 1, "batch_size": 32, **params})
+
+
+def _tiny_regressor_settings():
+    return Settings(hidden_units=(6, 4), pretraining=tiny_pretraining(), batch_size=32,
+                    random_state=0)
+
+
+#: A tiny regressor's settings: ``TINY``'s network, pretrained by ``tiny_pretraining()``.
+TINY_REGRESSOR = _tiny_regressor_settings()
 
 
 class PhaseRecorder(keras.callbacks.Callback):
@@ -81,7 +122,7 @@ def _shared_fits():
     from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     return {
-        "regressor": LSTMSAERegressor(**TINY, epochs=2).fit(X, y),
+        "regressor": LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y),
         "encoder": LSTMSAEEncoder(**TINY).fit(X),
     }
 
@@ -99,7 +140,7 @@ def _read_only(fits, name):
 
 @pytest.fixture
 def fitted_regressor(_shared_fits):
-    """``LSTMSAERegressor(**TINY, epochs=2)`` fitted on ``sine_windows()``, shared.
+    """``LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)`` fitted on ``sine_windows()``, shared.
 
     One fit per test process, for tests that only read a fitted regressor (predict,
     score, attributes, pickling a copy): a test that changes it fails. To change

@@ -9,7 +9,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from sae_keras import LSTMSAERegressor
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows, tiny_pretraining
 
 distributed = pytest.importorskip("distributed")
 
@@ -21,14 +21,14 @@ def test_grid_search_on_a_local_dask_cluster_shares_the_pretraining_cache(tmp_pa
     X, y = sine_windows(n_samples=64)
     grid = {"epochs": [1, 2]}
     cv = TimeSeriesSplit(n_splits=2)
-    local = GridSearchCV(LSTMSAERegressor(**TINY), grid, cv=cv).fit(X, y)
+    local = GridSearchCV(LSTMSAERegressor(**TINY_REGRESSOR), grid, cv=cv).fit(X, y)
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster, timeout="60s") as client:
         with distributed.get_task_stream(client) as stream, \
                 joblib.parallel_backend("dask", wait_for_workers_timeout=120):
-            search = GridSearchCV(LSTMSAERegressor(**TINY, memory=str(tmp_path)), grid,
+            search = GridSearchCV(LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(memory=str(tmp_path))}), grid,
                                   cv=cv, n_jobs=-1).fit(X, y)
         workers = {task["worker"] for task in stream.data}
     assert len(workers) == 2  # both worker processes fitted candidates

@@ -24,10 +24,10 @@ from hypothesis.extra import numpy as hnp
 from sae_keras import LSTMSAERegressor, TableForecaster
 from sae_keras.cli import _job
 from sae_keras.cli._command import build_parser
-from conftest import sine_windows
+from conftest import Settings, sine_windows, tiny_pretraining
 
-FUZZ = dict(hidden_units=(2,), pretrain_epochs=1, epochs=1, batch_size=32, random_state=0,
-            early_stopping=False)
+FUZZ = Settings(hidden_units=(2,), epochs=1, batch_size=32, random_state=0,
+                early_stopping=False, pretraining=tiny_pretraining(early_stopping=False))
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 

@@ -18,6 +18,7 @@ from ..evaluation import metrics
 from ..data._split import time_split
 from ..data.datasets import load_beijing_pm25
 from ..estimators._forecaster import TableForecaster
+from ..estimators._encoder import LSTMSAEEncoder
 from ..estimators._regressor import LSTMSAERegressor
 from ..data._windows import SequenceScaler, make_windows
 
@@ -139,7 +140,7 @@ def forecaster(data, args, regressor):
 def run(data, args):
     """Fit the LSTM-SAE and the baselines; return metrics on the test windows."""
     regressor = LSTMSAERegressor(
-        pretraining=None if args.pretraining == "none" else args.pretraining,
+        pretraining=_pretraining(args),
         strategy=args.strategy,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
@@ -195,10 +196,22 @@ def _chosen_settings(args):
     """The network settings given on the command line; the rest stay the estimator's."""
     settings = {"hidden_units": args.hidden_units, "epochs": args.epochs,
                 "batch_size": args.batch_size}
+    return {name: value for name, value in settings.items() if value is not None}
+
+
+def _pretraining(args):
+    """``--pretraining`` and ``--pretrain-epochs`` as the regressor's ``pretraining``."""
+    if args.pretraining == "none":
+        return None
+    if args.pretraining == "input" and not args.pretrain_epochs:
+        return "auto"  # the encoder's recipe, with the regressor's training settings
+    recipe = {"reconstruct": args.pretraining}
     if args.pretrain_epochs:
         epochs = args.pretrain_epochs
-        settings["pretrain_epochs"] = epochs if len(epochs) > 1 else epochs[0]
-    return {name: value for name, value in settings.items() if value is not None}
+        recipe["pretrain_epochs"] = epochs if len(epochs) > 1 else epochs[0]
+    if args.batch_size is not None:  # pretraining trains with the batch size asked for too
+        recipe["batch_size"] = args.batch_size
+    return LSTMSAEEncoder(**recipe)
 
 
 def _jsonable(value):

@@ -4,7 +4,6 @@ input checks: :mod:`sae_keras.estimators._checks`)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from numbers import Integral, Real
@@ -13,20 +12,18 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import distribute
 from ._checks import _WindowChecks
 from ..training._checkpoint import Checkpoint, fingerprint
 from ..nn._inference import CompiledForward
-from ..training._pretraining_cache import as_memory, cached_training
 from ..forecasting._scaling import channel_stats, fit_stats, scale_windows
 from ..data._split import time_split
 from ..training._loop import PhaseSettings, train_phase
 from ..io._params import _saved_params
 from ..io._zip import load_estimator, save_estimator
-from ..nn.builders import ENCODERS, OBJECTIVES, PAD_VALUE
-from ..training.pretraining import check_objective, greedy_pretrain
+from ..nn.builders import CELLS, PAD_VALUE
 
 _OPTIMIZERS = {
     "adam": keras.optimizers.Adam,
@@ -35,7 +32,8 @@ _OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
     "sgd": keras.optimizers.SGD,
 }
-_LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
+#: Losses by parameter value (``loss=``), as Keras names them.
+LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
 _ACTIVATIONS = {"tanh", "relu", "sigmoid", "softsign", "elu", "selu", "linear"}
 
 
@@ -62,20 +60,10 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_units": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "pretraining": [StrOptions({"input", "previous"})],
-        "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
-        "pretrain_noise": [Interval(Real, 0, None, closed="left")],
-        "reverse_target": ["boolean"],
-        "pretrain_objective": [StrOptions(set(OBJECTIVES))],
-        "prediction_steps": [Interval(Integral, 1, None, closed="left")],
-        "composite_weight": [Interval(Real, 0, 1, closed="both")],
-        "conditional_decoder": ["boolean"],
-        "encoder": [StrOptions(set(ENCODERS))],
+        "cell": [StrOptions(set(CELLS))],
         "activation": [StrOptions(_ACTIVATIONS)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "loss": [StrOptions(set(_LOSSES))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"standard"}), None],
         "early_stopping": ["boolean", StrOptions({"auto"})],
@@ -87,7 +75,6 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "checkpoint_dir": [str, os.PathLike, None],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     #: Parameters that predict-time methods depend on, frozen by ``fit`` as the
@@ -224,25 +211,6 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
             )
         return tuple(int(u) for u in units)
 
-    def _pretrain_epochs(self, n_layers):
-        if isinstance(self.pretrain_epochs, Integral):
-            return (int(self.pretrain_epochs),) * n_layers
-        epochs = tuple(np.ravel(np.asarray(self.pretrain_epochs, dtype=object)))
-        if len(epochs) != n_layers or not all(
-            isinstance(e, Integral) and not isinstance(e, bool) and e >= 1 for e in epochs
-        ):
-            raise ValueError(
-                "pretrain_epochs must be a positive int or one positive int per layer "
-                f"({n_layers} for hidden_units={self.hidden_units!r}); "
-                f"got {self.pretrain_epochs!r}."
-            )
-        return tuple(int(e) for e in epochs)
-
-    def _check_objective(self, timesteps, target, padded=False):
-        """Refuse, before any training, an objective these windows cannot train."""
-        check_objective(self.pretrain_objective, target, self.prediction_steps, timesteps,
-                        padded=padded)
-
     def _early_stopping_active(self, n_samples):
         """Whether early stopping is on for a fit on ``n_samples`` windows."""
         if self.early_stopping == "auto":
@@ -291,7 +259,7 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
         if self.checkpoint_dir is not None:
             params = _saved_params(self)
             for name in ("verbose", "checkpoint_dir", "memory"):
-                params.pop(name)
+                params.pop(name, None)
             checkpoint = Checkpoint(
                 self.checkpoint_dir, fingerprint(params, X, y, sample_weight, *more)
             )
@@ -318,38 +286,6 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
         if settings.checkpoint is not None:
             settings.checkpoint.clear()
 
-    def _pretrain(self, X, hidden_units, target, settings, sample_weight=None, steps=None):
-        """Greedy pretraining; ``steps``: the valid steps of padded windows, or ``None``."""
-        step_weight = None
-        if steps is not None:
-            step_weight = steps.astype(np.float32)
-            if sample_weight is not None:
-                step_weight *= np.asarray(sample_weight, dtype=np.float32)[:, np.newaxis]
-        train = functools.partial(self._train, settings=settings, sample_weight=sample_weight)
-        memory = as_memory(self.memory)
-        if memory is not None:
-            fixed = [self.optimizer, self.learning_rate, self.loss, sample_weight]
-            train = cached_training(memory, train, settings, fixed)
-        return greedy_pretrain(
-            X,
-            hidden_units,
-            self._pretrain_epochs(len(hidden_units)),
-            train,
-            target=target,
-            decoder_units=self.decoder_units,
-            activation=self.activation,
-            noise=self.pretrain_noise,
-            reverse=self.reverse_target,
-            objective=self.pretrain_objective,
-            prediction_steps=self.prediction_steps,
-            composite_weight=self.composite_weight,
-            conditional=self.conditional_decoder,
-            encoder=self.encoder,
-            step_weight=step_weight,
-            seed=lambda index: settings.derive("build layer", index),
-            predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
-        )
-
     def _train(self, model, x, y, *, epochs, phase, settings, sample_weight=None,
                loss_weights=None):
         """Compile and train one model; return its loss curves as plain lists.
@@ -363,7 +299,7 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
                 f"{settings.shard[1]} workers (strategy='multi_worker'), each feeding an "
                 "equal share: make it a multiple of the number of workers."
             )
-        loss = _LOSSES[self.loss]
+        loss = LOSSES[self.loss]
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
             loss=loss if loss_weights is None else [loss] * len(loss_weights),

@@ -6,7 +6,7 @@ description indented by 4 spaces). A docstring names an entry by a line
 holding only ``{name}``; :func:`_fill_doc` replaces that line, at import time,
 with the entry indented as the placeholder was. Lines right after the
 placeholder, indented as the description, continue the entry with what is
-true of that class alone (see ``pretrain_objective``).
+true of that class alone (see ``random_state``).
 
 Only whole-line placeholders are replaced, so the braces of value sets
 (``{"input", "previous"}``) need no escaping. This module imports nothing from
@@ -23,61 +23,9 @@ _ENTRIES = {
         hidden_units : int or sequence of int, default=(64, 32)
             Units of each stacked LSTM layer (its code size), bottom first.
         """,
-    "pretrain_epochs": """
-        pretrain_epochs : int or sequence of int, default=10
-            Epochs of each autoencoder; one int for all layers or one per layer.
-        """,
-    "decoder_units": """
-        decoder_units : int, default=None
-            Units of each pretraining decoder LSTM; ``None`` makes each decoder as
-            wide as its encoder (the tutorial's and Srivastava et al.'s choice; the
-            authors used the number of reconstructed channels).
-        """,
-    "pretrain_noise": """
-        pretrain_noise : float, default=0.0
-            Standard deviation of Gaussian noise added to each autoencoder's
-            (scaled) input while it trains: denoising autoencoders. 0 for none.
-        """,
-    "reverse_target": """
-        reverse_target : bool, default=False
-            Train each autoencoder to reconstruct its window in reverse time order,
-            last step first (Srivastava et al., 2015): the decoder starts from the
-            steps the encoder read last. The decoders put the windows they emit
-            back in time order (:class:`LSTMSAEEncoder`'s ``inverse_transform``,
-            ``reconstruction_error``).
-        """,
-    # Each class continues this entry with what it does with the split-off steps.
-    "pretrain_objective": """
-        pretrain_objective : {"reconstruction", "prediction", "composite"}, \
-default="reconstruction"
-            What each autoencoder learns from its codes (Srivastava et al.,
-            2015): to reconstruct the window; to predict the steps that follow
-            it; or both, with two decoders on one encoder. Needs
-            ``pretraining="input"``. The future comes from the window itself: its
-            last ``prediction_steps`` steps are split off, the encoders read the
-            first ``timesteps - prediction_steps`` while they pretrain, and the
-            prediction decoder learns the rest.
-        """,
-    "prediction_steps": """
-        prediction_steps : int, default=1
-            Steps split off the end of each window for the prediction decoder
-            (``"prediction"``, ``"composite"``); fewer than the window's length.
-        """,
-    "composite_weight": """
-        composite_weight : float, default=0.5
-            Weight of the prediction loss in the composite objective; the
-            reconstruction loss weighs ``1 - composite_weight``.
-        """,
-    "conditional_decoder": """
-        conditional_decoder : bool, default=False
-            Conditional decoders: while training, each decoder step also reads the
-            true previous step of its target (teacher forcing); at inference it
-            reads its own previous output. ``False``: the decoders read only the
-            repeated codes (``RepeatVector``), as in the authors' network.
-        """,
-    "encoder": """
-        encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
-            The encoder of every layer, pretrained greedily either way: an LSTM
+    "cell": """
+        cell : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+            The recurrent layer of every stacked encoder: an LSTM
             (the authors'); a bidirectional LSTM, ``hidden_units[k]`` units per
             direction, whose codes join both directions (twice as wide); or, in
             the layer reading the window, a causal ``Conv1D`` front-end
@@ -160,18 +108,6 @@ callable, default="auto"
             uninterrupted fit. The files are removed when ``fit`` succeeds. ``None``
             writes nothing anywhere. Machine-local: not kept by :meth:`save` (a
             loaded estimator has ``None``).
-        """,
-    "memory": """
-        memory : str, path-like or joblib.Memory, default=None
-            Cache each greedily pretrained layer here (a folder, or a
-            ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
-            that shapes it: the layer's architecture and initial weights (so the
-            seed and the layers below), the windows and weights it trains on and
-            the training settings. Fits that differ only in what comes later
-            (fine-tuning settings, layers above) load the layers they share instead
-            of training them again, with identical results; processes and Dask
-            workers can share the folder. ``None``: no cache. Machine-local: not
-            kept by :meth:`save` (a loaded estimator has ``None``).
         """,
 }
 

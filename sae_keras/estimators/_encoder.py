@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
 from ..nn import distribute
-from ._base import _BaseLSTMSAE
+from ._base import LOSSES, _BaseLSTMSAE
 from ._docstrings import _fill_doc
 from ..data._validation import reject_non_numeric
-from ..nn.builders import build_stacked_encoder, load_encoder_weights, rebuild_layer_models
+from ._pretraining import _Pretrains
+from ..nn.builders import (
+    OBJECTIVES, build_stacked_encoder, load_encoder_weights, rebuild_layer_models,
+)
 from ..io._params import _saved_class
 from ..forecasting._scaling import unscale
-from ..training.pretraining import decode_codes
+from ..training.pretraining import PRETRAINING_TARGETS, decode_codes
 
 
 @_saved_class()
 @_fill_doc
-class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Pretrains, _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 
     ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
@@ -29,23 +36,50 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     Parameters
     ----------
     {hidden_units}
-    pretraining : {"input", "previous"}, default="input"
+    reconstruct : {"input", "previous"}, default="input"
         What each autoencoder reconstructs: ``"input"``, the original window
         (the authors' recipe); ``"previous"``, its own input, the repeated codes
         of the layer below (classic greedy stacking).
-    {pretrain_epochs}
-    {decoder_units}
-    {pretrain_noise}
-    {reverse_target}
-    {pretrain_objective}
-        ``transform`` then encodes those first steps, as the encoders learned
-        to, and ``inverse_transform`` decodes codes into whole windows
-        (reconstruction, then prediction), so that ``reconstruction_error``
-        counts how well the window's end was foreseen too.
-    {prediction_steps}
-    {composite_weight}
-    {conditional_decoder}
-    {encoder}
+    pretrain_epochs : int or sequence of int, default=10
+        Epochs of each autoencoder; one int for all layers or one per layer.
+    decoder_units : int, default=None
+        Units of each pretraining decoder LSTM; ``None`` makes each decoder as
+        wide as its encoder (the tutorial's and Srivastava et al.'s choice; the
+        authors used the number of reconstructed channels).
+    pretrain_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to each autoencoder's
+        (scaled) input while it trains: denoising autoencoders. 0 for none.
+    reverse_reconstruction : bool, default=False
+        Train each autoencoder to reconstruct its window in reverse time order,
+        last step first (Srivastava et al., 2015): the decoder starts from the
+        steps the encoder read last. The decoders put the windows they emit
+        back in time order (``inverse_transform``, ``reconstruction_error``).
+    pretrain_objective : {"reconstruction", "prediction", "composite"}, \
+            default="reconstruction"
+        What each autoencoder learns from its codes (Srivastava et al.,
+        2015): to reconstruct the window; to predict the steps that follow
+        it; or both, with two decoders on one encoder. Needs
+        ``reconstruct="input"``. The future comes from the window itself: its
+        last ``prediction_steps`` steps are split off, the encoders read the
+        first ``timesteps - prediction_steps`` while they pretrain, and the
+        prediction decoder learns the rest. ``transform`` then encodes those
+        first steps, as the encoders learned to, and ``inverse_transform``
+        decodes codes into whole windows (reconstruction, then prediction), so
+        that ``reconstruction_error`` counts how well the window's end was
+        foreseen too. (A regressor or classifier stacking these encoders reads
+        whole windows: an LSTM reads sequences of any length.)
+    prediction_steps : int, default=1
+        Steps split off the end of each window for the prediction decoder
+        (``"prediction"``, ``"composite"``); fewer than the window's length.
+    composite_weight : float, default=0.5
+        Weight of the prediction loss in the composite objective; the
+        reconstruction loss weighs ``1 - composite_weight``.
+    conditional_decoder : bool, default=False
+        Conditional decoders: while training, each decoder step also reads the
+        true previous step of its target (teacher forcing); at inference it
+        reads its own previous output. ``False``: the decoders read only the
+        repeated codes (``RepeatVector``), as in the authors' network.
+    {cell}
     {activation}
     {optimizer}
     {learning_rate}
@@ -64,11 +98,21 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     {verbose}
     {callbacks}
     {checkpoint_dir}
-    {memory}
+    memory : str, path-like or joblib.Memory, default=None
+        Cache each greedily pretrained layer here (a folder, or a
+        ``joblib.Memory`` as ``Pipeline(memory=)`` takes), keyed by everything
+        that shapes it: the layer's architecture and initial weights (so the
+        seed and the layers below), the windows and weights it trains on and
+        the training settings. Fits that differ only in what comes later
+        (a regressor's fine-tuning settings, layers above) load the layers they
+        share instead of training them again, with identical results;
+        processes and Dask workers can share the folder. ``None``: no cache.
+        Machine-local: not kept by :meth:`save` (a loaded estimator has
+        ``None``).
 
     Attributes
     ----------
-    pretraining_, pretrain_objective_, prediction_steps_, reverse_target_, batch_size_
+    reconstruct_, pretrain_objective_, prediction_steps_, reverse_reconstruction_, batch_size_
         The parameters ``transform``, ``inverse_transform``,
         ``reconstruction_error`` and ``score_samples`` depend on, as ``fit``
         used them: ``set_params`` after ``fit`` does not change what the
@@ -113,6 +157,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     ``X`` is ``(n_samples, timesteps, channels)``; a 2-D ``(n_samples,
     timesteps)`` array or DataFrame is one channel.
 
+    Composed in another estimator (``LSTMSAERegressor(pretraining=encoder)``),
+    the encoder's parameters say how to pretrain; that estimator's
+    ``hidden_units``, ``cell``, ``activation`` and ``scaling`` (the network it
+    fine-tunes) and its ``random_state``, ``strategy``, ``verbose``,
+    ``callbacks`` and ``checkpoint_dir`` (how the whole fit runs) are used.
+
     Examples
     --------
     >>> import numpy as np
@@ -126,23 +176,38 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     """
 
     _frozen_params = _BaseLSTMSAE._frozen_params + (
-        "pretraining", "pretrain_objective", "prediction_steps", "reverse_target",
+        "reconstruct", "pretrain_objective", "prediction_steps", "reverse_reconstruction",
     )
+
+    _parameter_constraints: dict = {
+        **_BaseLSTMSAE._parameter_constraints,
+        "reconstruct": [StrOptions(set(PRETRAINING_TARGETS))],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
+        "pretrain_noise": [Interval(Real, 0, None, closed="left")],
+        "reverse_reconstruction": ["boolean"],
+        "pretrain_objective": [StrOptions(set(OBJECTIVES))],
+        "prediction_steps": [Interval(Integral, 1, None, closed="left")],
+        "composite_weight": [Interval(Real, 0, 1, closed="both")],
+        "conditional_decoder": ["boolean"],
+        "loss": [StrOptions(set(LOSSES))],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    }
 
     def __init__(
         self,
         hidden_units=(64, 32),
         *,
-        pretraining="input",
+        reconstruct="input",
         pretrain_epochs=10,
         decoder_units=None,
         pretrain_noise=0.0,
-        reverse_target=False,
+        reverse_reconstruction=False,
         pretrain_objective="reconstruction",
         prediction_steps=1,
         composite_weight=0.5,
         conditional_decoder=False,
-        encoder="lstm",
+        cell="lstm",
         activation="tanh",
         optimizer="adam",
         learning_rate=3e-3,
@@ -161,16 +226,16 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         memory=None,
     ):
         self.hidden_units = hidden_units
-        self.pretraining = pretraining
+        self.reconstruct = reconstruct
         self.pretrain_epochs = pretrain_epochs
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
-        self.reverse_target = reverse_target
+        self.reverse_reconstruction = reverse_reconstruction
         self.pretrain_objective = pretrain_objective
         self.prediction_steps = prediction_steps
         self.composite_weight = composite_weight
         self.conditional_decoder = conditional_decoder
-        self.encoder = encoder
+        self.cell = cell
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -215,17 +280,16 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         sample_weight = self._check_sample_weight(sample_weight, X)
         self._check_validation_split(X.shape[0])
         timesteps, n_channels = X.shape[1:]
-        self._check_objective(timesteps, self.pretraining, padded)
+        self._check_objective(timesteps, padded)
         settings = self._start_fit(X, None, sample_weight)
         X_model = self._fit_input_scaling(X, padded=padded)
         with distribute.strategy_scope(self.strategy) as resolved:
-            stack = self._pretrain(X_model, hidden_units, self.pretraining, settings,
-                                   sample_weight, steps)
+            stack = self._pretrain(X_model, hidden_units, settings, sample_weight, steps)
             # The steps the encoders learned to read (the future part split off).
             model = build_stacked_encoder(
                 timesteps - _future_steps(self.pretrain_objective, self.prediction_steps),
                 n_channels, hidden_units, activation=self.activation, masked=padded,
-                encoder=self.encoder, seed=settings.derive("build stacked encoder"),
+                cell=self.cell, seed=settings.derive("build stacked encoder"),
             )
             load_encoder_weights(model, stack.encoder_weights)
         self._end_fit(settings)
@@ -258,7 +322,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         -------
         codes : ndarray of shape (n_samples, n_codes), float64
             ``n_codes`` is ``hidden_units[-1]``, twice that with
-            ``encoder="bilstm"`` (both directions).
+            ``cell="bilstm"`` (both directions).
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
@@ -267,7 +331,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
     def inverse_transform(self, X):
         """Decode top-layer codes back into windows.
 
-        With ``pretraining="input"`` the top autoencoder was trained to
+        With ``reconstruct="input"`` the top autoencoder was trained to
         reconstruct the original window from these codes, so its decoder alone
         gives the windows. With ``"previous"`` each decoder reconstructs the
         (repeated) codes of the layer below; their mean over time is decoded
@@ -372,7 +436,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
                 "after what the encoder read, not decoders that reconstruct windows; use "
                 "'composite' or 'reconstruction' to decode codes into windows."
             )
-        return decode_codes(self.decoders_, codes, self.pretraining_, predict=self._predict)
+        return decode_codes(self.decoders_, codes, self.reconstruct_, predict=self._predict)
 
     def _fitted_models(self):
         models = super()._fitted_models()
@@ -393,7 +457,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
             models[f"autoencoder_{k}"] for k in range(1, len(self.hidden_units_) + 1)
         ]
         self.encoders_, self.decoders_ = rebuild_layer_models(
-            self.autoencoders_, reverse=self.reverse_target_
+            self.autoencoders_, reverse=self.reverse_reconstruction_
         )
 
     def __getstate__(self):
@@ -408,7 +472,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         super().__setstate__(state)
         if "autoencoders_" in state:
             self.encoders_, self.decoders_ = rebuild_layer_models(
-                self.autoencoders_, reverse=self.reverse_target_
+                self.autoencoders_, reverse=self.reverse_reconstruction_
             )
 
     @property

@@ -96,11 +96,12 @@ class TableForecaster(BaseEstimator):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sae_keras import LSTMSAERegressor, TableForecaster
+    >>> from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster
     >>> from sae_keras.data.datasets import make_synthetic
     >>> table = make_synthetic(300, 2, random_state=0)
     >>> forecaster = TableForecaster("target", timesteps=8, regressor=LSTMSAERegressor(
-    ...     (4,), pretrain_epochs=1, epochs=1, random_state=0)).fit(table)
+    ...     (4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1, random_state=0)
+    ... ).fit(table)
     >>> forecaster.predict(table.iloc[-8:]).shape
     (1, 1)
     """

@@ -13,8 +13,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils import metadata_routing
 
 from ..nn import distribute
-from ._base import _BaseLSTMSAE
+from ._base import LOSSES, _BaseLSTMSAE
 from ._docstrings import _fill_doc
+from ._composition import _ComposesEncoder
 from ._regressor_fit import _RegressorFitSteps, _check_encoder_windows, _with_unlabeled
 from ._regressor_predict import _RegressorForecasts
 from ..forecasting._covariates import (
@@ -28,7 +29,8 @@ from ..io._params import _saved_class
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
 @_fill_doc
-class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, _BaseLSTMSAE):
+class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder, RegressorMixin,
+                       _BaseLSTMSAE):
     """Deep LSTM forecaster initialised by greedy autoencoder pretraining (LSTM-SAE).
 
     ``fit`` pretrains one LSTM autoencoder per entry of ``hidden_units``
@@ -41,36 +43,34 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
     Parameters
     ----------
     {hidden_units}
-    pretraining : {"input", "previous"}, None, LSTMSAEEncoder or FrozenEstimator, \
-            default="input"
-        Pretraining target of each autoencoder: ``"input"`` reconstructs the
-        original window (the authors' recipe), ``"previous"`` its own input
-        (the repeated codes of the layer below); ``None`` skips pretraining.
-        An :class:`LSTMSAEEncoder` supplies the stack: if fitted, its encoders
-        (and its input scaling) are used as they are, and ``hidden_units``
-        comes from it; if not fitted, a copy of it is fitted on ``X`` first
-        (its parameters are validated before any training). ``clone`` (every
-        grid search and cross-validation fold) drops what an encoder learned,
-        so a fitted encoder passed as is gets pretrained again on each fold:
-        wrap it as ``sklearn.frozen.FrozenEstimator(fitted_encoder)`` to keep
-        it through ``clone`` and searches, used as fitted and never refitted.
-        The encoder passed is never changed. A saved regressor keeps the
-        frozen encoder's parameters but not its weights (they live on, fine-tuned,
-        in ``model_``): a loaded one predicts as saved, and refitting it needs
-        the fitted encoder passed again.
-    {pretrain_epochs}
+    pretraining : "auto", None, LSTMSAEEncoder or FrozenEstimator, default="auto"
+        How the stack is pretrained. ``"auto"``: as :class:`LSTMSAEEncoder`
+        does at its defaults (the authors' recipe: every autoencoder
+        reconstructs the window, 10 epochs each), with this regressor's
+        network (``hidden_units``, ``cell``, ``activation``, ``scaling``) and
+        training settings (``optimizer``, ``learning_rate``, ``loss``,
+        ``batch_size``, early stopping). ``None`` skips pretraining: the same
+        network randomly initialised, the deep LSTM (DLSTM) baseline. An
+        unfitted :class:`LSTMSAEEncoder` says how to pretrain (its
+        ``reconstruct``, ``pretrain_epochs``, ``pretrain_objective``, noise,
+        decoders, optimizer, learning rate, batch size, early stopping and
+        ``memory`` cache); the network's shape and scaling stay this
+        regressor's (set to anything else, the encoder's are refused), and so
+        do the seed, strategy, callbacks, verbosity and checkpoints of the
+        whole fit; tune it as ``pretraining__<parameter>``. A fitted encoder
+        supplies the stack as it is: its encoders, ``hidden_units``, ``cell``,
+        ``activation`` and input scaling. ``clone`` (every grid search and
+        cross-validation fold) drops what an encoder learned, so a fitted
+        encoder passed as is gets pretrained again on each fold: wrap it as
+        ``sklearn.frozen.FrozenEstimator(fitted_encoder)`` to keep it through
+        ``clone`` and searches, used as fitted and never refitted. The encoder
+        passed is never changed. A saved regressor keeps the frozen encoder's
+        parameters but not its weights (they live on, fine-tuned, in
+        ``model_``): a loaded one predicts as saved, and refitting it needs the
+        fitted encoder passed again.
+    {cell}
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
-    {decoder_units}
-    {pretrain_noise}
-    {reverse_target}
-    {pretrain_objective}
-        The trained LSTMs read sequences of any length: the forecaster reads
-        whole windows.
-    {prediction_steps}
-    {composite_weight}
-    {conditional_decoder}
-    {encoder}
     dropout : float, default=0.1
         Dropout rate after each stacked LSTM during fine-tuning.
     freeze_encoders : bool, default=False
@@ -126,7 +126,6 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
     {verbose}
     {callbacks}
     {checkpoint_dir}
-    {memory}
 
     Attributes
     ----------
@@ -184,7 +183,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
 
     See Also
     --------
-    LSTMSAEEncoder : the pretraining alone, as a transformer.
+    LSTMSAEEncoder : the pretraining alone, as a transformer; how to pretrain.
 
     Notes
     -----
@@ -204,8 +203,9 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
     >>> series = np.sin(np.linspace(0, 30, 400))
     >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
     >>> y = series[12:392]
-    >>> reg = LSTMSAERegressor(hidden_units=(8, 4), pretrain_epochs=2, epochs=3,
-    ...                        random_state=0).fit(X, y)
+    >>> from sae_keras import LSTMSAEEncoder
+    >>> reg = LSTMSAERegressor(hidden_units=(8, 4), epochs=3, random_state=0,
+    ...                        pretraining=LSTMSAEEncoder(pretrain_epochs=2)).fit(X, y)
     >>> reg.predict(X[:5]).shape
     (5,)
     """
@@ -216,9 +216,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
 
     _parameter_constraints: dict = {
         **_BaseLSTMSAE._parameter_constraints,
-        "pretraining": [
-            StrOptions({"input", "previous"}), None, HasMethods(["fit", "transform"])
-        ],
+        "pretraining": [StrOptions({"auto"}), None, HasMethods(["fit", "transform"])],
+        "loss": [StrOptions(set(LOSSES))],
         "warm_start": ["boolean"],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -231,17 +230,9 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
         self,
         hidden_units=(64, 32),
         *,
-        pretraining="input",
-        pretrain_epochs=10,
+        pretraining="auto",
+        cell="lstm",
         epochs=100,
-        decoder_units=None,
-        pretrain_noise=0.0,
-        reverse_target=False,
-        pretrain_objective="reconstruction",
-        prediction_steps=1,
-        composite_weight=0.5,
-        conditional_decoder=False,
-        encoder="lstm",
         dropout=0.1,
         freeze_encoders=False,
         linear_skip="ridge",
@@ -262,20 +253,11 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
         verbose=0,
         callbacks=None,
         checkpoint_dir=None,
-        memory=None,
     ):
         self.hidden_units = hidden_units
         self.pretraining = pretraining
-        self.pretrain_epochs = pretrain_epochs
+        self.cell = cell
         self.epochs = epochs
-        self.decoder_units = decoder_units
-        self.pretrain_noise = pretrain_noise
-        self.reverse_target = reverse_target
-        self.pretrain_objective = pretrain_objective
-        self.prediction_steps = prediction_steps
-        self.composite_weight = composite_weight
-        self.conditional_decoder = conditional_decoder
-        self.encoder = encoder
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
         self.linear_skip = linear_skip
@@ -296,7 +278,6 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
-        self.memory = memory
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -362,14 +343,13 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
         self : LSTMSAERegressor
         """
         distribute.check_backend()
-        encoder = self._encoder_param()
-        hidden_units = None if encoder is not None else self._hidden_units()
-        if isinstance(self.pretraining, str):
-            self._pretrain_epochs(len(hidden_units))
-        elif self.pretraining is None and self.freeze_encoders:
+        encoder = self._pretraining_encoder()
+        fitted_encoder = encoder is not None and hasattr(encoder, "model_")
+        hidden_units = encoder.hidden_units_ if fitted_encoder else self._hidden_units()
+        if self.pretraining is None and self.freeze_encoders:
             raise ValueError(
                 "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
-                "set pretraining='input' or 'previous', or freeze_encoders=False."
+                "set pretraining='auto' (or an LSTMSAEEncoder), or freeze_encoders=False."
             )
         warm = self.warm_start and hasattr(self, "model_")
         if warm:  # before validation resets n_features_in_
@@ -389,10 +369,10 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
         X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
-        if isinstance(self.pretraining, str):
-            self._check_objective(X.shape[1], self.pretraining, padded)
-        if encoder is not None and hasattr(encoder, "model_"):
+        if fitted_encoder:
             _check_encoder_windows(encoder, X)
+        elif encoder is not None and not warm:
+            encoder._check_objective(X.shape[1], padded)
         if warm and padded and not self.variable_length_:
             raise ValueError(
                 "warm_start=True continues a network fitted on full-length windows, "
@@ -408,28 +388,19 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
             return self
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
-        kind = self.encoder if encoder is None else encoder.encoder
+        network = encoder if fitted_encoder else self  # whose cell and activation
         history = {}
         with distribute.strategy_scope(self.strategy) as resolved:
-            # Pretrain first, so that the autoencoders draw the same random
-            # numbers as LSTMSAEEncoder's with the same random_state.
-            if encoder is not None:
-                encoder, history = self._fitted_encoder(encoder, X_pretrain, w_pretrain)
-                hidden_units = encoder.hidden_units_
-                self.input_mean_, self.input_scale_ = encoder.input_mean_, encoder.input_scale_
+            encoder_weights = None
+            if fitted_encoder:
+                encoder_weights = self._fitted_stack(encoder)
                 padded = padded or encoder.variable_length_
                 X_model = self._scale_inputs(X, padded)
-                encoder_weights = [
-                    encoder.model_.get_layer(f"encoder_{k}").get_weights()
-                    for k in range(1, len(hidden_units) + 1)
-                ]
             else:
                 X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded)
-                encoder_weights = None
-                if self.pretraining is not None:
-                    stack = self._pretrain(self._scale_inputs(X_pretrain, padded), hidden_units,
-                                           self.pretraining, settings, w_pretrain, steps)
-                    encoder_weights, history = stack.encoder_weights, dict(stack.history)
+                if encoder is not None:
+                    encoder_weights, history = self._pretrain_stack(
+                        encoder, X_pretrain, w_pretrain, steps, settings, padded)
             target = self._fit_target_scaling(y)
             self.covariate_shapes_ = covariate_shapes(static, future)
             self.covariate_stats_ = fit_covariate_stats(self.scaling, static, future)
@@ -440,10 +411,10 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, 
                 hidden_units,
                 output_shape or (1,),
                 dropout=self.dropout,
-                activation=self.activation,
+                activation=network.activation,
                 linear_skip=self.linear_skip is not None,
                 masked=padded,
-                encoder=kind,
+                cell=network.cell,
                 n_static=self.covariate_shapes_[0],
                 future_shape=self.covariate_shapes_[1],
                 seed=settings.derive("build forecaster"),

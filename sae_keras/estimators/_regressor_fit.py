@@ -1,5 +1,5 @@
 """The steps of :meth:`LSTMSAERegressor.fit <sae_keras.LSTMSAERegressor.fit>`: checks of
-``y``, ``X_unlabeled`` and ``pretraining``, the ridge start of the linear skip, target
+``y`` and ``X_unlabeled``, the ridge start of the linear skip, target
 scaling, ``warm_start``; and the fitted state that ``save`` writes and ``load`` restores."""
 
 from __future__ import annotations
@@ -7,8 +7,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
@@ -21,7 +19,6 @@ from ..data._validation import (
     warn_unusual_windows, window_shape,
 )
 from ..data._split import time_split
-from ._encoder import LSTMSAEEncoder
 
 
 class _RegressorFitSteps:
@@ -55,40 +52,6 @@ class _RegressorFitSteps:
                           UserWarning, stacklevel=3)
             return None
         return windows
-
-    def _encoder_param(self):
-        """``pretraining`` when it is an estimator, else ``None``; checked before training.
-
-        An ``LSTMSAEEncoder``, unwrapped from a ``FrozenEstimator`` (which must
-        hold a fitted one); its parameters are validated as the regressor's are.
-        """
-        if self.pretraining is None or isinstance(self.pretraining, str):
-            return None
-        frozen = isinstance(self.pretraining, FrozenEstimator)
-        encoder = self.pretraining.estimator if frozen else self.pretraining
-        if not isinstance(encoder, LSTMSAEEncoder):
-            raise TypeError(
-                "pretraining must be 'input', 'previous', None, an LSTMSAEEncoder or a "
-                "FrozenEstimator of a fitted LSTMSAEEncoder; got "
-                f"{'a FrozenEstimator of ' if frozen else ''}a {type(encoder).__name__}."
-            )
-        if frozen and not hasattr(encoder, "model_"):
-            raise ValueError(
-                "pretraining=FrozenEstimator(encoder) needs a fitted LSTMSAEEncoder (a "
-                "frozen one is never fitted here); fit the encoder first, or pass the "
-                "LSTMSAEEncoder itself to have a copy of it pretrained on X."
-            )
-        encoder._validate_params()
-        if not hasattr(encoder, "model_"):  # to be fitted: its own checks, before training
-            encoder._pretrain_epochs(len(encoder._hidden_units()))
-        return encoder
-
-    def _fitted_encoder(self, encoder, X, sample_weight):
-        """The encoder to stack, fitted on ``X`` (a clone) unless it already was."""
-        if hasattr(encoder, "model_"):
-            return encoder, {}
-        fitted = clone(encoder).fit(X, sample_weight=sample_weight)
-        return fitted, dict(fitted.history_)
 
     def _init_linear_skip(self, model, inputs, target, sample_weight, settings):
         """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""

@@ -184,11 +184,11 @@ _STATE_CHECKS = {
     "regressor_": (lambda v: isinstance(v, dict), "a JSON object"),
     # Parameters frozen at fit (what predict-time methods read).
     "batch_size_": (lambda v: _is_int(v, 1), "a positive int"),
-    "pretraining_": (lambda v: v in ("input", "previous"), "'input' or 'previous'"),
+    "reconstruct_": (lambda v: v in ("input", "previous"), "'input' or 'previous'"),
     "pretrain_objective_": (lambda v: v in ("reconstruction", "prediction", "composite"),
                             "'reconstruction', 'prediction' or 'composite'"),
     "prediction_steps_": (lambda v: v is None or _is_int(v, 1), "null or a positive int"),
-    "reverse_target_": (lambda v: isinstance(v, bool), "true or false"),
+    "reverse_reconstruction_": (lambda v: isinstance(v, bool), "true or false"),
     "dropout_seed_": (lambda v: v is None or _is_int(v), "null or a non-negative int"),
     "horizon_": (lambda v: _is_int(v, 1), "a positive int"),
     "target_mode_": (lambda v: v in ("change", "level"), "'change' or 'level'"),

@@ -1,6 +1,7 @@
 """Save and load fitted estimators as one zip file of ``.keras`` models and JSON.
 
-Format (``format_version`` 1): a zip archive holding
+Format (``format_version`` 2; files of version 1 are read through
+:mod:`sae_keras.io._upgrade`): a zip archive holding
 
 - ``manifest.json``: ``format`` (``"sae_keras"``), ``format_version``, the versions of
   sae_keras, Keras and the backend that wrote it, the estimator ``class``, its
@@ -35,10 +36,11 @@ from pathlib import Path, PurePosixPath
 import keras
 
 from ._params import _check_state, _estimator_from_manifest, _field, _saved_params
+from ._upgrade import upgrade
 
 
 FORMAT = "sae_keras"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Members are stored uncompressed; one declaring more than this many times the
 #: bytes it stores (above ``_SIZE_FLOOR``) is refused unread (a zip bomb).
@@ -244,7 +246,7 @@ def _read_manifest(archive, members, path):
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path} is not a sae_keras model file (format {manifest.get('format')!r}).")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
         written = manifest.get("written_by")
         written = written.get("sae_keras") if isinstance(written, dict) else None
         raise ValueError(
@@ -252,7 +254,7 @@ def _read_manifest(archive, members, path):
             f"{written or 'an unknown version'}; this sae_keras reads versions up to "
             f"{FORMAT_VERSION}. Upgrade sae_keras to load it."
         )
-    return manifest
+    return upgrade(manifest, version)
 
 
 def _expected_model_names(estimator, state, path):

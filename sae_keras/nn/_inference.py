@@ -103,8 +103,6 @@ class CompiledForward:
 def _compile(model, training=False):
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
-
         return _TensorFlowForward(model, training)
     if backend == "jax":
         import jax

@@ -36,8 +36,9 @@ from ._layers import CONV_KERNEL_SIZE, _ConvLSTM, _FreeRunning, _MaskedFlatten, 
 #: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
 PAD_VALUE = -1.0e9
 
-#: The encoder of each layer (see :func:`build_lstm_autoencoder`).
-ENCODERS = ("lstm", "bilstm", "cnn_lstm")
+#: The kinds of recurrent layer each ``encoder_k`` can be (``cell=``, see
+#: :func:`build_lstm_autoencoder`).
+CELLS = ("lstm", "bilstm", "cnn_lstm")
 
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
 OBJECTIVES = ("reconstruction", "prediction", "composite")
@@ -67,7 +68,7 @@ def build_lstm_autoencoder(
     prediction_steps=1,
     conditional=False,
     masked=False,
-    encoder="lstm",
+    cell="lstm",
     seed=None,
 ):
     """Build one LSTM autoencoder and the encoder that shares its layers.
@@ -128,8 +129,8 @@ def build_lstm_autoencoder(
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE`; a ``Masking`` layer
         keeps padded steps out of the codes. Ignored with ``repeat_input``.
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
-        The layer ``encoder_k``: an LSTM whose last hidden state is the code;
+    cell : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+        The kind of the layer ``encoder_k``: an LSTM whose last hidden state is the code;
         a bidirectional LSTM (``units`` per direction, codes of ``2 * units``:
         the forward pass's last state and the backward pass's state at the
         first step); or, for a layer reading the window (not
@@ -174,7 +175,7 @@ def build_lstm_autoencoder(
         sequence = _masking(inputs) if masked else inputs
     if noise > 0:
         sequence = layers.GaussianNoise(noise, name=f"noise_{index}", seed=seeds())(sequence)
-    codes = encoder_layer(encoder, units, activation, index, reads_window=not repeat_input,
+    codes = encoder_layer(cell, units, activation, index, reads_window=not repeat_input,
                           seed=seeds())(sequence)
     teachers, outputs = [], []
     for output, prefix in _HEADS[objective]:
@@ -262,7 +263,7 @@ def rebuild_layer_models(autoencoders, *, reverse=False):
     return encoders, decoders
 
 def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="tanh",
-                          masked=False, encoder="lstm", seed=None):
+                          masked=False, cell="lstm", seed=None):
     """Build the stack of LSTM encoders, window to the last layer's codes.
 
     Parameters
@@ -277,7 +278,7 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
         Activation of the LSTMs.
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``).
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+    cell : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
         The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
     seed : int, default=None
         Seed of the initial weights (see :func:`build_lstm_autoencoder`).
@@ -296,7 +297,7 @@ def build_stacked_encoder(timesteps, n_features, hidden_units, *, activation="ta
     """
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
-    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation, encoder,
+    codes = _stack_encoders(sequence, timesteps, hidden_units, 0.0, activation, cell,
                             _Seeds(seed))
     return keras.Model(inputs, codes, name="stacked_encoder")
 
@@ -311,7 +312,7 @@ def build_forecaster(
     activation="tanh",
     linear_skip=False,
     masked=False,
-    encoder="lstm",
+    cell="lstm",
     n_static=0,
     future_shape=None,
     seed=None,
@@ -353,7 +354,7 @@ def build_forecaster(
     masked : bool, default=False
         Windows are right-padded with :data:`PAD_VALUE` (layer ``mask``); the
         linear skip reads padded steps as zeros.
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+    cell : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
         The kind of each ``encoder_k`` layer (see :func:`build_lstm_autoencoder`).
     n_static : int, default=0
         Static covariates per window; 0 for no ``static`` input.
@@ -379,7 +380,7 @@ def build_forecaster(
     inputs = keras.Input((timesteps, n_features), name="window")
     sequence = _masking(inputs) if masked else inputs
     seeds = _Seeds(seed)
-    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, encoder,
+    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, cell,
                             seeds)
     covariates = []
     if n_static:
@@ -448,8 +449,8 @@ def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
     >>> encoder_layer("bilstm", 8, "tanh", 1, reads_window=True).name
     'encoder_1'
     """
-    if kind not in ENCODERS:
-        raise ValueError(f"encoder must be one of {ENCODERS}; got {kind!r}.")
+    if kind not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}; got {kind!r}.")
     name = f"encoder_{index}"
     seeds = _Seeds(seed)
     if kind == "bilstm":
@@ -466,11 +467,11 @@ def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
     return layers.LSTM(units, activation=activation, name=name, **seeds.lstm())
 
 
-def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, encoder, seeds):
+def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, cell, seeds):
     outputs = inputs
     n_layers = len(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
-        layer = encoder_layer(encoder, units, activation, index, reads_window=index == 1,
+        layer = encoder_layer(cell, units, activation, index, reads_window=index == 1,
                               seed=seeds())
         outputs = layer(outputs)
         if dropout > 0:

@@ -120,7 +120,7 @@ def greedy_pretrain(
     prediction_steps=1,
     composite_weight=0.5,
     conditional=False,
-    encoder="lstm",
+    cell="lstm",
     step_weight=None,
     predict_batch_size=1024,
     predict=None,
@@ -167,7 +167,7 @@ def greedy_pretrain(
         reconstruction loss weighs ``1 - composite_weight``.
     conditional : bool, default=False
         Conditional decoders (teacher forcing while training).
-    encoder : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
+    cell : {"lstm", "bilstm", "cnn_lstm"}, default="lstm"
         The kind of each layer's encoder (see
         :func:`~sae_keras.nn.builders.build_lstm_autoencoder`).
     step_weight : ndarray of shape (n_samples, timesteps), default=None
@@ -209,7 +209,7 @@ def greedy_pretrain(
         raise ValueError(f"target must be one of {PRETRAINING_TARGETS}; got {target!r}.")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
-    kind, masked = encoder, step_weight is not None
+    masked = step_weight is not None
     check_objective(objective, target, prediction_steps, X.shape[1], padded=masked)
     future = 0 if objective == "reconstruction" else int(prediction_steps)
     timesteps = X.shape[1] - future
@@ -248,7 +248,7 @@ def greedy_pretrain(
             prediction_steps=future,
             conditional=conditional,
             masked=masked,
-            encoder=kind,
+            cell=cell,
             seed=None if seed is None else seed(index),
         )
         options = (
@@ -311,8 +311,8 @@ def check_objective(objective, target, prediction_steps, timesteps, padded=False
         )
     if target != "input":
         raise ValueError(
-            f"pretrain_objective={objective!r} needs pretraining='input' (every layer "
-            f"decodes windows); got pretraining={target!r}."
+            f"pretrain_objective={objective!r} needs reconstruct='input' (every layer "
+            f"decodes windows); got reconstruct={target!r}."
         )
     if not 1 <= prediction_steps < timesteps:
         raise ValueError(

@@ -220,9 +220,9 @@ def test_the_library_keeps_backend_start_up_lines_off_stderr():
     code = """
         import warnings
         import numpy as np
-        from sae_keras import LSTMSAERegressor
+        from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
         X = np.random.default_rng(0).random((40, 5, 2)); y = X[:, -1, 0]
-        LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, verbose=0).fit(X, y).predict(X)
+        LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1, verbose=0).fit(X, y).predict(X)
         warnings.warn("the user's own warning")
         import os; print(os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
     """

@@ -65,7 +65,8 @@ def model_file(tmp_path_factory):
     frame["site"] = np.where(np.arange(200) % 2, "north", "south")
     path = tmp_path_factory.mktemp("model") / "model.zip"
     TableForecaster("target", timesteps=6, categorical=["site"], regressor=LSTMSAERegressor(
-        (4,), pretrain_epochs=1, epochs=1, random_state=0)).fit(frame).save(path)
+        (4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1,
+        random_state=0)).fit(frame).save(path)
     return path, frame
 
 

@@ -17,9 +17,9 @@ from sae_keras.forecasting._intervals import split_calibration
 from sae_keras.data._split import purge_gap, time_split
 from sae_keras.training._loop import _hold_out
 from sae_keras.evaluation.rolling import rolling_origin
-from conftest import TINY, sine_windows
+from conftest import sine_windows
 
-FAST = dict(**{**TINY, "hidden_units": (4,)}, pretraining=None, epochs=1)
+FAST = dict(hidden_units=(4,), batch_size=32, random_state=0, pretraining=None, epochs=1)
 
 
 def _target_steps(windows, horizon):

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import sae_keras
-from sae_keras import LSTMSAERegressor, TableForecaster
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster
 from sae_keras.cli._command import main
 from sae_keras.data.datasets import make_synthetic
 
@@ -112,7 +112,7 @@ def test_a_saved_model_refuses_gaps_in_new_rows(tmp_path, capsys):
     frame = make_synthetic(200, 2, random_state=0).reset_index()
     forecaster = TableForecaster(
         "target", timesteps=6,
-        regressor=LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, random_state=0),
+        regressor=LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1, random_state=0),
     ).fit(frame)
     forecaster.save(tmp_path / "model.zip")
     loaded = sae_keras.load(tmp_path / "model.zip")

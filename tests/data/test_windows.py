@@ -6,7 +6,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows, undifference
-from conftest import TINY
+from conftest import TINY_REGRESSOR
 
 
 @pytest.fixture
@@ -201,7 +201,7 @@ def test_unscaling_recipe_with_transformed_target_regressor():
     series = 50 + 40 * np.sin(np.arange(400) / 6) + rng.normal(size=400)
     X, y = make_windows(series, timesteps=8, target=0)
     model = TransformedTargetRegressor(
-        regressor=make_pipeline(SequenceScaler(), LSTMSAERegressor(**TINY, epochs=2)),
+        regressor=make_pipeline(SequenceScaler(), LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)),
         transformer=MinMaxScaler((-1, 1)),
     ).fit(X, y)
     inner = model.regressor_[-1]

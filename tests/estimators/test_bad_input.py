@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows, undifference
 from sae_keras.cli._command import main
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows, tiny_pretraining
 
 
 class TrainingRecorder(keras.callbacks.Callback):
@@ -57,11 +57,12 @@ FIT_CASES = [
     ("missing y", {}, X_GOOD, None, ValueError, "requires y to be passed"),
     ("negative units", {"hidden_units": (4, -2)}, X_GOOD, Y_GOOD, ValueError, r"hidden_units must be .* got \(4, -2\)"),
     ("empty hidden_units", {"hidden_units": ()}, X_GOOD, Y_GOOD, ValueError, r"hidden_units must be .* got \(\)"),
-    ("pretrain_epochs length", {"pretrain_epochs": (1, 2, 3)}, X_GOOD, Y_GOOD, ValueError, r"pretrain_epochs must be .* \(2 for hidden_units=\(6, 4\)\); got \(1, 2, 3\)"),
+    ("pretrain_epochs length", {"pretraining": tiny_pretraining(pretrain_epochs=(1, 2, 3))}, X_GOOD, Y_GOOD, ValueError, r"pretrain_epochs must be .* \(2 for hidden_units=\(6, 4\)\); got \(1, 2, 3\)"),
     ("dropout 1", {"dropout": 1.0}, X_GOOD, Y_GOOD, InvalidParameterError, r"'dropout' parameter .* Got 1.0"),
     ("negative learning rate", {"learning_rate": -0.1}, X_GOOD, Y_GOOD, InvalidParameterError, r"'learning_rate' parameter .* Got -0.1"),
     ("unknown strategy", {"strategy": "tpu-pod"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'strategy' parameter .* Got 'tpu-pod'"),
     ("unknown pretraining", {"pretraining": "composite"}, X_GOOD, Y_GOOD, InvalidParameterError, r"'pretraining' parameter .* Got 'composite'"),
+    ("pretraining of another network", {"pretraining": tiny_pretraining(hidden_units=(3,))}, X_GOOD, Y_GOOD, ValueError, r"LSTMSAEEncoder\(hidden_units=\(3,\)\) differs from this estimator's hidden_units=\(6, 4\)"),
     ("batch size 0", {"batch_size": 0}, X_GOOD, Y_GOOD, InvalidParameterError, r"'batch_size' parameter .* Got 0"),
     ("too small for validation", {"early_stopping": True, "validation_fraction": 0.99}, X_GOOD, Y_GOOD, ValueError, r"validation_fraction=0.99 holds out 40 of 40 windows, leaving 0 to train on"),
     ("single sample with validation", {"early_stopping": True}, X_GOOD[:1], Y_GOOD[:1], ValueError, r"validation_fraction=0.1 holds out 1 of 1 windows, leaving 0 to train on"),
@@ -74,7 +75,7 @@ FIT_CASES = [
 def test_fit_refuses_bad_input_before_training(params, X, y, error, message):
     recorder = TrainingRecorder()
     X_before = None if X is None else np.array(X, copy=True)
-    reg = LSTMSAERegressor(**{**TINY, "epochs": 1, **params, "callbacks": [recorder]})
+    reg = LSTMSAERegressor(**{**TINY_REGRESSOR, "epochs": 1, **params, "callbacks": [recorder]})
     with pytest.raises(error, match=message):
         reg.fit(X, y)
     assert not recorder.started
@@ -91,14 +92,14 @@ def test_the_encoder_refuses_bad_input_before_training():
 @pytest.fixture(scope="module")
 def fitted():
     X, y = sine_windows(n_samples=40)
-    return LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    return LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def fitted_on_frame():
     X, y = sine_windows(n_samples=40)
     frame = pd.DataFrame(X[:, :, 0], columns=[f"lag_{i}" for i in range(8)])
-    return LSTMSAERegressor(**TINY, epochs=1).fit(frame, y), frame
+    return LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(frame, y), frame
 
 
 PREDICT_CASES = [

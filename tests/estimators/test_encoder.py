@@ -5,7 +5,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
 from sae_keras import LSTMSAEEncoder
-from conftest import TINY
+from conftest import TINY, TINY_REGRESSOR, tiny_pretraining
 
 
 def tiny_encoder(**params):
@@ -40,7 +40,7 @@ def test_feature_names_out_and_pandas_output(windows):
 
 def test_inverse_transform_with_input_target_is_the_top_autoencoder(windows):
     X, _ = windows
-    enc = tiny_encoder(pretraining="input").fit(X)
+    enc = tiny_encoder(reconstruct="input").fit(X)
     X32 = ((X - enc.input_mean_) / enc.input_scale_).astype("float32")
     codes_1 = enc.encoders_[0].predict(X32, verbose=0)
     # The models work in standardised units; inverse_transform returns the data's.
@@ -53,7 +53,7 @@ def test_inverse_transform_with_input_target_is_the_top_autoencoder(windows):
 
 def test_inverse_transform_with_previous_target_decodes_down_the_stack(windows):
     X, _ = windows
-    enc = tiny_encoder(pretraining="previous").fit(X)
+    enc = tiny_encoder(reconstruct="previous").fit(X)
     codes = enc.transform(X[:6])
     upper = enc.decoders_[1].predict(codes.astype("float32"), verbose=0).mean(axis=1)
     expected = enc.decoders_[0].predict(upper, verbose=0) * enc.input_scale_ + enc.input_mean_
@@ -111,17 +111,18 @@ def test_pretrain_noise_makes_denoising_autoencoders(windows, fitted_encoder):
     assert "noise_1" not in [layer.name for layer in clean.autoencoders_[0].layers]
 
 
-def test_reverse_target_trains_decoders_to_emit_the_window_backwards():
+def test_reverse_reconstruction_trains_decoders_to_emit_the_window_backwards():
     # The tutorial's sequence 0.1 ... 0.9: the decoder of a reversed autoencoder
     # emits 0.9 first; inverse_transform gives it back in time order. (One layer:
-    # pretraining="previous" trains it on the same target; a reversed stack of each
-    # kind runs in test_reverse_target_in_a_stack_decodes_to_time_order.)
-    pretraining = "input"
+    # reconstruct="previous" trains it on the same target; a reversed stack of each
+    # kind runs in test_reverse_reconstruction_in_a_stack_decodes_to_time_order.)
+    reconstruct = "input"
     sequence = np.linspace(0.1, 0.9, 9).reshape(1, 9, 1)
     # 100 epochs at 1e-2 learn it as well as the tutorial's 300 at Keras' 1e-3, a third
     # of the cost (measured: step errors 0.024 and 0.011 on TensorFlow and JAX, < 0.05).
     settings = dict(hidden_units=(100,), pretrain_epochs=100, learning_rate=1e-2, random_state=1)
-    enc = LSTMSAEEncoder(**settings, pretraining=pretraining, reverse_target=True).fit(sequence)
+    enc = LSTMSAEEncoder(**settings, reconstruct=reconstruct,
+                         reverse_reconstruction=True).fit(sequence)
     scaled = (sequence - enc.input_mean_) / enc.input_scale_
     emitted = np.asarray(enc.autoencoders_[0](scaled.astype("float32")))
     np.testing.assert_allclose(emitted[0, :, 0], scaled[0, ::-1, 0], atol=0.05)
@@ -129,20 +130,23 @@ def test_reverse_target_trains_decoders_to_emit_the_window_backwards():
     assert np.abs(rebuilt - sequence).max() < 0.02
     assert enc.reconstruction_error(sequence)[0] < 1e-3
     # Without it the same network emits the window in time order.
-    forward = LSTMSAEEncoder(**settings, pretraining=pretraining).fit(sequence)
+    forward = LSTMSAEEncoder(**settings, reconstruct=reconstruct).fit(sequence)
     emitted = np.asarray(forward.autoencoders_[0](scaled.astype("float32")))
     np.testing.assert_allclose(emitted[0, :, 0], scaled[0, :, 0], atol=0.05)
 
 
-@pytest.mark.parametrize("scaling, pretraining", [("standard", "input"), (None, "previous")])
-def test_reverse_target_in_a_stack_decodes_to_time_order(windows, scaling, pretraining):
+@pytest.mark.parametrize("scaling, reconstruct", [("standard", "input"), (None, "previous")])
+def test_reverse_reconstruction_in_a_stack_decodes_to_time_order(windows, scaling, reconstruct):
     X, y = windows
-    enc = tiny_encoder(reverse_target=True, scaling=scaling, pretraining=pretraining).fit(X)
+    enc = tiny_encoder(reverse_reconstruction=True, scaling=scaling,
+                       reconstruct=reconstruct).fit(X)
     assert enc.inverse_transform(enc.transform(X[:4])).shape == X[:4].shape
     from sae_keras import LSTMSAERegressor
 
-    reg = LSTMSAERegressor(**{**TINY, "epochs": 1}, reverse_target=True, scaling=scaling)
+    pretraining = tiny_pretraining(reverse_reconstruction=True, reconstruct=reconstruct)
+    reg = LSTMSAERegressor(**{**TINY_REGRESSOR, "epochs": 1, "pretraining": pretraining},
+                           scaling=scaling)
     assert reg.fit(X, y).predict(X[:3]).shape == (3,) + np.shape(y)[1:]
-    assert enc.get_params()["reverse_target"] is True
-    with pytest.raises(ValueError, match="'reverse_target' parameter"):
-        tiny_encoder(reverse_target="yes").fit(X)
+    assert enc.get_params()["reverse_reconstruction"] is True
+    with pytest.raises(ValueError, match="'reverse_reconstruction' parameter"):
+        tiny_encoder(reverse_reconstruction="yes").fit(X)

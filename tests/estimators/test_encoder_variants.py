@@ -6,29 +6,29 @@ import pytest
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.nn.builders import (
-    ENCODERS, PAD_VALUE, build_forecaster, build_lstm_autoencoder, build_stacked_encoder,
+    CELLS, PAD_VALUE, build_forecaster, build_lstm_autoencoder, build_stacked_encoder,
 )
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 
 
 def test_each_variant_builds_the_layer_it_names():
     expected = {"lstm": ("LSTM", 6), "bilstm": ("Bidirectional", 12), "cnn_lstm": ("_ConvLSTM", 6)}
     for kind, (layer_class, width) in expected.items():
-        autoencoder, encoder = build_lstm_autoencoder(9, 2, 6, encoder=kind)
+        autoencoder, encoder = build_lstm_autoencoder(9, 2, 6, cell=kind)
         layer = autoencoder.get_layer("encoder_1")
         assert type(layer).__name__ == layer_class
         assert encoder.output_shape == (None, width)
         # The layer above reads repeated codes: a plain (or bidirectional) LSTM.
-        upper, _ = build_lstm_autoencoder(9, width, 4, repeat_input=True, index=2, encoder=kind)
+        upper, _ = build_lstm_autoencoder(9, width, 4, repeat_input=True, index=2, cell=kind)
         assert type(upper.get_layer("encoder_2")).__name__ == (
             "Bidirectional" if kind == "bilstm" else "LSTM"
         )
-    conv = build_lstm_autoencoder(9, 2, 6, encoder="cnn_lstm")[0].get_layer("encoder_1").conv
+    conv = build_lstm_autoencoder(9, 2, 6, cell="cnn_lstm")[0].get_layer("encoder_1").conv
     assert (conv.padding, conv.kernel_size, conv.filters) == ("causal", (3,), 6)
 
 
 def test_bilstm_codes_join_a_forward_and_a_backward_pass():
-    encoder = build_stacked_encoder(5, 1, (3,), encoder="bilstm")
+    encoder = build_stacked_encoder(5, 1, (3,), cell="bilstm")
     x = np.random.default_rng(0).normal(size=(4, 5, 1)).astype("float32")
     codes = keras.ops.convert_to_numpy(encoder(x))
     forward = keras.layers.LSTM(3)
@@ -42,13 +42,13 @@ def test_bilstm_codes_join_a_forward_and_a_backward_pass():
     np.testing.assert_allclose(codes[:, 3:], backward(x[:, ::-1]), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ENCODERS)
+@pytest.mark.parametrize("kind", CELLS)
 def test_every_variant_keeps_padding_out_of_the_codes(kind):
     x = np.random.default_rng(1).normal(size=(3, 9, 2)).astype("float32")
     padded = x.copy()
     padded[:, 6:] = PAD_VALUE
-    long = build_stacked_encoder(9, 2, (4,), masked=True, encoder=kind)
-    short = build_stacked_encoder(6, 2, (4,), encoder=kind)
+    long = build_stacked_encoder(9, 2, (4,), masked=True, cell=kind)
+    short = build_stacked_encoder(6, 2, (4,), cell=kind)
     short.set_weights(long.get_weights())
     np.testing.assert_allclose(long(padded), short(x[:, :6]), atol=1e-5)
     assert not np.allclose(long(padded), long(x), atol=1e-3)
@@ -57,7 +57,7 @@ def test_every_variant_keeps_padding_out_of_the_codes(kind):
 @pytest.mark.parametrize("kind", ["bilstm", "cnn_lstm"])
 def test_variants_are_pretrained_and_stacked_like_the_lstm(kind):
     X, y = sine_windows(n_samples=96)
-    encoder = LSTMSAEEncoder(**TINY, encoder=kind).fit(X)
+    encoder = LSTMSAEEncoder(**TINY, cell=kind).fit(X)
     width = 8 if kind == "bilstm" else 4
     assert encoder.transform(X).shape == (96, width)
     assert encoder.get_feature_names_out().shape == (width,)
@@ -74,14 +74,14 @@ def test_variants_are_pretrained_and_stacked_like_the_lstm(kind):
 
 
 def test_the_forecaster_of_each_variant_shapes_its_output():
-    for kind in ENCODERS:
-        model = build_forecaster(12, 3, (8, 4), (6, 2), encoder=kind, linear_skip=True)
+    for kind in CELLS:
+        model = build_forecaster(12, 3, (8, 4), (6, 2), cell=kind, linear_skip=True)
         assert model.output_shape == (None, 6, 2)
-    with pytest.raises(ValueError, match="encoder must be one of"):
-        build_forecaster(12, 3, (8,), (1,), encoder="gru")
+    with pytest.raises(ValueError, match="cell must be one of"):
+        build_forecaster(12, 3, (8,), (1,), cell="gru")
 
 
-def test_an_unknown_encoder_is_refused_before_training():
+def test_an_unknown_cell_is_refused_before_training():
     X, y = sine_windows(n_samples=64)
-    with pytest.raises(ValueError, match="'encoder' parameter of LSTMSAERegressor must be"):
-        LSTMSAERegressor(**TINY, encoder="transformer").fit(X, y)
+    with pytest.raises(ValueError, match="'cell' parameter of LSTMSAERegressor must be"):
+        LSTMSAERegressor(**TINY_REGRESSOR, cell="transformer").fit(X, y)

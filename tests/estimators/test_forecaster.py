@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import sae_keras
-from sae_keras import LSTMSAERegressor, TableForecaster, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster, make_windows
 from sae_keras.data.datasets import make_synthetic
 from _subprocess import run_python
 
@@ -24,7 +24,8 @@ def _linear():
 
 
 def _tiny_lstm():
-    return LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, batch_size=32, random_state=0)
+    return LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1, batch_size=32),
+                            epochs=1, batch_size=32, random_state=0)
 
 
 @pytest.fixture

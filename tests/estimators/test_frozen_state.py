@@ -29,7 +29,7 @@ from sae_keras.data.datasets import make_synthetic
 
 SMALL = dict(TINY, hidden_units=(4, 3))
 #: One phase of training only (fine-tuning): what a regressor's predict reads is its model.
-ONE_PHASE = dict(TINY, hidden_units=(3,), pretraining=None, epochs=1)
+ONE_PHASE = dict(hidden_units=(3,), batch_size=32, random_state=0, pretraining=None, epochs=1)
 
 
 def _interval_value(interval, value):
@@ -80,7 +80,8 @@ def manual_alternatives(tmp_path):
         "strategy": [lambda: None],
         "pretraining": [LSTMSAEEncoder((3,), pretrain_epochs=1)],
         "encoder": [LSTMSAEEncoder((5,), pretrain_epochs=1, random_state=2)],
-        "regressor": [LSTMSAERegressor((3,), pretrain_epochs=1, epochs=1, random_state=4)],
+        "regressor": [LSTMSAERegressor((3,), pretraining=LSTMSAEEncoder(pretrain_epochs=1),
+                                       epochs=1, random_state=4)],
         "scaler": [MinMaxScaler((0, 2)), StandardScaler(with_mean=False)],
         "target": ["driver_1"],
         "time_column": ["time"],

@@ -37,14 +37,15 @@ def no_training(monkeypatch):
 
 @pytest.fixture
 def count_encoder_fits(monkeypatch):
+    """The encoders that pretrain, in the encoder's own fit or in a regressor's."""
     calls = []
-    fit = LSTMSAEEncoder.fit
+    pretrain = LSTMSAEEncoder._pretrain
 
     def counted(self, *args, **kwargs):
         calls.append(self)
-        return fit(self, *args, **kwargs)
+        return pretrain(self, *args, **kwargs)
 
-    monkeypatch.setattr(LSTMSAEEncoder, "fit", counted)
+    monkeypatch.setattr(LSTMSAEEncoder, "_pretrain", counted)
     return calls
 
 
@@ -74,7 +75,7 @@ def test_a_nested_encoders_own_checks_run_before_training(no_training):
     with pytest.raises(ValueError, match="hidden_units"):
         LSTMSAERegressor(pretraining=LSTMSAEEncoder(hidden_units=(4, 0))).fit(X, y)
     with pytest.raises(ValueError, match="pretrain_epochs"):
-        LSTMSAERegressor(pretraining=LSTMSAEEncoder((4, 3), pretrain_epochs=[1])).fit(X, y)
+        LSTMSAERegressor((4, 3), pretraining=LSTMSAEEncoder(pretrain_epochs=[1])).fit(X, y)
 
 
 def test_a_sequence_scalers_scaler_is_validated():
@@ -108,7 +109,7 @@ def test_an_unfrozen_fitted_encoder_is_pretrained_again_after_clone(count_encode
     X, y = sine_windows(n_samples=40)
     encoder = LSTMSAEEncoder(**ENCODER).fit(X)
     count_encoder_fits.clear()
-    reg = clone(LSTMSAERegressor(pretraining=encoder, epochs=1, batch_size=32)).fit(X, y)
+    reg = clone(LSTMSAERegressor((4,), pretraining=encoder, epochs=1, batch_size=32)).fit(X, y)
     assert len(count_encoder_fits) == 1 and "pretrain_1" in reg.history_
 
 

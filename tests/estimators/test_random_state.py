@@ -11,13 +11,13 @@ import threading
 
 import keras
 import numpy as np
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, Settings, sine_windows, tiny_pretraining
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.nn.builders import build_forecaster, build_lstm_autoencoder
 
-SETTINGS = dict(TINY, hidden_units=(4,), epochs=2, dropout=0.2, pretrain_noise=0.1,
-                random_state=0)
+SETTINGS = Settings(**dict(TINY_REGRESSOR, hidden_units=(4,), epochs=2, dropout=0.2,
+                           pretraining=tiny_pretraining(pretrain_noise=0.1), random_state=0))
 
 
 def _weights(model):
@@ -55,7 +55,7 @@ def test_fit_leaves_the_callers_random_streams_alone():
     random.setstate(states["python"])
     reg = LSTMSAERegressor(**SETTINGS).fit(X, y)
     reg.predict(X[:3], return_std=True, n_passes=3)
-    LSTMSAEEncoder(**dict(TINY, hidden_units=(3,), encoder="bilstm")).fit(X)
+    LSTMSAEEncoder(**dict(TINY, hidden_units=(3,), cell="bilstm")).fit(X)
     _assert_same_states(_global_states(), states)
     # The streams continue as if no fit had happened.
     assert (np.random.rand(), random.random()) == expected
@@ -66,7 +66,7 @@ def test_two_fits_with_the_same_random_state_leave_the_streams_advancing():
     X, y = sine_windows(n_samples=40)
     draws = []
     for _ in range(2):
-        LSTMSAERegressor(**dict(TINY, hidden_units=(3,), epochs=1, random_state=0)).fit(X, y)
+        LSTMSAERegressor(**dict(TINY_REGRESSOR, hidden_units=(3,), epochs=1, random_state=0)).fit(X, y)
         draws.append((np.random.rand(), random.random(), _backend_draw()))
     assert draws[0][0] != draws[1][0]  # the issue: 0.40686 both times
     assert draws[0][1] != draws[1][1]
@@ -78,7 +78,7 @@ def test_seeded_builders_repeat_whatever_the_global_state():
         keras.utils.set_random_seed(global_seed)
         return _weights(build_lstm_autoencoder(6, 2, 3, noise=0.1, seed=5, **kwargs)[0])
 
-    for kwargs in ({}, {"encoder": "bilstm"}, {"encoder": "cnn_lstm"},
+    for kwargs in ({}, {"cell": "bilstm"}, {"cell": "cnn_lstm"},
                    {"objective": "composite", "prediction_steps": 2, "conditional": True}):
         for a, b in zip(built(1, **kwargs), built(2, **kwargs), strict=True):
             np.testing.assert_array_equal(a, b)
@@ -89,7 +89,7 @@ def test_seeded_builders_repeat_whatever_the_global_state():
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a[0], c[0])
     # The two directions of a bidirectional encoder start from different weights.
-    bilstm = build_lstm_autoencoder(6, 2, 3, encoder="bilstm", seed=5)[0].get_layer("encoder_1")
+    bilstm = build_lstm_autoencoder(6, 2, 3, cell="bilstm", seed=5)[0].get_layer("encoder_1")
     assert not np.array_equal(_weights(bilstm.forward_layer)[0],
                               _weights(bilstm.backward_layer)[0])
 
@@ -130,7 +130,7 @@ def test_fits_in_two_threads_at_once_give_the_serial_fits_model():
 def test_a_fixed_random_state_stays_reproducible_and_seeds_the_model():
     random_state = 7
     X, y = sine_windows(n_samples=40)
-    params = dict(TINY, hidden_units=(3,), epochs=1, random_state=random_state)
+    params = dict(TINY_REGRESSOR, hidden_units=(3,), epochs=1, random_state=random_state)
     a = LSTMSAERegressor(**params).fit(X, y)
     np.random.seed(random_state + 100)  # the global state plays no part
     random.seed(random_state + 100)

@@ -8,11 +8,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows, tiny_pretraining
 
 
 def tiny_regressor(**params):
-    return LSTMSAERegressor(**{**TINY, "epochs": 2, **params})
+    return LSTMSAERegressor(**{**TINY_REGRESSOR, "epochs": 2, **params})
 
 
 @pytest.mark.parametrize(
@@ -55,10 +55,11 @@ def test_learns_a_sine_better_than_the_mean():
     assert reg.score(X, y) > 0.8
 
 
-@pytest.mark.parametrize("pretraining", ["input", "previous"])
-def test_history_has_one_curve_per_phase(windows, pretraining):
+@pytest.mark.parametrize("reconstruct", ["input", "previous"])
+def test_history_has_one_curve_per_phase(windows, reconstruct):
     X, y = windows
-    reg = tiny_regressor(pretraining=pretraining, pretrain_epochs=(2, 3), epochs=4).fit(X, y)
+    pretraining = tiny_pretraining(reconstruct=reconstruct, pretrain_epochs=(2, 3))
+    reg = tiny_regressor(pretraining=pretraining, epochs=4).fit(X, y)
     assert list(reg.history_) == ["pretrain_1", "pretrain_2", "finetune"]
     assert [len(reg.history_[k]["loss"]) for k in reg.history_] == [2, 3, 4]
 
@@ -74,9 +75,10 @@ def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows, fit
 def test_pretraining_is_the_encoder_estimators_own(windows):
     """Same seed and settings: the regressor's frozen encoders are the encoder's."""
     X, y = windows
-    params = dict(hidden_units=(6, 4), pretrain_epochs=2, batch_size=32, random_state=3)
-    encoder = LSTMSAEEncoder(**params).fit(X)
-    reg = LSTMSAERegressor(**params, epochs=2, freeze_encoders=True).fit(X, y)
+    params = dict(hidden_units=(6, 4), batch_size=32, random_state=3)
+    encoder = LSTMSAEEncoder(**params, pretrain_epochs=2).fit(X)
+    reg = LSTMSAERegressor(**params, pretraining=tiny_pretraining(pretrain_epochs=2), epochs=2,
+                           freeze_encoders=True).fit(X, y)
     for index in (1, 2):
         got = reg.model_.get_layer(f"encoder_{index}").get_weights()
         want = encoder.encoders_[index - 1].get_layer(f"encoder_{index}").get_weights()
@@ -86,10 +88,11 @@ def test_pretraining_is_the_encoder_estimators_own(windows):
 
 def test_fine_tuning_moves_unfrozen_encoders(windows):
     X, y = windows
-    params = dict(hidden_units=(6,), pretrain_epochs=2, batch_size=32, random_state=3)
-    encoder = LSTMSAEEncoder(**params).fit(X)
+    params = dict(hidden_units=(6,), batch_size=32, random_state=3)
+    encoder = LSTMSAEEncoder(**params, pretrain_epochs=2).fit(X)
     # Without early stopping: with it, weights that never beat the start are not kept.
-    reg = LSTMSAERegressor(**params, epochs=2, early_stopping=False).fit(X, y)
+    reg = LSTMSAERegressor(**params, pretraining=tiny_pretraining(pretrain_epochs=2), epochs=2,
+                           early_stopping=False).fit(X, y)
     got = reg.model_.get_layer("encoder_1").get_weights()[0]
     want = encoder.encoders_[0].get_layer("encoder_1").get_weights()[0]
     assert not np.array_equal(got, want)
@@ -112,8 +115,9 @@ def test_early_stopping_holds_out_data_and_stops(windows):
     X, y = windows
     # A huge tol means no epoch counts as an improvement over the starting weights
     # (epoch 0): every phase stops after n_iter_no_change epochs and keeps its start.
+    stopping = dict(early_stopping=True, n_iter_no_change=2, tol=1e9)
     reg = tiny_regressor(
-        early_stopping=True, n_iter_no_change=2, tol=1e9, epochs=20, pretrain_epochs=20
+        **stopping, epochs=20, pretraining=tiny_pretraining(**stopping, pretrain_epochs=20)
     ).fit(X, y)
     for curve in reg.history_.values():
         assert len(curve["loss"]) == 2
@@ -135,7 +139,8 @@ def test_user_callbacks_see_every_phase(windows):
         def on_epoch_end(self, epoch, logs=None):
             CountEpochs.epochs += 1
 
-    tiny_regressor(pretrain_epochs=(1, 2), epochs=3, callbacks=[CountEpochs()]).fit(X, y)
+    tiny_regressor(pretraining=tiny_pretraining(pretrain_epochs=(1, 2)), epochs=3,
+                   callbacks=[CountEpochs()]).fit(X, y)
     assert CountEpochs.epochs == 6
 
 
@@ -194,9 +199,9 @@ def test_predict_before_fit_raises_not_fitted(windows):
         tiny_regressor().predict(windows[0])
 
 
-def test_encoder_refuses_no_pretraining(windows):
-    with pytest.raises(InvalidParameterError, match="pretraining"):
-        LSTMSAEEncoder(pretraining=None).fit(windows[0])
+def test_encoder_refuses_no_reconstruction_target(windows):
+    with pytest.raises(InvalidParameterError, match="reconstruct"):
+        LSTMSAEEncoder(reconstruct=None).fit(windows[0])
 
 
 @pytest.mark.parametrize(
@@ -204,10 +209,18 @@ def test_encoder_refuses_no_pretraining(windows):
     [
         (dict(hidden_units=()), "hidden_units must be a positive int or a non-empty"),
         (dict(hidden_units=(4, -1)), "hidden_units must be a positive int"),
-        (dict(pretrain_epochs=(1, 2, 3)), r"pretrain_epochs must be .* \(2 for hidden_units"),
+        (dict(pretraining=tiny_pretraining(pretrain_epochs=(1, 2, 3))),
+         r"pretrain_epochs must be .* \(2 for hidden_units"),
         (dict(dropout=1.0), "'dropout' parameter"),
         (dict(strategy="quantum"), "'strategy' parameter"),
-        (dict(pretraining="composite"), "'pretraining' parameter"),
+        (dict(pretraining="input"), "'pretraining' parameter"),
+        (dict(pretraining=tiny_pretraining(hidden_units=(9,))),
+         r"LSTMSAEEncoder\(hidden_units=\(9,\)\) differs from this estimator's "
+         r"hidden_units=\(6, 4\).*Set hidden_units=\(9,\) here"),
+        (dict(pretraining=tiny_pretraining(cell="bilstm")), r"cell='bilstm'.*cell='lstm'"),
+        (dict(pretraining=tiny_pretraining(pretrain_objective="prediction",
+                                            prediction_steps=8)),
+         "prediction_steps=8 must be at least 1 and shorter than the windows"),
     ],
 )
 def test_bad_parameters_fail_before_training(windows, params, message):
@@ -241,5 +254,48 @@ def test_fit_does_not_modify_its_inputs(windows):
 def test_clone_gives_an_unfitted_twin(windows):
     reg = tiny_regressor(hidden_units=(5, 3)).fit(*windows)
     twin = clone(reg)
-    assert twin.get_params() == reg.get_params()
+    assert repr(twin.get_params()) == repr(reg.get_params())
+    assert twin.pretraining is not reg.pretraining
     assert not hasattr(twin, "model_")
+
+
+def test_at_most_25_parameters_the_encoders_recipe_is_the_encoders():
+    params = LSTMSAERegressor().get_params(deep=False)
+    assert len(params) <= 25
+    recipe = {"pretrain_epochs", "decoder_units", "pretrain_noise", "reverse_reconstruction",
+              "pretrain_objective", "prediction_steps", "composite_weight",
+              "conditional_decoder", "reconstruct", "memory"}
+    assert not recipe & set(params)
+    assert recipe <= set(LSTMSAEEncoder().get_params())
+
+
+def test_auto_pretrains_as_the_encoder_with_the_regressors_network_and_training():
+    reg = LSTMSAERegressor((5, 3), cell="bilstm", learning_rate=1e-2, batch_size=16,
+                           loss="huber", early_stopping=False, scaling=None)
+    encoder = reg._pretraining_encoder()
+    assert isinstance(encoder, LSTMSAEEncoder)
+    got = encoder.get_params()
+    assert got["hidden_units"] == (5, 3) and got["cell"] == "bilstm"
+    assert (got["learning_rate"], got["batch_size"], got["loss"]) == (1e-2, 16, "huber")
+    assert got["early_stopping"] is False and got["scaling"] is None
+    defaults = LSTMSAEEncoder().get_params()
+    for name in ("reconstruct", "pretrain_epochs", "pretrain_objective", "memory"):
+        assert got[name] == defaults[name]
+
+
+def test_an_encoder_says_how_to_pretrain_the_regressors_network():
+    given = LSTMSAEEncoder(pretrain_epochs=3, learning_rate=1e-2, reconstruct="previous")
+    reg = LSTMSAERegressor((5, 3), activation="relu", learning_rate=1e-4, pretraining=given)
+    encoder = reg._pretraining_encoder()
+    assert encoder is not given and given.get_params()["hidden_units"] == (64, 32)
+    got = encoder.get_params()
+    assert (got["hidden_units"], got["activation"]) == ((5, 3), "relu")  # the network's
+    assert (got["pretrain_epochs"], got["learning_rate"], got["reconstruct"]) == (
+        3, 1e-2, "previous")  # the recipe's
+
+
+def test_the_encoders_parameters_are_tuned_through_pretraining__(windows):
+    reg = LSTMSAERegressor(pretraining=LSTMSAEEncoder())
+    reg.set_params(pretraining__pretrain_epochs=2, pretraining__reconstruct="previous")
+    assert reg.get_params()["pretraining__pretrain_epochs"] == 2
+    assert reg._pretraining_encoder().reconstruct == "previous"

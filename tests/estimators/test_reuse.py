@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 from sklearn.base import clone
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
@@ -12,7 +12,7 @@ from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
 def test_warm_start_continues_fine_tuning_from_the_fitted_weights():
     X, y = sine_windows(n_samples=120)
-    reg = LSTMSAERegressor(**TINY, epochs=3, warm_start=True).fit(X[:80], y[:80])
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=3, warm_start=True).fit(X[:80], y[:80])
     encoder_before = reg.model_.get_layer("encoder_1").get_weights()[0].copy()
     first_losses = list(reg.history_["finetune"]["loss"])
     means = (reg.input_mean_.copy(), reg.target_mean_.copy())
@@ -21,7 +21,8 @@ def test_warm_start_continues_fine_tuning_from_the_fitted_weights():
     assert reg.history_["finetune"]["loss"][:3] == first_losses
     assert len(reg.history_["finetune"]["loss"]) == 6
     # It started from where the first fit ended: its first loss is near that fit's last.
-    cold = LSTMSAERegressor(**TINY, epochs=3, pretraining=None).fit(X[40:], y[40:])
+    cold = LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": None}, epochs=3).fit(
+        X[40:], y[40:])
     assert reg.history_["finetune"]["loss"][3] < cold.history_["finetune"]["loss"][0]
     assert not np.array_equal(reg.model_.get_layer("encoder_1").get_weights()[0],
                               encoder_before)
@@ -31,7 +32,7 @@ def test_warm_start_continues_fine_tuning_from_the_fitted_weights():
 
 def test_warm_start_false_refits_from_scratch():
     X, y = sine_windows(n_samples=80)
-    reg = LSTMSAERegressor(**TINY, epochs=2)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)
     first = reg.fit(X, y).predict(X[:5])
     np.testing.assert_allclose(reg.fit(X, y).predict(X[:5]), first, rtol=1e-6)
     assert len(reg.history_["finetune"]["loss"]) == 2
@@ -39,7 +40,7 @@ def test_warm_start_false_refits_from_scratch():
 
 def test_warm_start_refuses_windows_of_another_shape():
     X, y = sine_windows(n_samples=60)
-    reg = LSTMSAERegressor(**TINY, epochs=1, warm_start=True).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, warm_start=True).fit(X, y)
     X_other, y_other = sine_windows(n_samples=60, timesteps=5)
     with pytest.raises(ValueError, match=r"warm_start=True.*timesteps=8.*timesteps=5"):
         reg.fit(X_other, y_other)
@@ -65,7 +66,8 @@ def test_regressor_stacks_the_encoders_of_a_fitted_encoder():
 def test_an_unfitted_encoder_is_fitted_on_the_training_windows_first():
     X, y = sine_windows(n_samples=100)
     template = LSTMSAEEncoder(**TINY)
-    reg = LSTMSAERegressor(pretraining=template, epochs=2, random_state=0).fit(X, y)
+    reg = LSTMSAERegressor(TINY["hidden_units"], pretraining=template, epochs=2,
+                           random_state=0).fit(X, y)
     assert not hasattr(template, "model_")  # a clone was fitted
     assert reg.hidden_units_ == TINY["hidden_units"]
     assert "pretrain_1" in reg.history_

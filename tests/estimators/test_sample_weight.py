@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY, TINY_REGRESSOR
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
@@ -17,7 +17,7 @@ def conflicting_windows(n=64, seed=0):
 
 def test_regressor_follows_the_weighted_windows():
     X, y = conflicting_windows()
-    params = dict(TINY, epochs=30, learning_rate=1e-2, scaling=None)
+    params = dict(TINY_REGRESSOR, epochs=30, learning_rate=1e-2, scaling=None)
     positive = (y > 0).astype(float)
     up = LSTMSAERegressor(**params).fit(X, y, sample_weight=positive).predict(X)
     down = LSTMSAERegressor(**params).fit(X, y, sample_weight=1 - positive).predict(X)
@@ -29,15 +29,15 @@ def test_regressor_follows_the_weighted_windows():
 def test_weights_enter_pretraining_and_validation_losses():
     X, y = conflicting_windows(n=120)
     weights = np.linspace(0.0, 2.0, len(X))
-    weighted = LSTMSAERegressor(**TINY, epochs=2, early_stopping=True).fit(
+    weighted = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, early_stopping=True).fit(
         X, y, sample_weight=weights)
-    plain = LSTMSAERegressor(**TINY, epochs=2, early_stopping=True).fit(X, y)
+    plain = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, early_stopping=True).fit(X, y)
     for phase in ("pretrain_1", "pretrain_2", "finetune"):
         for key in ("loss", "val_loss"):
             assert weighted.history_[phase][key] != plain.history_[phase][key], (phase, key)
-    ones = LSTMSAERegressor(**TINY, epochs=2).fit(X, y, sample_weight=np.ones(len(X)))
+    ones = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y, sample_weight=np.ones(len(X)))
     np.testing.assert_allclose(ones.predict(X[:5]),
-                               LSTMSAERegressor(**TINY, epochs=2).fit(X, y).predict(X[:5]),
+                               LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y).predict(X[:5]),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -62,7 +62,7 @@ def test_encoder_weights_its_reconstruction_loss():
 )
 def test_bad_weights_are_refused_before_training(weights, message):
     X, y = conflicting_windows()
-    reg = LSTMSAERegressor(**TINY, epochs=1)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1)
     with pytest.raises(ValueError, match=message):
         reg.fit(X, y, sample_weight=weights)
     assert not hasattr(reg, "model_")

@@ -24,7 +24,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
 
 ESTIMATORS = [
-    LSTMSAERegressor(hidden_units=(4,), pretrain_epochs=1, epochs=2, batch_size=32, random_state=0),
+    LSTMSAERegressor(hidden_units=(4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1, batch_size=32),
+                     epochs=2, batch_size=32, random_state=0),
     LSTMSAEEncoder(hidden_units=(4,), pretrain_epochs=1, batch_size=32, random_state=0),
     LSTMSAEOutlierDetector(
         LSTMSAEEncoder(hidden_units=(4,), pretrain_epochs=1, batch_size=32), random_state=0

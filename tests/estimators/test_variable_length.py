@@ -10,7 +10,7 @@ from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
 from sae_keras.data._validation import pad_sequences, valid_steps
 from sae_keras.nn.builders import PAD_VALUE, build_stacked_encoder
 from sae_keras.training.pretraining import greedy_pretrain
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 
 
 def _padded(X, lengths):
@@ -31,7 +31,7 @@ def sequences():
 @pytest.fixture(scope="module")
 def padded_encoder(sequences):
     X, _, lengths = sequences
-    return LSTMSAEEncoder(**TINY, reverse_target=True).fit(_padded(X, lengths))
+    return LSTMSAEEncoder(**TINY, reverse_reconstruction=True).fit(_padded(X, lengths))
 
 
 def test_valid_steps_reads_right_padding():
@@ -57,7 +57,7 @@ def test_nan_inside_a_sequence_is_refused_with_how_to_pad(where, message):
     X = X.copy()
     X[where] = np.nan
     before = X.copy()
-    reg = LSTMSAERegressor(**TINY, epochs=1)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1)
     with pytest.raises(ValueError, match=message):
         reg.fit(X, y)
     with pytest.raises(ValueError, match=message):
@@ -141,7 +141,7 @@ def test_padded_estimators_predict_score_and_round_trip(sequences, padded_encode
     np.testing.assert_array_equal(np.isnan(errors), ~valid_steps(_padded(X, lengths)))
     assert np.isfinite(padded_encoder.reconstruction_error(lists)).all()
 
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(lists, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(lists, y)
     assert reg.variable_length_ and "mask" in [layer.name for layer in reg.model_.layers]
     predictions = reg.predict(lists)
     np.testing.assert_allclose(reg.predict(_padded(X, lengths)), predictions, atol=1e-6)

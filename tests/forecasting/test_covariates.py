@@ -9,7 +9,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows
-from conftest import TINY
+from conftest import TINY_REGRESSOR
 
 
 def covariate_data(n_samples=600, seed=0):
@@ -31,7 +31,7 @@ def rmse(a, b):
 def test_covariates_that_carry_the_signal_lower_the_error():
     X, y, static, future = covariate_data()
     train, test = slice(0, 450), slice(450, None)
-    params = dict(**TINY, epochs=30)
+    params = dict(**TINY_REGRESSOR, epochs=30)
     without = LSTMSAERegressor(**params).fit(X[train], y[train])
     with_them = LSTMSAERegressor(**params).fit(
         X[train], y[train], static_covariates=static[train], future_covariates=future[train]
@@ -46,7 +46,7 @@ def test_covariates_that_carry_the_signal_lower_the_error():
 
 def test_a_fitted_model_asks_for_the_covariates_it_was_fitted_with():
     X, y, static, future = covariate_data(n_samples=120)
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y, static_covariates=static)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y, static_covariates=static)
     with pytest.raises(ValueError, match="static_covariates is required"):
         reg.predict(X)
     with pytest.raises(ValueError, match="future_covariates was not passed to fit"):
@@ -56,9 +56,9 @@ def test_a_fitted_model_asks_for_the_covariates_it_was_fitted_with():
     with pytest.raises(ValueError, match=r"one row per window of X \(120\); got 119"):
         reg.predict(X, static_covariates=static[:-1])
     with pytest.raises(ValueError, match=r"future_covariates must be \(n_samples, steps\)"):
-        LSTMSAERegressor(**TINY).fit(X, y, future_covariates=np.zeros((120, 1, 1, 1)))
+        LSTMSAERegressor(**TINY_REGRESSOR).fit(X, y, future_covariates=np.zeros((120, 1, 1, 1)))
     with pytest.raises(TypeError, match="static_covariates must be numeric"):
-        LSTMSAERegressor(**TINY).fit(X, y, static_covariates=np.array(["a"] * 120))
+        LSTMSAERegressor(**TINY_REGRESSOR).fit(X, y, static_covariates=np.array(["a"] * 120))
     before = static.copy()
     reg.predict(X, static_covariates=static)
     np.testing.assert_array_equal(static, before)  # nothing passed is modified
@@ -87,7 +87,7 @@ def test_covariates_are_routed_through_pipeline_and_grid_search():
     X, y, static, future = covariate_data(n_samples=240)
     with sklearn.config_context(enable_metadata_routing=True):
         reg = (
-            LSTMSAERegressor(**TINY, epochs=2)
+            LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)
             .set_fit_request(static_covariates=True, future_covariates=True)
             .set_predict_request(static_covariates=True, future_covariates=True)
             .set_score_request(static_covariates=True, future_covariates=True)

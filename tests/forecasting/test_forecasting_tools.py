@@ -7,12 +7,12 @@ from sklearn.linear_model import LinearRegression
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.evaluation.rolling import rolling_origin
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows
 
 
 def test_recursion_feeds_each_forecast_back_as_the_next_row():
     X, y = sine_windows(n_samples=120)  # y: the next value of channel 0
-    reg = LSTMSAERegressor(**TINY, epochs=2).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y)
     forecasts = reg.predict_recursive(X[:5], steps=3)
     assert forecasts.shape == (5, 3)
     window = X[:5].copy()
@@ -28,7 +28,7 @@ def test_recursion_feeds_each_forecast_back_as_the_next_row():
 def test_recursion_with_a_multi_step_change_target_adds_changes_to_the_last_level():
     X, y = sine_windows(n_samples=120, horizon=3)
     change = y - X[:, -1, :1]
-    reg = LSTMSAERegressor(**TINY, epochs=2).fit(X, change)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, change)
     forecasts = reg.predict_recursive(X[:4], steps=7, change=True)
     assert forecasts.shape == (4, 7)
     np.testing.assert_allclose(forecasts[:, :3], X[:4, -1, :1] + reg.predict(X[:4]), rtol=1e-6)
@@ -41,13 +41,13 @@ def test_recursion_with_a_multi_step_change_target_adds_changes_to_the_last_leve
 def test_recursion_refuses_what_it_cannot_feed_back():
     X, y = sine_windows(n_samples=100, horizon=2)
     two_targets = np.stack([y, y], axis=-1)
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, two_targets)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, two_targets)
     with pytest.raises(ValueError, match="several targets"):
         reg.predict_recursive(X, steps=4)
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y, future_covariates=np.zeros((100, 2)))
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y, future_covariates=np.zeros((100, 2)))
     with pytest.raises(ValueError, match="fitted with them"):
         reg.predict_recursive(X, steps=4)
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="steps must be a positive int"):
         reg.predict_recursive(X, steps=0)
     with pytest.raises(ValueError, match=r"target_channel must be a channel of X \(0 to 1\)"):
@@ -102,7 +102,7 @@ def test_rolling_origin_scores_every_origin_beside_the_baselines():
 def test_rolling_origin_passes_covariates_to_fit_and_predict():
     X, y = sine_windows(n_samples=200)
     static = np.random.default_rng(0).normal(size=(200, 1))
-    scores = rolling_origin(LSTMSAERegressor(**TINY, epochs=1), X, y + static[:, 0],
+    scores = rolling_origin(LSTMSAERegressor(**TINY_REGRESSOR, epochs=1), X, y + static[:, 0],
                             n_origins=2, test_size=40,
                             covariates={"static_covariates": static},
                             persistence=lambda windows: windows[:, -1, 0])

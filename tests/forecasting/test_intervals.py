@@ -6,7 +6,7 @@ import pytest
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.forecasting._intervals import conformal_half_width
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows
 
 
 def noisy_ar_windows(n_samples, noise, timesteps=8, horizon=1, seed=0):
@@ -34,8 +34,8 @@ def test_half_width_is_the_corrected_rank_of_the_scores():
 
 def test_calibration_windows_are_held_out_of_training():
     X, y = sine_windows(n_samples=200)
-    reg = LSTMSAERegressor(**TINY, epochs=2, calibration_fraction=0.25).fit(X, y)
-    alone = LSTMSAERegressor(**TINY, epochs=2).fit(X[:150], y[:150])
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, calibration_fraction=0.25).fit(X, y)
+    alone = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X[:150], y[:150])
     np.testing.assert_allclose(reg.predict(X), alone.predict(X), rtol=1e-5, atol=1e-6)
     assert reg.conformal_scores_.shape == (50,)
     np.testing.assert_allclose(reg.conformal_scores_, np.abs(alone.predict(X[150:]) - y[150:]),
@@ -45,7 +45,7 @@ def test_calibration_windows_are_held_out_of_training():
 def test_conformal_interval_covers_what_it_claims_on_new_windows():
     X, y = noisy_ar_windows(2600, noise=0.3)
     reg = LSTMSAERegressor(
-        **{**TINY, "hidden_units": (8,)}, epochs=15, calibration_fraction=0.4,
+        **{**TINY_REGRESSOR, "hidden_units": (8,)}, epochs=15, calibration_fraction=0.4,
     ).fit(X[:600], y[:600])
     lower, upper = reg.predict_interval(X[600:], coverage=0.9)
     inside = (y[600:] >= lower) & (y[600:] <= upper)
@@ -59,7 +59,7 @@ def test_conformal_interval_covers_what_it_claims_on_new_windows():
 def test_multi_step_intervals_get_one_width_per_lead_and_target():
     X, y = noisy_ar_windows(400, noise=[0.05, 0.5], horizon=2)
     y = np.stack([y, -y], axis=-1)  # two targets
-    reg = LSTMSAERegressor(**TINY, epochs=3, calibration_fraction=0.3).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=3, calibration_fraction=0.3).fit(X, y)
     lower, upper = reg.predict_interval(X[:7])
     assert lower.shape == upper.shape == (7, 2, 2)
     width = (upper - lower)[0]
@@ -70,7 +70,7 @@ def test_multi_step_intervals_get_one_width_per_lead_and_target():
 
 def test_mc_dropout_spread_is_that_of_forecasts_with_dropout_on():
     X, y = sine_windows(n_samples=120)
-    reg = LSTMSAERegressor(**TINY, epochs=2, dropout=0.5, linear_skip="trained").fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, dropout=0.5, linear_skip="trained").fit(X, y)
     y_pred, y_std = reg.predict(X[:20], return_std=True, n_passes=200)
     np.testing.assert_array_equal(y_pred, reg.predict(X[:20]))
     again = reg.predict(X[:20], return_std=True, n_passes=200)[1]
@@ -90,7 +90,7 @@ def test_mc_dropout_spread_is_that_of_forecasts_with_dropout_on():
 
 def test_interval_requests_that_cannot_be_met_are_refused_clearly():
     X, y = sine_windows(n_samples=100)
-    reg = LSTMSAERegressor(**TINY, epochs=1, dropout=0.0).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, dropout=0.0).fit(X, y)
     with pytest.raises(ValueError, match="fit with calibration_fraction > 0"):
         reg.predict_interval(X)
     with pytest.raises(ValueError, match="Monte-Carlo dropout needs dropout > 0"):
@@ -100,13 +100,13 @@ def test_interval_requests_that_cannot_be_met_are_refused_clearly():
     with pytest.raises(ValueError, match="method must be 'conformal', 'normalized' or 'mc_dropout'"):
         reg.predict_interval(X, method="quantile")
     with pytest.raises(ValueError, match="calibration_fraction=0.99 holds out 99 of 100"):
-        LSTMSAERegressor(**TINY, calibration_fraction=0.99).fit(X, y)
+        LSTMSAERegressor(**TINY_REGRESSOR, calibration_fraction=0.99).fit(X, y)
 
 
 def test_mapie_wraps_a_fitted_regressor_for_split_conformal_intervals():
     mapie = pytest.importorskip("mapie.regression")  # in the test extra
     X, y = noisy_ar_windows(1500, noise=0.3)
-    reg = LSTMSAERegressor(**TINY, epochs=5).fit(X[:400], y[:400])
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=5).fit(X[:400], y[:400])
     conformal = mapie.SplitConformalRegressor(reg, confidence_level=0.9, prefit=True)
     conformal.conformalize(X[400:700], y[400:700])
     y_pred, intervals = conformal.predict_interval(X[700:])

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY_REGRESSOR
 from sklearn.linear_model import Ridge
 
 from sae_keras import LSTMSAERegressor, make_windows
@@ -45,7 +45,7 @@ def _trending_walk(n=900, seed=0):
 
 def test_ridge_start_extrapolates_where_the_papers_network_cannot():
     X, y, X_test, y_test = _trending_walk()
-    params = dict(TINY, epochs=5)
+    params = dict(TINY_REGRESSOR, epochs=5)
     persistence = np.sqrt(np.mean((X_test[:, -1, 0] - y_test) ** 2))
 
     def rmse(reg):
@@ -60,7 +60,7 @@ def test_ridge_start_extrapolates_where_the_papers_network_cannot():
 
 def test_ridge_skip_is_fixed_and_the_head_starts_at_zero():
     X, y, _, _ = _trending_walk()
-    reg = LSTMSAERegressor(**TINY, epochs=3, early_stopping=False).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=3, early_stopping=False).fit(X, y)
     target = (y - reg.target_mean_) / reg.target_scale_
     scaled = (X - reg.input_mean_) / reg.input_scale_
     kernel, bias, alpha = ridge_skip(scaled, target[:, None], validation_fraction=0.1)
@@ -74,7 +74,7 @@ def test_ridge_skip_is_fixed_and_the_head_starts_at_zero():
 @pytest.mark.parametrize("linear_skip", ["trained", None])
 def test_other_skips_train_everything_or_leave_the_papers_network(linear_skip):
     X, y, _, _ = _trending_walk(n=300)
-    reg = LSTMSAERegressor(**TINY, epochs=2, linear_skip=linear_skip).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, linear_skip=linear_skip).fit(X, y)
     names = [layer.name for layer in reg.model_.layers]
     assert ("linear_skip" in names) is (linear_skip == "trained")
     assert reg.linear_skip_alpha_ is None

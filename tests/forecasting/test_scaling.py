@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.forecasting._scaling import ScaledWindows, channel_stats, column_stats
@@ -49,7 +49,7 @@ def _shifted(X, y):
 
 def test_regressor_forecasts_in_the_users_units_whatever_their_scale():
     X, y = sine_windows(n_samples=120)
-    params = dict(TINY, epochs=3)
+    params = dict(TINY_REGRESSOR, epochs=3)
     pred = LSTMSAERegressor(**params).fit(X, y).predict(X[:20])
     X_units, y_units = _shifted(X, y)
     X_before, y_before = X_units.copy(), y_units.copy()
@@ -66,7 +66,7 @@ def test_scaling_none_trains_on_the_data_as_given():
     X, y = sine_windows(n_samples=120)
     X_units, y_units = _shifted(X, y)
     # The paper's network (no ridge start, which on its own copes with any scale).
-    params = dict(TINY, epochs=15, learning_rate=1e-2, linear_skip=None)
+    params = dict(TINY_REGRESSOR, epochs=15, learning_rate=1e-2, linear_skip=None)
     scaled = LSTMSAERegressor(**params).fit(X_units, y_units)
     raw = LSTMSAERegressor(**params, scaling=None).fit(X_units, y_units)
     assert raw.input_mean_ is None and raw.target_scale_ is None
@@ -77,7 +77,7 @@ def test_scaling_none_trains_on_the_data_as_given():
 def test_multi_step_targets_are_scaled_per_lead_and_target():
     X, y = sine_windows(n_samples=100, horizon=3)
     y = np.stack([y, 1000 * y], axis=2)  # (n, 3 leads, 2 targets) of very different scales
-    reg = LSTMSAERegressor(**TINY, epochs=2).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y)
     assert reg.target_mean_.shape == (3, 2)
     pred = reg.predict(X[:5])
     assert pred.shape == (5, 3, 2)
@@ -100,7 +100,7 @@ def test_encoder_reconstructs_in_the_users_units():
 def test_scaling_state_survives_pickle_and_save(tmp_path, scaling):
     X, y = sine_windows(n_samples=60)
     X_units, y_units = _shifted(X, y)
-    reg = LSTMSAERegressor(**TINY, epochs=1, scaling=scaling).fit(X_units, y_units)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, scaling=scaling).fit(X_units, y_units)
     expected = reg.predict(X_units[:7])
     np.testing.assert_allclose(pickle.loads(pickle.dumps(reg)).predict(X_units[:7]), expected)
     loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
@@ -112,7 +112,7 @@ def test_scaling_state_survives_pickle_and_save(tmp_path, scaling):
 )
 def test_early_stopping_auto_turns_on_from_100_windows(n_samples, expected):
     X, y = sine_windows(n_samples=n_samples)
-    reg = LSTMSAERegressor(**TINY, epochs=2).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y)
     assert reg.early_stopping == "auto"
     assert ("val_loss" in reg.history_["finetune"]) is expected
     assert ("val_loss" in reg.history_["pretrain_1"]) is expected

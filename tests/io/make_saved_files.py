@@ -17,7 +17,8 @@ import pandas as pd
 import sae_keras
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster
 
-SETTINGS = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
+SETTINGS = dict(hidden_units=(6, 4), batch_size=32, random_state=0)
+RECIPE = dict(pretrain_epochs=1, batch_size=32)
 
 
 def windows(n_samples=96, timesteps=8, n_channels=2, seed=0):
@@ -43,12 +44,13 @@ def main(folder):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     X, y = windows()
-    encoder = LSTMSAEEncoder(**SETTINGS).fit(X)
-    regressor = LSTMSAERegressor(**SETTINGS, epochs=1).fit(X, y)
+    encoder = LSTMSAEEncoder(**SETTINGS, **RECIPE).fit(X)
+    regressor = LSTMSAERegressor(**SETTINGS, pretraining=LSTMSAEEncoder(**RECIPE),
+                                 epochs=1).fit(X, y)
     frame = table()
     forecaster = TableForecaster(
         "load", timesteps=8, horizon=2, time_column="time",
-        regressor=LSTMSAERegressor(**SETTINGS, epochs=1),
+        regressor=LSTMSAERegressor(**SETTINGS, pretraining=LSTMSAEEncoder(**RECIPE), epochs=1),
     ).fit(frame)
     encoder.save(folder / "encoder.zip")
     regressor.save(folder / "regressor.zip")

@@ -6,14 +6,15 @@ import pytest
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 from _subprocess import run_python
 
 
 @pytest.mark.parametrize("cls", [LSTMSAERegressor, LSTMSAEEncoder])
 def test_pickle_round_trip_in_a_fresh_process_predicts_identically(tmp_path, windows, cls):
     X, y = windows
-    est = cls(**TINY, **({"epochs": 2} if cls is LSTMSAERegressor else {})).fit(X, y)
+    settings = dict(TINY_REGRESSOR, epochs=2) if cls is LSTMSAERegressor else TINY
+    est = cls(**settings).fit(X, y)
     output = est.predict(X) if cls is LSTMSAERegressor else est.transform(X)
     (tmp_path / "est.pkl").write_bytes(pickle.dumps(est))
     np.save(tmp_path / "X.npy", X)
@@ -43,16 +44,16 @@ def test_fitting_another_estimator_leaves_a_fitted_one_intact(windows, fitted_re
     first = fitted_regressor
     before = first.predict(X)
     other_X, other_y = sine_windows(timesteps=5, n_channels=3, seed=1)
-    LSTMSAERegressor(**{**TINY, "hidden_units": (7, 5, 3)}, epochs=2).fit(other_X, other_y)
+    LSTMSAERegressor(**{**TINY_REGRESSOR, "hidden_units": (7, 5, 3)}, epochs=2).fit(other_X, other_y)
     LSTMSAEEncoder(**TINY).fit(other_X)
     np.testing.assert_array_equal(first.predict(X), before)
 
 
 def test_two_estimators_fitted_alternately_match_their_solo_fits(windows, fitted_regressor):
     X, y = windows
-    solo = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY, epochs=2) fitted alone
-    a = LSTMSAERegressor(**TINY, epochs=2)
-    b = LSTMSAERegressor(**{**TINY, "random_state": 1}, epochs=2)
+    solo = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY_REGRESSOR, epochs=2) fitted alone
+    a = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)
+    b = LSTMSAERegressor(**{**TINY_REGRESSOR, "random_state": 1}, epochs=2)
     a.fit(X, y)
     b.fit(X, y)
     a.fit(X, y)
@@ -63,7 +64,7 @@ def test_two_estimators_fitted_alternately_match_their_solo_fits(windows, fitted
 def test_grid_search_over_hidden_units_with_time_series_split_in_parallel():
     X, y = sine_windows(n_samples=120)
     search = GridSearchCV(
-        LSTMSAERegressor(**TINY, epochs=2),
+        LSTMSAERegressor(**TINY_REGRESSOR, epochs=2),
         {"hidden_units": [(4,), (6, 3)]},
         cv=TimeSeriesSplit(3),
         n_jobs=2,
@@ -77,8 +78,8 @@ def test_grid_search_over_hidden_units_with_time_series_split_in_parallel():
 @pytest.mark.parametrize("cls", [LSTMSAERegressor, LSTMSAEEncoder])
 def test_save_load_round_trip_in_a_fresh_process_predicts_identically(tmp_path, cls):
     X, y = sine_windows(horizon=3)
-    extra = {"epochs": 2} if cls is LSTMSAERegressor else {}
-    est = cls(**TINY, **extra).fit(X, y)
+    settings = dict(TINY_REGRESSOR, epochs=2) if cls is LSTMSAERegressor else TINY
+    est = cls(**settings).fit(X, y)
     output = est.predict(X) if cls is LSTMSAERegressor else est.transform(X)
     est.save(tmp_path / "model.zip")
     np.save(tmp_path / "X.npy", X)
@@ -99,7 +100,7 @@ def test_save_load_round_trip_in_a_fresh_process_predicts_identically(tmp_path, 
 
 def test_loaded_encoder_decodes_like_the_saved_one(tmp_path, windows):
     X, _ = windows
-    enc = LSTMSAEEncoder(**TINY, pretraining="previous").fit(X)
+    enc = LSTMSAEEncoder(**TINY, reconstruct="previous").fit(X)
     loaded = LSTMSAEEncoder.load(enc.save(tmp_path / "enc.zip"))
     codes = enc.transform(X[:5])
     np.testing.assert_array_equal(loaded.inverse_transform(codes), enc.inverse_transform(codes))
@@ -111,7 +112,7 @@ def test_loaded_regressor_keeps_feature_names(tmp_path, windows):
 
     X, y = windows
     frame = pd.DataFrame(X[:, :, 0], columns=[f"lag_{i}" for i in range(8)])
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(frame, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(frame, y)
     loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
     assert list(loaded.feature_names_in_) == list(frame.columns)
     np.testing.assert_array_equal(loaded.predict(frame), reg.predict(frame))
@@ -135,13 +136,13 @@ def _rewrite_manifest(src, dst, change):
 def saved(tmp_path_factory):
     X, y = sine_windows(n_samples=40)
     path = tmp_path_factory.mktemp("saved") / "reg.zip"
-    return LSTMSAERegressor(**TINY, epochs=1).fit(X, y).save(path)
+    return LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y).save(path)
 
 
 def test_a_newer_format_version_is_refused_clearly(saved, tmp_path):
     newer = tmp_path / "newer.zip"
     _rewrite_manifest(saved, newer, lambda m: m.update(format_version=99))
-    with pytest.raises(ValueError, match="file format version 99, .* reads versions up to 1. Upgrade"):
+    with pytest.raises(ValueError, match="file format version 99, .* reads versions up to 2. Upgrade"):
         LSTMSAERegressor.load(newer)
 
 
@@ -192,7 +193,7 @@ def test_save_needs_a_fitted_estimator(tmp_path):
 
 
 #: Parameters added for forecasting (issue 14), with non-default values.
-FORECASTING_PARAMS = {"encoder": "cnn_lstm", "calibration_fraction": 0.25}
+FORECASTING_PARAMS = {"cell": "cnn_lstm", "calibration_fraction": 0.25}
 
 
 def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process(tmp_path):
@@ -202,7 +203,7 @@ def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process
     rng = np.random.default_rng(0)
     covariates = {"static_covariates": rng.normal(size=(120, 2)),
                   "future_covariates": rng.normal(size=(120, 1, 3))}
-    reg = LSTMSAERegressor(**TINY, epochs=2, **FORECASTING_PARAMS)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, **FORECASTING_PARAMS)
     assert {k: clone(reg).get_params()[k] for k in FORECASTING_PARAMS} == FORECASTING_PARAMS
     reg.fit(X, y, **covariates)
     expected = np.stack([reg.predict(X, **covariates),
@@ -239,8 +240,8 @@ def test_an_encoder_with_a_bidirectional_stack_survives_pickle_and_save_in_a_fre
     from sklearn.base import clone
 
     X, _ = windows
-    encoder = LSTMSAEEncoder(**TINY, encoder="bilstm")
-    assert clone(encoder).get_params()["encoder"] == "bilstm"
+    encoder = LSTMSAEEncoder(**TINY, cell="bilstm")
+    assert clone(encoder).get_params()["cell"] == "bilstm"
     encoder.fit(X)
     expected = np.concatenate([encoder.transform(X),
                                encoder.inverse_transform(encoder.transform(X)).reshape(len(X), -1)],
@@ -259,7 +260,7 @@ def test_an_encoder_with_a_bidirectional_stack_survives_pickle_and_save_in_a_fre
             codes = est.transform(X)
             out = np.concatenate([codes, est.inverse_transform(codes).reshape(len(X), -1)], axis=1)
             np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
-            print(name, est.get_params()["encoder"], codes.shape[1])
+            print(name, est.get_params()["cell"], codes.shape[1])
     """
     result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
     assert result.returncode == 0, result.stderr[-3000:]

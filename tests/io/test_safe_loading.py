@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import sae_keras
-from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, TableForecaster
+from sae_keras import LSTMSAERegressor, TableForecaster
 from sae_keras.training._checkpoint import Checkpoint
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,10 @@ def saved(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("saved")
     X, y = sine_windows(n_samples=40)
-    regressor = LSTMSAERegressor(**TINY, epochs=1, pretraining=LSTMSAEEncoder(**TINY)).fit(X, y)
+    regressor = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
     table = make_synthetic(80, 2, random_state=0)
     forecaster = TableForecaster(
-        "target", timesteps=6, regressor=LSTMSAERegressor(**TINY, epochs=1)
+        "target", timesteps=6, regressor=LSTMSAERegressor(**TINY_REGRESSOR, epochs=1)
     ).fit(table)
     return {
         "regressor": regressor.save(folder / "reg.zip"),
@@ -193,17 +193,18 @@ def test_machine_local_paths_are_neither_saved_nor_restored(saved, sandbox):
     elsewhere = str(sandbox / "elsewhere")
 
     def change(manifest):
-        manifest["params"].update(memory=elsewhere, checkpoint_dir=elsewhere)
-        manifest["params"]["pretraining"]["params"].update(memory=elsewhere)
+        manifest["params"].update(checkpoint_dir=elsewhere)
+        manifest["params"]["pretraining"]["params"].update(memory=elsewhere,
+                                                           checkpoint_dir=elsewhere)
 
     loaded = sae_keras.load(rewrite(saved["regressor"], sandbox / "crafted.zip", manifest=change))
-    assert loaded.memory is None and loaded.checkpoint_dir is None
-    assert loaded.pretraining.memory is None
+    assert loaded.checkpoint_dir is None
+    assert loaded.pretraining.memory is None and loaded.pretraining.checkpoint_dir is None
     np.testing.assert_array_equal(loaded.predict(saved["X"]), saved["expected"])
-    loaded.set_params(memory=elsewhere, checkpoint_dir=elsewhere)
+    loaded.set_params(checkpoint_dir=elsewhere, pretraining__memory=elsewhere)
     with zipfile.ZipFile(loaded.save(sandbox / "again.zip")) as archive:
         params = json.loads(archive.read("manifest.json"))["params"]
-    assert params["memory"] is None and params["checkpoint_dir"] is None
+    assert params["checkpoint_dir"] is None and params["pretraining"]["params"]["memory"] is None
     assert not os.path.exists(elsewhere)
 
 

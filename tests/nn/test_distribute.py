@@ -5,7 +5,7 @@ import pytest
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.nn.distribute import check_backend, resolve_strategy, strategy_scope
-from conftest import TINY
+from conftest import TINY_REGRESSOR
 from _subprocess import TESTS, run_python
 
 BACKEND = keras.backend.backend()
@@ -49,7 +49,7 @@ def test_unknown_name_is_refused():
 
 def test_fit_builds_the_model_under_the_chosen_strategy(windows):
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=1, strategy="cpu").fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, strategy="cpu").fit(X, y)
     if BACKEND == "tensorflow":
         import tensorflow as tf
 
@@ -67,7 +67,7 @@ def test_fit_accepts_a_zero_argument_callable(windows):
     else:
         def make():
             return keras.distribution.DataParallel(devices=["cpu:0"])
-    reg = LSTMSAERegressor(**TINY, epochs=1, strategy=make).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, strategy=make).fit(X, y)
     assert reg.predict(X[:2]).shape == (2,)
 
 
@@ -92,15 +92,16 @@ MIRRORED = """
     import sys
     sys.path.insert(0, {tests!r})
     from conftest import PhaseRecorder
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 6, 2)), rng.normal(size=64)
     curves = {}
     for name in ("cpu", "mirrored"):
         spy = PhaseRecorder()
-        reg = LSTMSAERegressor((4,), pretrain_epochs=3, epochs=3, batch_size=16, dropout=0.0,
-                               strategy=name, random_state=0, callbacks=[spy]).fit(X, y)
+        reg = LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=3, batch_size=16),
+                               epochs=3, batch_size=16, dropout=0.0, strategy=name,
+                               random_state=0, callbacks=[spy]).fit(X, y)
         curves[name] = reg.history_["pretrain_1"]["loss"] + reg.history_["finetune"]["loss"]
         print("fitted", json.dumps({"strategy": reg.strategy_, "steps": spy.steps}))
     gap = max(abs(a - b) / abs(b) for a, b in zip(curves["mirrored"], curves["cpu"]))
@@ -152,19 +153,19 @@ def test_the_fitted_estimator_records_what_ran_where(windows):
     import pickle
 
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=1, strategy="cpu").fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, strategy="cpu").fit(X, y)
     assert reg.strategy_["name"] == "cpu" and reg.strategy_["replicas"] == 1
     assert "cpu" in reg.strategy_["devices"][0].lower()
     assert pickle.loads(pickle.dumps(reg)).strategy_ == reg.strategy_
-    assert LSTMSAERegressor(**TINY, epochs=1).fit(X, y).strategy_["name"] == "default"
+    assert LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y).strategy_["name"] == "default"
 
 
 def test_an_unsupported_backend_is_a_clear_error():
     code = """
         import numpy as np
-        from sae_keras import LSTMSAERegressor
+        from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
         try:
-            LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1).fit(np.zeros((8, 3)), np.zeros(8))
+            LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1).fit(np.zeros((8, 3)), np.zeros(8))
         except RuntimeError as exc:
             print("refused:", exc)
     """

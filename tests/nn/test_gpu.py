@@ -13,15 +13,15 @@ import pytest
 
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
 from sae_keras.nn.distribute import resolve_strategy
-from conftest import sine_windows
+from conftest import Settings, sine_windows
 
 pytestmark = pytest.mark.skipif(
     not keras.distribution.list_devices()[0].lower().startswith(("gpu", "cuda")),
     reason="needs a GPU",
 )
 
-SMALL = dict(hidden_units=(16, 8), pretrain_epochs=2, epochs=3, batch_size=32,
-             dropout=0.0, random_state=0)
+SMALL = Settings(hidden_units=(16, 8), epochs=3, batch_size=32, dropout=0.0, random_state=0,
+                 pretraining=LSTMSAEEncoder(pretrain_epochs=2, batch_size=32))
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,20 @@ import pytest
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.nn.distribute import resolve_strategy
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows
 
 WORKER = """
     import hashlib, json
     import numpy as np
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(72, 6, 2)), rng.normal(size=72)
-    reg = LSTMSAERegressor((4, 3), pretrain_epochs=2, epochs=3, batch_size=16,
-                           early_stopping=True, validation_fraction=0.25,
-                           n_iter_no_change=50, strategy="multi_worker",
-                           random_state=0).fit(X, y)
+    training = dict(batch_size=16, early_stopping=True, validation_fraction=0.25,
+                    n_iter_no_change=50)
+    reg = LSTMSAERegressor((4, 3), pretraining=LSTMSAEEncoder(pretrain_epochs=2, **training),
+                           epochs=3, strategy="multi_worker", random_state=0,
+                           **training).fit(X, y)
     weights = np.concatenate([w.ravel() for w in reg.model_.get_weights()])
     print("RESULT " + json.dumps({
         "weights": hashlib.sha256(weights.tobytes()).hexdigest(),
@@ -89,7 +90,7 @@ def test_multi_worker_without_workers_or_on_tensorflow_is_a_clear_error(monkeypa
     with pytest.raises(RuntimeError, match=message):
         resolve_strategy("multi_worker")
     X, y = sine_windows(n_samples=40)
-    reg = LSTMSAERegressor(**TINY, epochs=1, strategy="multi_worker")
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, strategy="multi_worker")
     with pytest.raises(RuntimeError, match=message):
         reg.fit(X, y)
     assert not hasattr(reg, "model_")

@@ -8,16 +8,17 @@ import pytest
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.training._checkpoint import Checkpoint
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows, tiny_pretraining
 from _subprocess import run_python
 
-PARAMS = dict(TINY, pretrain_epochs=(2, 3), epochs=3, dropout=0.3, early_stopping=True,
-              n_iter_no_change=5)
+PARAMS = dict(TINY_REGRESSOR, epochs=3, dropout=0.3, early_stopping=True, n_iter_no_change=5,
+              pretraining=tiny_pretraining(pretrain_epochs=(2, 3), early_stopping=True,
+                                           n_iter_no_change=5))
 
 SCRIPT = """
     import os, signal, sys
     import numpy as np, keras
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     class KillAt(keras.callbacks.Callback):
         '''SIGKILL this process at the end of the n-th epoch, before it is saved.'''
@@ -83,25 +84,25 @@ def test_a_killed_fit_resumes_and_ends_with_the_uninterrupted_weights(data_dir, 
 
 def test_without_checkpoint_dir_nothing_is_written(tmp_path, monkeypatch, windows):
     monkeypatch.chdir(tmp_path)
-    LSTMSAERegressor(**TINY, epochs=1).fit(*windows)
+    LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(*windows)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_checkpoint_of_other_data_is_not_resumed(tmp_path, windows, fitted_regressor):
     X, y = windows
-    reference = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY, epochs=2), no checkpoint
+    reference = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY_REGRESSOR, epochs=2), no checkpoint
     other = Checkpoint(tmp_path, fingerprint="another fit")
     other.set_seed(12345)
     other.save_phase("fine-tuning", {"epoch": 2, "done": True, "history": {}, "best": None,
                                      "wait": 0}, {"model": [np.zeros(1)]})
-    resumed = LSTMSAERegressor(**TINY, epochs=2, checkpoint_dir=tmp_path).fit(X, y)
+    resumed = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, checkpoint_dir=tmp_path).fit(X, y)
     np.testing.assert_array_equal(resumed.predict(X), reference)
 
 
 def test_checkpointed_fit_equals_a_plain_fit(tmp_path, windows, fitted_regressor):
     X, y = windows
-    plain = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY, epochs=2)
-    saved = LSTMSAERegressor(**TINY, epochs=2, checkpoint_dir=tmp_path / "c").fit(X, y).predict(X)
+    plain = fitted_regressor.predict(X)  # LSTMSAERegressor(**TINY_REGRESSOR, epochs=2)
+    saved = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, checkpoint_dir=tmp_path / "c").fit(X, y).predict(X)
     np.testing.assert_array_equal(plain, saved)
 
 

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.nn.builders import build_lstm_autoencoder, extract_decoder
 from sae_keras.training.pretraining import ShiftedRight, greedy_pretrain
-from conftest import TINY, PhaseRecorder, sine_windows
+from conftest import TINY, TINY_REGRESSOR, PhaseRecorder, sine_windows, tiny_pretraining
 
 
 def _output_names(model):
@@ -157,16 +157,20 @@ def test_prediction_objective_learns_a_predictable_future():
     [
         (dict(pretrain_objective="composite", prediction_steps=8),
          r"prediction_steps=8 must be at least 1 and shorter than the windows \(8 steps\)"),
-        (dict(pretrain_objective="prediction", pretraining="previous"),
-         r"pretrain_objective='prediction' needs pretraining='input'"),
+        (dict(pretrain_objective="prediction", reconstruct="previous"),
+         r"pretrain_objective='prediction' needs reconstruct='input'"),
     ],
 )
-@pytest.mark.parametrize("Estimator", [LSTMSAEEncoder, LSTMSAERegressor])
-def test_objectives_that_cannot_train_are_refused_before_training(Estimator, params, message):
+@pytest.mark.parametrize("composed", [False, True], ids=["encoder", "regressor"])
+def test_objectives_that_cannot_train_are_refused_before_training(composed, params, message):
     X, y = sine_windows(n_samples=32)
     recorder = PhaseRecorder()
     with pytest.raises(ValueError, match=message):
-        Estimator(**TINY, **params, callbacks=[recorder]).fit(X, y)
+        if composed:
+            LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(**params)},
+                             callbacks=[recorder]).fit(X, y)
+        else:
+            LSTMSAEEncoder(**TINY, **params, callbacks=[recorder]).fit(X)
     assert recorder.steps == []
 
 
@@ -174,7 +178,7 @@ def test_objectives_that_cannot_train_are_refused_before_training(Estimator, par
 def test_composite_encoder_decodes_whole_windows_and_round_trips(conditional, tmp_path):
     X, _ = sine_windows(n_samples=64)
     enc = LSTMSAEEncoder(**TINY, pretrain_objective="composite", prediction_steps=2,
-                         conditional_decoder=conditional, reverse_target=True).fit(X)
+                         conditional_decoder=conditional, reverse_reconstruction=True).fit(X)
     codes = enc.transform(X[:5])
     # The codes are those of the first 6 steps, as the encoders learned to read...
     assert enc.model_.input_shape == (None, 6, 2)
@@ -195,10 +199,10 @@ def test_composite_encoder_decodes_whole_windows_and_round_trips(conditional, tm
 
 def test_regressor_pretrains_with_each_objective_and_stacks_the_same_encoders():
     X, y = sine_windows(n_samples=64)
-    params = dict(**TINY, pretrain_objective="composite", prediction_steps=2,
-                  conditional_decoder=True)
-    enc = LSTMSAEEncoder(**params).fit(X)
-    reg = LSTMSAERegressor(**params, epochs=1, freeze_encoders=True, linear_skip=None).fit(X, y)
+    recipe = dict(pretrain_objective="composite", prediction_steps=2, conditional_decoder=True)
+    enc = LSTMSAEEncoder(**TINY, **recipe).fit(X)
+    reg = LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(**recipe)},
+                           epochs=1, freeze_encoders=True, linear_skip=None).fit(X, y)
     for k in (1, 2):
         for got, want in zip(reg.model_.get_layer(f"encoder_{k}").get_weights(),
                              enc.model_.get_layer(f"encoder_{k}").get_weights()):

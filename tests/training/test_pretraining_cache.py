@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, PhaseRecorder, sine_windows  # a loaded layer never trains
+from conftest import TINY, TINY_REGRESSOR, PhaseRecorder, sine_windows, tiny_pretraining  # noqa: E501 (a loaded layer never trains)
 
 
 def _entries(folder):
@@ -39,7 +39,7 @@ def test_what_shapes_a_layer_is_in_its_key(tmp_path):
         (dict(hidden_units=(6, 3)), 1),  # a different layer above
         (dict(random_state=1), 2),  # other initial weights
         (dict(learning_rate=1e-2), 2),
-        (dict(reverse_target=True), 2),
+        (dict(reverse_reconstruction=True), 2),
     ]
     for params, trained in cases:
         spy = PhaseRecorder()
@@ -60,9 +60,10 @@ def test_a_grid_over_fine_tuning_settings_pretrains_once_per_fold(tmp_path):
     # Two candidates that differ in two fine-tuning settings.
     grid = [{"epochs": [1], "dropout": [0.0]}, {"epochs": [2], "dropout": [0.2]}]
     cv = TimeSeriesSplit(n_splits=2)
-    base = LSTMSAERegressor(**TINY)
+    base = LSTMSAERegressor(**TINY_REGRESSOR)
     plain = GridSearchCV(base, grid, cv=cv).fit(X, y)
-    cached = GridSearchCV(clone(base).set_params(memory=str(tmp_path)), grid, cv=cv).fit(X, y)
+    cached = GridSearchCV(clone(base).set_params(pretraining__memory=str(tmp_path)), grid,
+                          cv=cv).fit(X, y)
     # 2 folds x 2 layers, and the refit on all the windows: 2 more.
     assert _entries(tmp_path) == 2 * 2 + 2
     np.testing.assert_array_equal(cached.cv_results_["mean_test_score"],
@@ -74,15 +75,17 @@ def test_memory_survives_clone_and_pickle_but_is_not_saved(tmp_path):
     import pickle
 
     X, y = sine_windows(n_samples=48)
-    reg = LSTMSAERegressor(**TINY, epochs=1, memory=joblib.Memory(str(tmp_path / "c"), verbose=0))
-    assert clone(reg).memory is reg.memory or clone(reg).memory.location == reg.memory.location
+    memory = joblib.Memory(str(tmp_path / "c"), verbose=0)
+    reg = LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(memory=memory)},
+                           epochs=1)
+    assert clone(reg).pretraining.memory.location == memory.location
     reg.fit(X, y)
-    assert pickle.loads(pickle.dumps(reg)).memory.location == reg.memory.location
+    assert pickle.loads(pickle.dumps(reg)).pretraining.memory.location == memory.location
     loaded = LSTMSAERegressor.load(reg.save(tmp_path / "reg.zip"))
-    assert loaded.memory is None  # machine-local: not saved (issue 21)
+    assert loaded.pretraining.memory is None  # machine-local: not saved (issue 21)
 
 
 def test_bad_memory_is_refused_before_training():
     X, y = sine_windows(n_samples=48)
     with pytest.raises(ValueError, match="'memory' parameter"):
-        LSTMSAERegressor(**TINY, memory=3).fit(X, y)
+        LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(memory=3)}).fit(X, y)

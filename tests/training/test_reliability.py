@@ -9,13 +9,13 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from conftest import TINY, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows
 from _subprocess import TESTS, run_python
 
 
 def test_divergence_in_fine_tuning_names_the_phase_and_leaves_unfitted(windows):
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=2, scaling=None)  # the built-in scaling would cure it
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, scaling=None)  # the built-in scaling would cure it
     with pytest.raises(FloatingPointError, match=r"during fine-tuning at epoch 1: loss became (nan|inf)"):
         reg.fit(X, y * 1e25)
     with pytest.raises(NotFittedError):
@@ -32,7 +32,7 @@ def test_divergence_in_pretraining_hints_at_the_cure(windows):
 
 def test_refitting_after_a_divergence_works(windows):
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=1, scaling=None)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1, scaling=None)
     with pytest.raises(FloatingPointError):
         reg.fit(X * 1e20, y)
     assert reg.fit(X, y).predict(X[:2]).shape == (2,)
@@ -40,7 +40,7 @@ def test_refitting_after_a_divergence_works(windows):
 
 def test_predict_from_several_threads_matches_serial(windows):
     X, y = windows
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
     chunks = [X[i::4] for i in range(4)] * 3
     serial = [reg.predict(chunk) for chunk in chunks]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -65,7 +65,7 @@ def rss_mb():
 X, y = sine_windows(n_samples=64)
 rss = []
 for i in range({iterations}):
-    reg = LSTMSAERegressor(**{{**TINY, "random_state": i}}, epochs=1).fit(X, y)
+    reg = LSTMSAERegressor(**{{**TINY_REGRESSOR, "random_state": i}}, epochs=1).fit(X, y)
     reg.predict(X)
     del reg
     gc.collect()
@@ -101,7 +101,7 @@ def test_a_dropped_estimator_frees_its_models():
     import weakref
 
     X, y = sine_windows(n_samples=64)
-    reg = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
     reg.predict(X)
     model = weakref.ref(reg.model_)
     del reg

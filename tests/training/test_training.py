@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from sae_keras import LSTMSAERegressor
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.training._keras_private import skip_single_replica_all_reduce as _single_replica_updates
 from sae_keras.training._loop import (
     PhaseSettings, _EpochBatches, _hold_out, train_phase,
 )
-from conftest import TINY
+from conftest import TINY_REGRESSOR, tiny_pretraining
 
 
 def epoch_rows(batches, epoch):
@@ -80,7 +80,7 @@ def test_each_phase_is_one_fit_call(windows):
             self.epochs.append(epoch)
 
     counter = CountFits()
-    LSTMSAERegressor(**{**TINY, "pretrain_epochs": (2, 3)}, epochs=4,
+    LSTMSAERegressor(**{**TINY_REGRESSOR, "pretraining": tiny_pretraining(pretrain_epochs=(2, 3))}, epochs=4,
                      callbacks=[counter]).fit(*windows)
     assert counter.begins == 3  # two autoencoders, then fine-tuning
     assert counter.epochs == [0, 1, 0, 1, 2, 0, 1, 2, 3]
@@ -92,7 +92,7 @@ def test_a_fit_leaves_no_gradient_function_behind(windows):
     from tensorflow.python.framework import ops
 
     registered = len(ops._gradient_registry.list())
-    reg = LSTMSAERegressor(**TINY, epochs=2).fit(*windows)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(*windows)
     assert len(ops._gradient_registry.list()) == registered
     assert "_all_reduce_sum_gradients" not in vars(reg.model_.optimizer)
 
@@ -146,9 +146,9 @@ def test_a_jax_fit_does_not_import_tensorflow(tmp_path):
     result = run_python("""
         import sys
         import numpy as np
-        from sae_keras import LSTMSAERegressor
+        from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
         X = np.random.default_rng(0).normal(size=(40, 5, 2))
-        LSTMSAERegressor((4,), pretrain_epochs=1, epochs=1, random_state=0).fit(X, X[:, -1, 0])
+        LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1), epochs=1, random_state=0).fit(X, X[:, -1, 0])
         print("tensorflow imported:", "tensorflow" in sys.modules)
     """, env={"KERAS_BACKEND": "jax"})
     assert "tensorflow imported: False" in result.stdout, result.stderr[-2000:]
@@ -174,7 +174,7 @@ def test_progress_bars_only_on_a_terminal():
 
 def test_verbose_fit_into_a_pipe_writes_lines_without_escapes(capsys):
     X = np.random.default_rng(0).normal(size=(40, 5, 2))
-    LSTMSAERegressor((4,), pretrain_epochs=2, epochs=2, verbose=1, random_state=0).fit(
+    LSTMSAERegressor((4,), pretraining=LSTMSAEEncoder(pretrain_epochs=2), epochs=2, verbose=1, random_state=0).fit(
         X, X[:, -1, 0])
     out = capsys.readouterr().out
     assert "fine-tuning" in out and "Epoch 2/2" in out

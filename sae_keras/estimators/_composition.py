@@ -1,0 +1,115 @@
+"""What ``pretraining=`` means in the estimators that fine-tune a pretrained stack
+(:class:`~sae_keras.LSTMSAERegressor`, :class:`~sae_keras.LSTMSAEClassifier`): a composed
+:class:`~sae_keras.LSTMSAEEncoder` says how to pretrain, and pretraining goes through
+its one path (:class:`~sae_keras.estimators._pretraining._Pretrains`)."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+
+from ._encoder import LSTMSAEEncoder
+
+#: The network's shape and input scaling: always the composing estimator's (an
+#: unfitted encoder takes them; a fitted one brings its own).
+ARCHITECTURE = ("hidden_units", "cell", "activation", "scaling")
+
+#: What ``pretraining="auto"`` also takes from the composing estimator: how each
+#: phase trains.
+TRAINING = ("optimizer", "learning_rate", "loss", "batch_size", "early_stopping",
+            "validation_fraction", "n_iter_no_change", "tol")
+
+
+class _ComposesEncoder:
+    """Mixin: resolve ``pretraining``, pretrain through the encoder, take a fitted one's stack."""
+
+    def _pretraining_encoder(self):
+        """The encoder that pretrains (or was pretrained), or ``None``; checked before training.
+
+        ``"auto"``: an :class:`LSTMSAEEncoder` with this estimator's architecture
+        and training settings. An unfitted ``LSTMSAEEncoder``: a copy, given this
+        estimator's architecture. A fitted one (also inside a ``FrozenEstimator``,
+        which must hold a fitted one): itself, used as it is.
+        """
+        pretraining = self.pretraining
+        if pretraining is None:
+            return None
+        own = self.get_params(deep=False)
+        if isinstance(pretraining, str):  # "auto", the only string the constraints let through
+            encoder = LSTMSAEEncoder(**{name: own[name] for name in ARCHITECTURE + TRAINING
+                                        if name in own})
+        else:
+            frozen = isinstance(pretraining, FrozenEstimator)
+            encoder = pretraining.estimator if frozen else pretraining
+            if not isinstance(encoder, LSTMSAEEncoder):
+                raise TypeError(
+                    "pretraining must be 'auto', None, an LSTMSAEEncoder or a "
+                    "FrozenEstimator of a fitted LSTMSAEEncoder; got "
+                    f"{'a FrozenEstimator of ' if frozen else ''}a {type(encoder).__name__}."
+                )
+            if frozen and not hasattr(encoder, "model_"):
+                raise ValueError(
+                    "pretraining=FrozenEstimator(encoder) needs a fitted LSTMSAEEncoder (a "
+                    "frozen one is never fitted here); fit the encoder first, or pass the "
+                    "LSTMSAEEncoder itself to have a copy of it pretrained on X."
+                )
+            encoder._validate_params()
+            if hasattr(encoder, "model_"):
+                return encoder
+            _check_architecture(encoder, own)
+            encoder = clone(encoder).set_params(**{name: own[name] for name in ARCHITECTURE})
+        encoder._pretrain_epochs(len(encoder._hidden_units()))
+        return encoder
+
+    def _pretrain_stack(self, encoder, X, sample_weight, steps, settings, padded):
+        """Pretrain ``encoder``'s stack on windows ``X`` (raw, as ``fit`` took them).
+
+        Call after the input scaling is learned; within this estimator's fit
+        (its seed, checkpoint, callbacks, strategy). Returns ``(encoder weights
+        per layer, {"pretrain_k": curves})``.
+        """
+        encoder._check_validation_split(len(X))
+        stack = encoder._pretrain(
+            self._scale_inputs(X, padded), self._hidden_units(),
+            encoder._settings_within(settings, len(X)), sample_weight, steps,
+        )
+        return stack.encoder_weights, dict(stack.history)
+
+    def _fitted_stack(self, encoder):
+        """A fitted encoder's stack: its input scaling (now this estimator's) and weights."""
+        self.input_mean_, self.input_scale_ = encoder.input_mean_, encoder.input_scale_
+        return [encoder.model_.get_layer(f"encoder_{k}").get_weights()
+                for k in range(1, len(encoder.hidden_units_) + 1)]
+
+
+def _check_architecture(encoder, own):
+    """Refuse an encoder set to another network than the composing estimator's."""
+    defaults = LSTMSAEEncoder().get_params(deep=False)
+    for name in ARCHITECTURE:
+        mine, theirs = own[name], encoder.get_params(deep=False)[name]
+        if _same(theirs, defaults[name]) or _same(theirs, mine):
+            continue
+        raise ValueError(
+            f"pretraining=LSTMSAEEncoder({name}={theirs!r}) differs from this estimator's "
+            f"{name}={mine!r}: the encoders pretrained are those of the network fine-tuned, "
+            f"so its hidden_units, cell, activation and scaling are this estimator's. Set "
+            f"{name}={theirs!r} here (and leave the encoder's at its default)."
+        )
+
+
+def _same(a, b):
+    """Parameter values equal; ``hidden_units`` compared as layer sizes (``8 == (8,) == [8]``)."""
+    return _normal(a) == _normal(b)
+
+
+def _normal(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Integral):
+        return (int(value),)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(np.ravel(np.asarray(value, dtype=object)).tolist())
+    return value
