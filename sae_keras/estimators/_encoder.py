@@ -9,7 +9,9 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 from ..nn import distribute
 from ._base import _BaseLSTMSAE
 from ._docstrings import _fill_doc
+from ._export import _Exportable
 from ..data._validation import reject_non_numeric
+from ..nn._serving import serving_model
 from ..nn.builders import build_stacked_encoder, load_encoder_weights, rebuild_layer_models
 from ..io._params import _saved_class
 from ..forecasting._scaling import unscale
@@ -18,7 +20,8 @@ from ..training.pretraining import decode_codes
 
 @_saved_class()
 @_fill_doc
-class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLSTMSAE):
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exportable,
+                     _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 
     ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
@@ -362,6 +365,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseLST
         future = _future_steps(self.pretrain_objective_, self.prediction_steps_)
         return self._predict(self.model_, X_model[:, : X_model.shape[1] - future]
                              if future else X_model)
+
+    def _serving_model(self):
+        """What ``export`` writes: raw windows to ``transform``'s codes."""
+        return serving_model(self.model_, timesteps=self.timesteps_,
+                             input_stats=(self.input_mean_, self.input_scale_),
+                             padded=self.variable_length_, name="encoder_serving")
 
     def _decode(self, codes):
         """Top-layer codes to windows in the units the networks trained in."""

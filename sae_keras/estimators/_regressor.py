@@ -15,6 +15,7 @@ from sklearn.utils import metadata_routing
 from ..nn import distribute
 from ._base import _BaseLSTMSAE
 from ._docstrings import _fill_doc
+from ._export import _Exportable
 from ._regressor_fit import _RegressorFitSteps, _check_encoder_windows, _with_unlabeled
 from ._regressor_predict import _RegressorForecasts
 from ..forecasting._covariates import (
@@ -28,7 +29,8 @@ from ..io._params import _saved_class
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
 @_fill_doc
-class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, RegressorMixin, _BaseLSTMSAE):
+class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _Exportable, RegressorMixin,
+                       _BaseLSTMSAE):
     """Deep LSTM forecaster initialised by greedy autoencoder pretraining (LSTM-SAE).
 
     ``fit`` pretrains one LSTM autoencoder per entry of ``hidden_units``
