@@ -9,7 +9,11 @@ Keras backend, each in a fresh process. Contenders on the same weights:
   power-of-two batches;
 - ``model.predict`` — Keras' ``Model.predict`` of the same model, as a plain
   script serves it;
-- ``model.predict_on_batch`` — Keras' lighter single-batch call, for reference.
+- ``model.predict_on_batch`` — Keras' lighter single-batch call, for reference;
+- ``onnxruntime (exported)`` — the estimator's ``export(format="onnx")`` (through
+  ``tf2onnx`` on TensorFlow, ``jax2onnx`` on JAX) run by an ONNX Runtime
+  ``InferenceSession`` with its default settings, as a serving process would
+  (left out, with the reason, when ``onnxruntime`` or the converter is missing).
 
 Figures: one window, p50 and p99 over ``--calls`` calls (after warm-up), and
 10,000 windows, the median of 5 calls, as windows per second.
@@ -25,6 +29,7 @@ writes ``benchmarks/results/latency[_quick].json`` and prints a table.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,6 +65,18 @@ def _throughput(function, x, repeats=5):
     return {"windows_per_s": len(x) / median, "median_s": median}
 
 
+def _onnx_runner(regressor, folder):
+    """``x -> forecasts`` through the exported model in ONNX Runtime, or the reason it cannot run."""
+    try:
+        import onnxruntime
+
+        path = regressor.export(Path(folder) / "latency.onnx", format="onnx")
+    except ImportError as error:
+        return None, f"not run: {error}"
+    session = onnxruntime.InferenceSession(str(path))
+    return (lambda x: session.run(None, {"window": x})[0]), None
+
+
 def worker(calls):
     from sae_keras import LSTMSAERegressor
 
@@ -77,13 +94,23 @@ def worker(calls):
         "model.predict": lambda x: model.predict(x, verbose=0),
         "model.predict_on_batch": model.predict_on_batch,
     }
-    agree = np.allclose(regressor.predict(bulk[:256]),
-                        model.predict(bulk[:256], verbose=0)[:, 0], atol=1e-5)
+    expected = regressor.predict(bulk[:256])
+    agree = np.allclose(expected, model.predict(bulk[:256], verbose=0)[:, 0], atol=1e-5)
     result = {"same_predictions": bool(agree)}
-    for name, function in contenders.items():
-        result[name] = {"one_window": _latencies(function, one, calls)}
-        if name != "model.predict_on_batch":  # one batch of 10,000 is not its use
-            result[name]["bulk"] = _throughput(function, bulk)
+    with tempfile.TemporaryDirectory() as folder:
+        onnx, reason = _onnx_runner(regressor, folder)
+        if onnx is None:
+            result["onnxruntime (exported)"] = {"skipped": reason}
+        else:
+            contenders["onnxruntime (exported)"] = onnx
+            # Within 1e-5 of the largest forecast: the float32 rounding of two runtimes.
+            result["onnx_same_predictions"] = bool(np.allclose(
+                onnx(bulk[:256]), expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max()
+            ))
+        for name, function in contenders.items():
+            result[name] = {"one_window": _latencies(function, one, calls)}
+            if name != "model.predict_on_batch":  # one batch of 10,000 is not its use
+                result[name]["bulk"] = _throughput(function, bulk)
     return result
 
 
@@ -101,7 +128,11 @@ def main(argv=None):
             rows.append([backend, "FAILED: " + result["error"][-200:], "", "", ""])
             continue
         ours = result["sae_keras predict"]
-        for name in ("sae_keras predict", "model.predict", "model.predict_on_batch"):
+        for name in ("sae_keras predict", "model.predict", "model.predict_on_batch",
+                     "onnxruntime (exported)"):
+            if "skipped" in result.get(name, {}):
+                rows.append([backend, name, result[name]["skipped"][:200], "", ""])
+                continue
             one = result[name]["one_window"]
             bulk = result[name].get("bulk")
             rows.append([

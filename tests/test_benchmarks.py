@@ -1,6 +1,7 @@
 """The benchmarks: the paper protocol and every script's report, on quick budgets (the real runs are scripts)."""
 
 import importlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -119,7 +120,15 @@ def test_speed_runs_its_contenders_side_by_side(bench_modules, tmp_path, capsys)
 def test_latency_worker_times_every_contender_on_the_same_weights(bench_modules):
     result = bench_modules["latency"].worker(calls=5)
     assert result["same_predictions"]
-    for name in ("sae_keras predict", "model.predict", "model.predict_on_batch"):
+    names = ["sae_keras predict", "model.predict", "model.predict_on_batch"]
+    converter = "jax2onnx" if keras.backend.backend() == "jax" else "tf2onnx"
+    exported = all(importlib.util.find_spec(module) for module in ("onnxruntime", converter))
+    assert ("skipped" not in result["onnxruntime (exported)"]) == exported
+    if exported:
+        assert result["onnx_same_predictions"]
+        names.append("onnxruntime (exported)")
+        assert result["onnxruntime (exported)"]["bulk"]["windows_per_s"] > 0
+    for name in names:
         one = result[name]["one_window"]
         assert 0 < one["p50_ms"] <= one["p99_ms"]
     assert result["sae_keras predict"]["bulk"]["windows_per_s"] > 0

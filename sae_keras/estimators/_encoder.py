@@ -13,8 +13,10 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 from ..nn import distribute
 from ._base import LOSSES, _BaseLSTMSAE
 from ._docstrings import _fill_doc
+from ._export import _Exportable
 from ..data._validation import reject_non_numeric
 from ._pretraining import _Pretrains
+from ..nn._serving import serving_model
 from ..nn.builders import (
     OBJECTIVES, build_stacked_encoder, load_encoder_weights, rebuild_layer_models,
 )
@@ -25,7 +27,8 @@ from ..training.pretraining import PRETRAINING_TARGETS, decode_codes
 
 @_saved_class()
 @_fill_doc
-class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Pretrains, _BaseLSTMSAE):
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exportable, _Pretrains,
+                     _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 
     ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
@@ -426,6 +429,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Pretrai
         future = _future_steps(self.pretrain_objective_, self.prediction_steps_)
         return self._predict(self.model_, X_model[:, : X_model.shape[1] - future]
                              if future else X_model)
+
+    def _serving_model(self):
+        """What ``export`` writes: raw windows to ``transform``'s codes."""
+        return serving_model(self.model_, timesteps=self.timesteps_,
+                             input_stats=(self.input_mean_, self.input_scale_),
+                             padded=self.variable_length_, name="encoder_serving")
 
     def _decode(self, codes):
         """Top-layer codes to windows in the units the networks trained in."""

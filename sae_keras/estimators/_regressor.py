@@ -16,6 +16,7 @@ from ..nn import distribute
 from ._base import LOSSES, _BaseLSTMSAE
 from ._docstrings import _fill_doc
 from ._composition import _ComposesEncoder
+from ._export import _Exportable
 from ._regressor_fit import _RegressorFitSteps, _check_encoder_windows, _with_unlabeled
 from ._regressor_predict import _RegressorForecasts
 from ..forecasting._covariates import (
@@ -29,7 +30,8 @@ from ..io._params import _saved_class
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
 @_fill_doc
-class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder, RegressorMixin,
+class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder, _Exportable,
+                       RegressorMixin,
                        _BaseLSTMSAE):
     """Deep LSTM forecaster initialised by greedy autoencoder pretraining (LSTM-SAE).
 

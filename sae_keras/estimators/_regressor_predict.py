@@ -19,6 +19,7 @@ from ..forecasting._intervals import (
     conformal_half_width, gaussian_half_width, lead_times, local_scale, mc_dropout_std,
     normalized_half_width, warn_if_no_spread,
 )
+from ..nn._serving import serving_model
 
 
 class _RegressorForecasts:
@@ -266,6 +267,17 @@ class _RegressorForecasts:
                                                               future))
         y_pred = y_pred.reshape((X.shape[0],) + self.output_shape_)
         return unscale(y_pred, self.target_mean_, self.target_scale_)
+
+    def _serving_model(self):
+        """What ``export`` writes: raw windows (and covariates) to forecasts in units."""
+        stats = getattr(self, "covariate_stats_", (None, None))  # older pickles: none
+        covariates = [stat for stat, seen in zip(stats, self._covariates_seen()) if seen]
+        return serving_model(
+            self.model_, input_stats=(self.input_mean_, self.input_scale_),
+            padded=self.variable_length_, covariate_stats=covariates,
+            output_shape=self.output_shape_,
+            output_stats=(self.target_mean_, self.target_scale_), name="forecaster_serving",
+        )
 
     def _mc_dropout_std(self, X, n_passes, static=None, future=None):
         if not isinstance(n_passes, Integral) or n_passes < 2:

@@ -1,8 +1,10 @@
 """Custom layers of the models (their registered names are stable) and their seeds.
 
-``_MaskedFlatten`` and ``_ConvLSTM`` are registered with Keras as
-``sae_keras>_MaskedFlatten`` and ``sae_keras>_ConvLSTM``: saved models name them
-so, whatever module holds them, and keep loading as long as those names stay.
+``_MaskedFlatten``, ``_ConvLSTM``, ``_Standardize`` and ``_TargetUnits`` are
+registered with Keras as ``sae_keras>_MaskedFlatten`` and so on: saved models
+name them so, whatever module holds them, and keep loading as long as those
+names stay. (``_Standardize`` and ``_TargetUnits`` fold an estimator's scaling
+into the models it exports, :mod:`sae_keras.nn._serving`.)
 ``_FreeRunning`` is built only in memory, never saved. ``_Seeds`` draws the
 seeds of one model's random parts (the builders' and these layers').
 """
@@ -96,6 +98,69 @@ class _ConvLSTM(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,
                 "kernel_size": self.kernel_size, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _Standardize(layers.Layer):
+    """``(x - mean) * (1 / scale)`` on the last axis, as the estimators scale inputs.
+
+    The same float32 arithmetic as
+    :class:`~sae_keras.forecasting._scaling.ScaledWindows`: ``mean`` and
+    ``1 / scale`` (computed in float64) cast to float32. ``mean=None``: no
+    scaling. ``fill``: what NaN (the padding of variable-length windows)
+    becomes once scaled; ``None`` leaves it alone.
+    """
+
+    def __init__(self, mean=None, scale=None, fill=None, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64).tolist()
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
+        self.fill = None if fill is None else float(fill)
+
+    def call(self, inputs):
+        outputs = inputs
+        if self.mean is not None:
+            mean = np.asarray(self.mean, dtype=np.float32)
+            inverse_scale = np.asarray(1.0 / np.asarray(self.scale), dtype=np.float32)
+            outputs = (outputs - mean) * inverse_scale
+        if self.fill is not None:
+            outputs = keras.ops.where(keras.ops.isnan(outputs), self.fill, outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "scale": self.scale,
+                "fill": self.fill}
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _TargetUnits(layers.Layer):
+    """Outputs reshaped to ``shape`` per window, then ``y * scale + mean`` (``mean=None``: as is).
+
+    The estimators' un-scaling of their targets, in float32.
+    """
+
+    def __init__(self, shape, mean=None, scale=None, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in shape)
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64).tolist()
+        self.scale = None if scale is None else np.asarray(scale, dtype=np.float64).tolist()
+
+    def call(self, inputs):
+        outputs = keras.ops.reshape(inputs, (-1,) + self.target_shape)
+        if self.mean is None:
+            return outputs
+        return (outputs * np.asarray(self.scale, dtype=np.float32)
+                + np.asarray(self.mean, dtype=np.float32))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self.target_shape
+
+    def get_config(self):
+        return {**super().get_config(), "shape": list(self.target_shape), "mean": self.mean,
+                "scale": self.scale}
 
 
 class _Seeds:
