@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sae_keras.nn import _serving
-from sae_keras.nn.builders import ENCODERS, PAD_VALUE, build_forecaster, build_stacked_encoder
+from sae_keras.nn.builders import CELLS, PAD_VALUE, build_forecaster, build_stacked_encoder
 from sae_keras.nn._serving import FORMATS, check_exportable, export_model, serving_model
 
 BACKEND = keras.backend.backend()
@@ -117,7 +117,7 @@ def test_a_bidirectional_encoder_has_no_onnx_export_on_jax_only():
         check_exportable(serving, "onnx")
 
 
-@pytest.mark.parametrize("cell", ENCODERS)
+@pytest.mark.parametrize("cell", CELLS)
 def test_every_cell_exports_to_onnx_where_the_converter_translates_it(cell, tmp_path):
     if BACKEND == "jax" and cell == "bilstm":
         pytest.skip("refused on JAX (test_a_bidirectional_encoder_has_no_onnx_export_on_jax_only)")
