@@ -6,6 +6,11 @@ allowed), categories only where the user says so,
 and every other value a number: anything else is a ``ValueError`` naming the
 column, the row and the value, raised before any training starts. Rows are
 numbered from 0 in the order of the data, the way pandas counts them.
+
+A long table of several series (one row per series and time) breaks these
+rules for one table in telling ways: its times repeat, once per series. The
+errors then say so, naming the column that tells the series apart
+(:func:`several_series_hint`); ``_series_table`` reads such a table per series.
 """
 
 from __future__ import annotations
@@ -85,7 +90,7 @@ def time_indexed(frame, time_column=None, *, sort=False):
             raise ValueError(
                 f"time column {time_column!r} is not a column; columns are {list(frame.columns)}"
             )
-        dates = _as_dates(frame[time_column])
+        dates = as_dates(frame[time_column])
         bad = dates.isna().to_numpy()
         if bad.any():
             row = int(np.argmax(bad))
@@ -97,7 +102,7 @@ def time_indexed(frame, time_column=None, *, sort=False):
         return _in_time_order(frame.copy(), sort), frame.index.name
     else:
         first = frame.columns[0]
-        dates = None if _is_numeric(frame[first]) else _as_dates(frame[first])
+        dates = None if is_numeric(frame[first]) else as_dates(frame[first])
         if dates is None or dates.isna().any():
             return frame.copy(), None
         time_column = first
@@ -122,11 +127,13 @@ def read(frame, time_column=None, categorical=(), *, sort=False, columns=None):
         table = table[columns]
         return checked_numbers(table, categorical, fitted=True), time_column
     table = checked_numbers(table, categorical)
-    _warn_constant(table)
+    warn_constant(table)
+    if time_column is None:
+        _warn_series_blocks(table, categorical)
     return table, time_column
 
 
-def _warn_constant(table):
+def warn_constant(table):
     """One ``UserWarning`` naming the columns that hold a single value (or none)."""
     constant = [str(name) for name in table.columns if table[name].nunique(dropna=True) <= 1]
     if constant:
@@ -137,6 +144,104 @@ def _warn_constant(table):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _warn_series_blocks(table, categorical):
+    """One ``UserWarning`` per categorical column whose values each fill one block of rows.
+
+    Without timestamps, several series one after another look like that
+    (``AAPL`` rows, then ``MSFT`` rows, ...): windows would cross from one
+    series into the next.
+    """
+    for name in categorical:
+        words = _blocks_words(table[name], name)
+        if words:
+            warnings.warn(words, UserWarning, stacklevel=3)
+
+
+def _blocks_words(column, name):
+    """What to say of a column whose values each fill one block of rows ("" otherwise)."""
+    distinct = column.nunique(dropna=True)
+    blocks = int((column != column.shift()).sum())
+    if not (2 <= distinct <= len(column) // 2 and blocks == distinct):
+        return ""
+    return (
+        f"column {str(name)!r} holds {distinct} values, each in one block of consecutive "
+        f"rows: if these are {distinct} series one after another, windows that cross from "
+        "one into the next mix them" + several_series_cure(name, None, column.iloc[0])
+    )
+
+
+def several_series_cure(id_column, time_column, example):
+    """How to fit one model over the series of a long table, in words."""
+    time = "" if time_column is None else f", time={str(time_column)!r}"
+    return (
+        f"; one model over several series: make_windows(frame, timesteps, target=..., "
+        f"series={str(id_column)!r}{time}) cuts windows that never cross two series, for "
+        f"LSTMSAERegressor; or keep one series per table (the rows where {id_column} == "
+        f"{example!r})"
+    )
+
+
+def several_series_hint(table, times, time_column):
+    """What to add to an error about repeated ``times``, when a text column explains them.
+
+    The times of a long table (one row per series and time) repeat once per
+    series, and no series repeats a time: the repeats line up with the column
+    naming the series. Returns ``""`` when times repeat in fewer than one row
+    in ten, or when no text column of ``table`` (taking at most half as many
+    values as rows) explains nine repeats in ten.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table's columns, in the order of ``times``.
+    times : array-like of shape (len(table),)
+        The time of each row.
+    time_column : str or None
+        The name of the times, for the message.
+    """
+    times = pd.Index(times)
+    repeats = int(times.duplicated().sum())
+    if repeats < max(2, len(times) // 10):  # a stray repeated time is not several series
+        return ""
+    best = None
+    for name in table.columns:
+        column = table[name]
+        if is_numeric(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        distinct = column.nunique(dropna=True)
+        if not 2 <= distinct <= len(column) // 2:
+            continue
+        pairs = pd.DataFrame({"id": column.to_numpy(), "time": np.asarray(times)})
+        if 10 * int(pairs.duplicated().sum()) <= repeats and (best is None or distinct < best[1]):
+            best = (name, distinct, column.dropna().unique()[:2])
+    if best is None:
+        return ""
+    name, distinct, examples = best
+    which = "timestamps" if time_column is None else f"timestamps of {str(time_column)!r}"
+    return (
+        f"; the {which} repeat, and line up with the text column {str(name)!r} ({distinct} "
+        f"values, e.g. {', '.join(repr(str(v)) for v in examples)}): this looks like "
+        f"{distinct} series in one long table, one row per series and time"
+        + several_series_cure(name, time_column, str(examples[0]))
+    )
+
+
+def _dates_hint(table, name):
+    """:func:`several_series_hint` for text column ``name`` of a table read without a time."""
+    if isinstance(table.index, pd.DatetimeIndex):
+        return ""
+    for other in table.columns:
+        column = table[other]
+        if other == name or is_numeric(column):
+            continue
+        dates = as_dates(column)
+        if dates.notna().all():
+            hint = several_series_hint(table[[name]], dates, other)
+            if hint:
+                return hint
+    return ""
 
 
 def checked_numbers(table, categorical=(), *, fitted=False):
@@ -162,7 +267,7 @@ def checked_numbers(table, categorical=(), *, fitted=False):
         )
     table = table.copy()
     for name in table.columns:
-        if name in categorical or _is_numeric(table[name]):
+        if name in categorical or is_numeric(table[name]):
             continue
         column = table[name]
         dates = pd.api.types.is_datetime64_any_dtype(column)
@@ -172,20 +277,26 @@ def checked_numbers(table, categorical=(), *, fitted=False):
             table[name] = numbers.astype(np.float64)
             continue
         row = int(np.argmax(bad))
+        hint = "" if dates else _dates_hint(table, name)
+        if hint:
+            raise ValueError(f"column {name!r} is not numeric: row {row} holds "
+                             f"{column.iloc[row]!r}{hint}")
         if fitted:
             raise ValueError(
                 f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}, but "
                 "the model was fitted on numbers in this column; fix the value"
             )
-        if dates or _as_dates(column).notna().all():
+        if dates or as_dates(column).notna().all():
             raise ValueError(
                 f"column {name!r} holds timestamps, not numbers: pass it as the time column "
                 f"(--time-column {name}) or drop it"
             )
+        blocks = "" if isinstance(table.index, pd.DatetimeIndex) else _blocks_words(column, name)
+        cure = (f"{blocks}; if it holds categories instead, name it categorical" if blocks
+                else "fix the value, or name the column as categorical")
         raise ValueError(
-            f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}; fix the "
-            f"value, or name the column as categorical (--categorical {name}) if it holds "
-            "categories"
+            f"column {name!r} is not numeric: row {row} holds {column.iloc[row]!r}; {cure} "
+            f"(--categorical {name})" + ("" if blocks else " if it holds categories")
         )
     return table
 
@@ -271,35 +382,43 @@ def _misses(index, step):
     return int(np.count_nonzero(np.asarray(index[1:] != index[:-1] + step)))
 
 
-def refuse_gaps(index, step, *, fitted=False):
+def refuse_gaps(index, step, *, fitted=False, series=None):
     """Raise ``ValueError`` naming the first pair of rows not one ``step`` apart.
 
     Windows across a gap would label a forecast made for a later time as the
     next step. ``step``: from :func:`table_step` (``None``: nothing to check).
     ``fitted``: ``step`` is a fitted model's (the message then advises no
-    reading option, which the model fixed).
+    reading option, which the model fixed). ``series``: the series of each
+    row of a long table, grouped (see ``_series_table``): only rows of one
+    series are compared, and the message names the series and the times.
     """
     if step is None or not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return
     off = np.asarray(index[1:] != index[:-1] + step)
+    if series is not None:
+        series = np.asarray(series)
+        off &= series[1:] == series[:-1]
     if not off.any():
         return
     row = int(np.argmax(off)) + 1
     before, after = index[row - 1], index[row]
+    where = (f"rows {row - 1} ({before}) and {row} ({after})" if series is None else
+             f"in series {id_words(series[row])}, {before} and {after}")
     spacing = _step_words(step)
     alias = to_offset(step).freqstr
     cure = (
         "; resample the rows to the model's step first, or fit a model with "
         "allow_gaps=True to read uneven steps"
         if fitted
-        else f"; resample the rows to one step first (e.g. frame.resample({alias!r}).mean(), "
-        "then fill or interpolate the missing rows), or accept uneven steps with "
+        else f"; resample {'the rows' if series is None else 'each series'} to one step "
+        f"first (e.g. frame{'' if series is None else '.groupby(...)'}.resample({alias!r})"
+        ".mean(), then fill or interpolate the missing rows), or accept uneven steps with "
         "allow_gaps=True (--allow-gaps on the command line)"
     )
     raise ValueError(
-        f"the time steps are uneven: rows {row - 1} ({before}) and {row} ({after}) are "
-        f"{after - before} apart, but the {'model' if fitted else 'table'}'s step is "
-        f"{spacing}: windows across the gap would forecast the wrong times{cure}"
+        f"the time steps are uneven: {where} are {after - before} apart, but the "
+        f"{'model' if fitted else 'table'}'s step is {spacing}: windows across the gap "
+        f"would forecast the wrong times{cure}"
     )
 
 
@@ -317,28 +436,37 @@ def _in_time_order(table, sort):
     elif not index.is_monotonic_increasing:
         steps = np.asarray(index[1:] < index[:-1])
         row = int(np.argmax(steps)) + 1
+        # Sorting a long table of several series would only lead to repeated times.
+        hint = several_series_hint(table, index, index.name)
         raise ValueError(
             f"rows are not in time order: row {row} ({index[row]}) is earlier than row "
-            f"{row - 1} ({index[row - 1]}); sort the data by time first (sort_time=True; "
-            "--sort-time on the command line)"
+            f"{row - 1} ({index[row - 1]})"
+            + (hint or "; sort the data by time first (sort_time=True; --sort-time on the "
+               "command line)")
         )
     repeated = np.asarray(index.duplicated())
     if repeated.any():
         row = int(np.argmax(repeated))
+        hint = several_series_hint(table, index, index.name)
         raise ValueError(
-            f"duplicate timestamp {index[row]} at rows {row - 1} and {row}; "
-            "aggregate or drop repeated time steps first"
+            f"duplicate timestamp {index[row]} at rows {row - 1} and {row}"
+            + (hint or "; aggregate or drop repeated time steps first")
         )
     return table
 
 
-def _is_numeric(column):
+def id_words(value):
+    """A series id as the user wrote it (``'A'``, ``3``, not ``np.int64(3)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def is_numeric(column):
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def _as_dates(column):
+def as_dates(column):
     if pd.api.types.is_datetime64_any_dtype(column):
         return column
-    if _is_numeric(column):
+    if is_numeric(column):
         return pd.Series(pd.NaT, index=column.index)
     return pd.to_datetime(column, errors="coerce", format="mixed")

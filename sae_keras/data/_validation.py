@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import re
 import warnings
 
 import numpy as np
+import pandas as pd
 
 #: Windows of at most this many steps with more than ``CHANNELS_FIRST_RATIO``
 #: times as many channels look like sktime/aeon's ``(n, channels, timesteps)``:
@@ -255,3 +257,80 @@ def named_errors(name):
             raise
         kind = TypeError if isinstance(error, TypeError) else ValueError
         raise kind(f"{name}: {error}") from error
+
+
+def check_positive_int(value, name):
+    """Raise ``ValueError`` unless ``value`` is an int of at least 1 (not a bool)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+
+
+def as_table(data, *, check_finite=True, panel=False):
+    """Numeric 2-D values, column labels and index of ``data``; clear errors otherwise.
+
+    ``check_finite=False`` leaves NaN and infinities to the caller (who names
+    the series they are in); ``panel``: ``data`` holds the channels of a long
+    table, whose series are already named (the non-numeric message then does
+    not suggest ``series=``).
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        non_numeric = [
+            str(c) for c, dtype in data.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+        ]
+        if non_numeric:
+            raise TypeError(
+                f"data has non-numeric columns {non_numeric}; encode them as numbers first "
+                "(e.g. sklearn.preprocessing.OrdinalEncoder, or pandas.factorize) or drop them"
+                + ("; a column of timestamps is passed as time=" if panel else
+                   "; a column naming the series of a long table (one row per series and "
+                   "time) is passed as series=") + "."
+            )
+        values, columns, index = data.to_numpy(dtype=np.float64), list(data.columns), data.index
+    else:
+        reject_non_numeric(data, "data")
+        values = np.asarray(data)
+        if np.iscomplexobj(values):
+            raise TypeError("data must be real numbers; got complex values.")
+        values = values.astype(np.float64, copy=False)
+        if values.ndim == 1:
+            values = values[:, np.newaxis]
+        if values.ndim != 2:
+            raise ValueError(
+                "data must be a table of shape (n_steps, n_channels) or a 1-D series; "
+                f"got an array of shape {values.shape}."
+            )
+        columns, index = list(range(values.shape[1])), np.arange(values.shape[0])
+    if check_finite:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row, col = map(int, np.argwhere(bad)[0])
+            raise ValueError(
+                f"data holds {int(bad.sum())} NaN or infinite value(s), the first at row "
+                f"{index[row]!r}, column {columns[col]!r}; fill or drop them first "
+                "(e.g. DataFrame.interpolate or ffill)."
+            )
+    return values, columns, index
+
+
+def target_positions(target, columns, name="target"):
+    """Positions in ``columns`` of the column(s) ``target`` names (by label or position)."""
+    if target is None:
+        return []
+    targets = list(target) if isinstance(target, (list, tuple, np.ndarray, pd.Index)) else [target]
+    if not targets:
+        raise ValueError(f"{name} must name at least one column; got an empty list.")
+    positions = []
+    for t in targets:
+        if t in columns:
+            positions.append(columns.index(t))
+        elif (isinstance(t, numbers.Integral) and not isinstance(t, bool)
+              and -len(columns) <= t < len(columns)):
+            positions.append(int(t) % len(columns))
+        else:
+            raise ValueError(
+                f"{name} {t!r} is not a column of data; columns are {columns}."
+            )
+    return positions

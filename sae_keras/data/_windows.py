@@ -9,14 +9,16 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
 
-from ._validation import as_3d_windows, reject_non_numeric
+from ._panel import is_panel, panel_windows
+from ._validation import (
+    as_3d_windows, as_table, check_positive_int, reject_non_numeric, target_positions,
+)
 
 
 def make_windows(
@@ -30,18 +32,27 @@ def make_windows(
     exclude_target=False,
     future_covariates=None,
     return_index=False,
+    series=None,
+    time=None,
+    lazy=False,
 ):
-    """Cut a multichannel series into input windows and future targets.
+    """Cut a multichannel series, or many series, into input windows and future targets.
 
     Window ``i`` holds rows ``[s, s + timesteps)`` of every channel, with
     ``s = i * stride``; its target holds rows ``[s + timesteps, s + timesteps +
-    horizon)`` of the ``target`` column(s).
+    horizon)`` of the ``target`` column(s). With many series (``series=``, or
+    a dict or list of tables), each is cut on its own, so that no window
+    crosses two: see the "Many series" guide.
 
     Parameters
     ----------
-    data : DataFrame or array-like of shape (n_steps, n_channels) or (n_steps,)
+    data : DataFrame, array-like of shape (n_steps, n_channels) or (n_steps,), \
+            or dict or list of them
         The series, one row per time step, oldest first. Every column must be
-        numeric and free of NaN.
+        numeric and free of NaN. With ``series``, a long table: one row per
+        series and time step, in any order. A dict (series id: table) or a
+        list of DataFrames or arrays (ids 0, 1, ...) holds one table per
+        series; their columns must match.
     timesteps : int
         Length of each input window.
     horizon : int, default=1
@@ -68,17 +79,36 @@ def make_windows(
         also with ``difference=True``. Needs a ``target``.
     return_index : bool, default=False
         Also return the index label (timestamp for a DataFrame with a
-        ``DatetimeIndex``, position otherwise) of the last step of each window.
+        ``DatetimeIndex``, position otherwise) of the last step of each window;
+        with ``time``, its time.
+    series : str or array-like of shape (n_rows,), default=None
+        The series of each row of a long table: the name of a column (or index
+        level) of ``data``, or one id per row. Its column is not a channel.
+        Windows come out ordered by series (sorted ids; a dict's order), then
+        time. A series too short for one window is an error naming it.
+    time : str or array-like of shape (n_rows,), default=None
+        With many series: the time of each row (a column or index level name,
+        or one value per row; dates or numbers). Rows are then sorted by it
+        within each series, and a time repeated within a series is an error
+        naming both; ``None`` takes each series' rows in the order given.
+    lazy : bool, default=False
+        With many series, ``X`` is one new array holding every window
+        (``timesteps`` times the memory of the table); ``True`` returns a
+        :class:`~sae_keras.data._panel.PanelWindows` instead, which reads the
+        windows asked for from the table (no more memory than the table).
 
     Returns
     -------
     X : ndarray of shape (n_windows, timesteps, n_channels)
         A read-only view into ``data``'s values where no conversion was needed
-        (no copy is made until one is).
+        (no copy is made until one is); with many series, a new array (or
+        ``PanelWindows`` with ``lazy=True``).
     y : ndarray or None
         ``(n_windows,)`` for one target and ``horizon=1``, ``(n_windows,
         horizon)`` for one target, ``(n_windows, horizon, n_targets)`` for
         several; ``None`` when ``target`` is ``None``.
+    series_ids : ndarray of shape (n_windows,)
+        Only with many series: the series of each window.
     future : ndarray of shape (n_windows, horizon, n_future)
         Only with ``future_covariates``: their values at each window's forecast
         steps.
@@ -100,13 +130,41 @@ def make_windows(
     >>> X, y, base = make_windows(series ** 2, timesteps=3, target=0, difference=True)
     >>> X.shape, float(y[0]), float(base[0]), float(undifference(y, base)[0])
     ((6, 3, 2), 28.0, 36.0, 64.0)
+
+    A long table of two series, one row per series and day:
+
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({"symbol": ["B"] * 5 + ["A"] * 4,
+    ...                      "day": [*range(5), *range(4)], "price": range(9)})
+    >>> X, y, ids = make_windows(long, timesteps=3, target="price",
+    ...                          series="symbol", time="day")
+    >>> X.shape, ids.tolist(), y.tolist()
+    ((3, 3, 1), ['A', 'B', 'B'], [8.0, 3.0, 4.0])
     """
-    _check_positive_int(timesteps, "timesteps")
-    _check_positive_int(horizon, "horizon")
-    _check_positive_int(stride, "stride")
+    check_positive_int(timesteps, "timesteps")
+    check_positive_int(horizon, "horizon")
+    check_positive_int(stride, "stride")
     if not isinstance(difference, (bool, np.bool_)):
         raise ValueError(f"difference must be True or False; got {difference!r}.")
-    values, columns, index = _as_table(data)
+    if not isinstance(lazy, (bool, np.bool_)):
+        raise ValueError(f"lazy must be True or False; got {lazy!r}.")
+    if series is not None or is_panel(data):
+        return panel_windows(
+            data, timesteps, horizon, target, series=series, time=time, stride=stride,
+            difference=difference, exclude_target=exclude_target,
+            future_covariates=future_covariates, return_index=return_index, lazy=lazy,
+        )
+    if time is not None:
+        raise ValueError(
+            "time= orders the rows of many series; with one series, sort its rows by time "
+            "first (or pass series= too)."
+        )
+    if lazy:
+        raise ValueError(
+            "lazy=True is for many series (series=, or a dict or list of tables): the "
+            "windows of one series are already a view of it."
+        )
+    values, columns, index = as_table(data)
     levels = values
     if difference:
         if values.shape[0] < 2:
@@ -122,41 +180,41 @@ def make_windows(
             f"{n_steps} time steps"
         )
         raise ValueError(f"data has {steps}, fewer than {need}: no complete window fits.")
-    target_positions = _target_positions(target, columns)
-    future_positions = _target_positions(future_covariates, columns, "future_covariates")
-    if future_positions and not target_positions:
+    target_cols = target_positions(target, columns)
+    future_cols = target_positions(future_covariates, columns, "future_covariates")
+    if future_cols and not target_cols:
         raise ValueError(
             "future_covariates are values at the forecast steps: pass a target too."
         )
-    span = timesteps + (horizon if target_positions else 0)
+    span = timesteps + (horizon if target_cols else 0)
     n_windows = (n_steps - span) // stride + 1
     last = (n_windows - 1) * stride + 1
     # Basic slicing keeps X a view into ``values``: no copy of T × the data.
     X = sliding_window_view(values, timesteps, axis=0)[:last:stride].transpose(0, 2, 1)
-    if exclude_target and target_positions:
-        keep = [c for c in range(values.shape[1]) if c not in target_positions]
+    if exclude_target and target_cols:
+        keep = [c for c in range(values.shape[1]) if c not in target_cols]
         if not keep:
             raise ValueError(
                 "exclude_target=True leaves no channel in X: every column is a target."
             )
         X = X[:, :, keep]
     y = None
-    if target_positions:
+    if target_cols:
         future = sliding_window_view(values[timesteps:], horizon, axis=0)[:last:stride]
-        y = future[:, target_positions, :].transpose(0, 2, 1)
-        if len(target_positions) == 1:
+        y = future[:, target_cols, :].transpose(0, 2, 1)
+        if len(target_cols) == 1:
             y = y[:, :, 0] if horizon > 1 else y[:, 0, 0]
     ends = np.arange(n_windows) * stride + timesteps - 1
     outputs = [X, y]
-    if future_positions:
+    if future_cols:
         # Levels at the forecast steps; difference row j is level row j + 1.
         offset = timesteps + (1 if difference else 0)
         steps = sliding_window_view(levels[offset:], horizon, axis=0)[:last:stride]
-        outputs.append(steps[:, future_positions, :].transpose(0, 2, 1))
-    if difference and target_positions:
+        outputs.append(steps[:, future_cols, :].transpose(0, 2, 1))
+    if difference and target_cols:
         # Difference row ``e`` ends at level row ``e + 1``.
-        base = levels[ends + 1][:, target_positions]
-        outputs.append(base[:, 0] if len(target_positions) == 1 else base)
+        base = levels[ends + 1][:, target_cols]
+        outputs.append(base[:, 0] if len(target_cols) == 1 else base)
     if return_index:
         outputs.append(index[ends])
     return tuple(outputs)
@@ -205,70 +263,6 @@ def undifference(y, base):
         return base + y
     steps = np.cumsum(y, axis=1)
     return steps + (base[:, None] if y.ndim == 2 else base[:, None, :])
-
-
-def _check_positive_int(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-
-
-def _as_table(data):
-    """Numeric 2-D values, column labels and index of ``data``; clear errors otherwise."""
-    if isinstance(data, pd.Series):
-        data = data.to_frame()
-    if isinstance(data, pd.DataFrame):
-        non_numeric = [
-            str(c) for c, dtype in data.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype)
-        ]
-        if non_numeric:
-            raise TypeError(
-                f"data has non-numeric columns {non_numeric}; encode them as numbers first "
-                "(e.g. sklearn.preprocessing.OrdinalEncoder, or pandas.factorize) or drop them."
-            )
-        values, columns, index = data.to_numpy(dtype=np.float64), list(data.columns), data.index
-    else:
-        reject_non_numeric(data, "data")
-        values = np.asarray(data)
-        if np.iscomplexobj(values):
-            raise TypeError("data must be real numbers; got complex values.")
-        values = values.astype(np.float64, copy=False)
-        if values.ndim == 1:
-            values = values[:, np.newaxis]
-        if values.ndim != 2:
-            raise ValueError(
-                "data must be a table of shape (n_steps, n_channels) or a 1-D series; "
-                f"got an array of shape {values.shape}."
-            )
-        columns, index = list(range(values.shape[1])), np.arange(values.shape[0])
-    bad = ~np.isfinite(values)
-    if bad.any():
-        row, col = map(int, np.argwhere(bad)[0])
-        raise ValueError(
-            f"data holds {int(bad.sum())} NaN or infinite value(s), the first at row "
-            f"{index[row]!r}, column {columns[col]!r}; fill or drop them first "
-            "(e.g. DataFrame.interpolate or ffill)."
-        )
-    return values, columns, index
-
-
-def _target_positions(target, columns, name="target"):
-    if target is None:
-        return []
-    targets = list(target) if isinstance(target, (list, tuple, np.ndarray, pd.Index)) else [target]
-    if not targets:
-        raise ValueError(f"{name} must name at least one column; got an empty list.")
-    positions = []
-    for t in targets:
-        if t in columns:
-            positions.append(columns.index(t))
-        elif isinstance(t, numbers.Integral) and not isinstance(t, bool) and -len(columns) <= t < len(columns):
-            positions.append(int(t) % len(columns))
-        else:
-            raise ValueError(
-                f"{name} {t!r} is not a column of data; columns are {columns}."
-            )
-    return positions
 
 
 class SequenceScaler(TransformerMixin, BaseEstimator):

@@ -1,10 +1,11 @@
 """Standardisation built into the estimators (``scaling="standard"``).
 
 Inputs are standardised per channel with the mean and standard deviation of
-every step of every training window; targets per output column. Windows are
-never copied whole: :class:`ScaledWindows` standardises the rows it is asked
-for, so windows that are views of a series (``make_windows``) stay views
-through training and inference, as in ``_training._EpochBatches``.
+every step of every training window; targets per output column (for many
+series, per series too: ``series_channel_stats``, ``series_column_stats``).
+Windows are never copied whole: :class:`ScaledWindows` standardises the rows
+it is asked for, so windows that are views of a series (``make_windows``) stay
+views through training and inference, as in ``_training._EpochBatches``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,131 @@ def column_stats(y):
     """Mean and scale of each output of ``y``, shaped like one target."""
     y = np.asarray(y, dtype=np.float64)
     return y.mean(axis=0), _safe_scale(y.std(axis=0))
+
+
+def series_codes(series):
+    """The distinct series ids, sorted, and the position of each window's id among them.
+
+    Parameters
+    ----------
+    series : array-like of shape (n_samples,)
+        The series of each window (``make_windows``' ``series_ids``).
+
+    Returns
+    -------
+    ids : ndarray of shape (n_series,)
+    codes : ndarray of int of shape (n_samples,)
+        ``ids[codes]`` is ``series``.
+    """
+    ids, codes = np.unique(np.asarray(series), return_inverse=True)
+    return ids, codes.reshape(-1)
+
+
+def series_channel_stats(X, codes, n_series):
+    """Mean and scale of each channel of each series, over every step of its windows.
+
+    :func:`channel_stats` per series, in one pass over ``X`` in chunks of
+    windows (``X`` is never materialised, so a lazy ``PanelWindows`` stays
+    lazy), in float64 around a first estimate of each series' mean (its first
+    window). Constant channels get scale 1; NaN padding is left out; a series
+    with no window gets mean 0 and scale 1.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, timesteps, n_channels)
+    codes : ndarray of int of shape (n_samples,)
+        The series of each window, as positions in ``[0, n_series)``
+        (:func:`series_codes`).
+    n_series : int
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_series, n_channels), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras.forecasting._scaling import series_channel_stats, series_codes
+    >>> X = np.concatenate([np.zeros((2, 3, 1)), np.full((2, 3, 1), 10.0)])
+    >>> X[1] += 2.0  # series "a": 0, 0, 0, 2, 2, 2
+    >>> ids, codes = series_codes(["a", "a", "b", "b"])
+    >>> mean, scale = series_channel_stats(X, codes, len(ids))
+    >>> mean.ravel().tolist(), scale.ravel().tolist()
+    ([1.0, 10.0], [1.0, 1.0])
+    """
+    codes = np.asarray(codes)
+    n_channels = X.shape[-1]
+    present, first = np.unique(codes, return_index=True)
+    shift = np.zeros((n_series, n_channels))
+    if len(first):
+        windows = np.asarray(X[first], dtype=np.float64).reshape(len(first), -1, n_channels)
+        valid = ~np.isnan(windows)
+        total = np.where(valid, windows, 0.0).sum(axis=1)
+        shift[present] = np.divide(total, valid.sum(axis=1), out=np.zeros_like(total),
+                                   where=valid.any(axis=1))
+    sums = np.zeros((n_series, n_channels))
+    squares = np.zeros((n_series, n_channels))
+    counts = np.zeros((n_series, n_channels))
+    for start in range(0, len(codes), _CHUNK):
+        rows = codes[start : start + _CHUNK]
+        chunk = np.asarray(X[start : start + _CHUNK], dtype=np.float64)
+        chunk = chunk.reshape(len(rows), -1, n_channels) - shift[rows][:, None, :]
+        if np.isnan(chunk).any():
+            counted = np.count_nonzero(~np.isnan(chunk), axis=1)
+            chunk = np.nan_to_num(chunk, nan=0.0)
+        else:
+            counted = np.full((len(rows), n_channels), chunk.shape[1])
+        for totals, per_window in ((sums, chunk.sum(axis=1)),
+                                   (squares, np.square(chunk).sum(axis=1)),
+                                   (counts, counted)):
+            for c in range(n_channels):  # one bincount per channel: no np.add.at
+                totals[:, c] += np.bincount(rows, weights=per_window[:, c], minlength=n_series)
+    seen = counts > 0
+    offset = np.divide(sums, counts, out=np.zeros_like(sums), where=seen)
+    variance = np.divide(squares, counts, out=np.zeros_like(squares), where=seen)
+    variance = np.maximum(variance - np.square(offset), 0.0)
+    mean = np.where(seen, shift + offset, 0.0)
+    return mean, _safe_scale(np.sqrt(variance))
+
+
+def series_column_stats(y, codes, n_series):
+    """Mean and scale of each output of ``y`` per series: :func:`column_stats` per series.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, ...)
+    codes : ndarray of int of shape (n_samples,)
+        The series of each window (:func:`series_codes`).
+    n_series : int
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_series,) + y.shape[1:], float64
+        A series with no window gets mean 0 and scale 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras.forecasting._scaling import series_column_stats
+    >>> mean, scale = series_column_stats([1.0, 3.0, 10.0, 10.0], [0, 0, 1, 1], 2)
+    >>> mean.tolist(), scale.tolist()
+    ([2.0, 10.0], [1.0, 1.0])
+    """
+    y = np.asarray(y, dtype=np.float64)
+    codes = np.asarray(codes)
+    flat = y.reshape(len(y), -1)
+    counts = np.bincount(codes, minlength=n_series).astype(np.float64)[:, None]
+    seen = counts > 0
+    sums = np.stack([np.bincount(codes, flat[:, k], minlength=n_series)
+                     for k in range(flat.shape[1])], axis=1)
+    mean = np.divide(sums, counts, out=np.zeros_like(sums), where=seen)
+    # Around each series' own mean, for accuracy (y is in memory: a second pass is cheap).
+    centred = np.square(flat - mean[codes])
+    squares = np.stack([np.bincount(codes, centred[:, k], minlength=n_series)
+                        for k in range(flat.shape[1])], axis=1)
+    variance = np.divide(squares, counts, out=np.zeros_like(squares), where=seen)
+    shape = (n_series,) + y.shape[1:]
+    return mean.reshape(shape), _safe_scale(np.sqrt(variance)).reshape(shape)
 
 
 def fit_stats(scaling, stats, data):

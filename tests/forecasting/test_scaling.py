@@ -7,7 +7,10 @@ import pytest
 from conftest import TINY, TINY_REGRESSOR, sine_windows
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-from sae_keras.forecasting._scaling import ScaledWindows, channel_stats, column_stats
+from sae_keras.forecasting._scaling import (
+    ScaledWindows, channel_stats, column_stats, series_channel_stats, series_codes,
+    series_column_stats,
+)
 
 
 def test_channel_stats_match_numpy_over_windows_and_steps_in_chunks():
@@ -40,6 +43,55 @@ def test_scaled_windows_scale_only_the_rows_asked_for_and_slice_lazily():
     rows[:] = 0  # a fresh array: the user's windows are untouched
     assert X[0, 0, 0] == 0.0 and X[7, 0, 0] == 42.0
 
+
+
+def _three_series(n=9000):
+    """Windows of three series in very different units, interleaved, in 3 chunks or more."""
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 3, size=n)
+    loc = np.array([[1e4, -3.0], [0.0, 5.0], [-7.0, 1e3]])[codes][:, None, :]
+    scale = np.array([[50.0, 0.1], [1.0, 0.0], [2.0, 30.0]])[codes][:, None, :]
+    return loc + scale * rng.normal(size=(n, 4, 2)), codes
+
+
+def test_series_channel_stats_are_channel_stats_of_each_series_alone():
+    X, codes = _three_series()
+    mean, scale = series_channel_stats(X, codes, 3)
+    assert mean.shape == scale.shape == (3, 2)
+    for k in range(3):
+        alone = channel_stats(X[codes == k])
+        np.testing.assert_allclose(mean[k], alone[0], rtol=1e-12)
+        np.testing.assert_allclose(scale[k], alone[1], rtol=1e-9)
+    assert scale[1, 1] == 1.0  # constant within its series: left as it is
+
+
+def test_series_channel_stats_leave_out_padding_and_give_absent_series_neutral_stats():
+    X, codes = _three_series(50)
+    padded = X.copy()
+    padded[::2, :2] = np.nan  # the first two steps of every other window are padding
+    mean, scale = series_channel_stats(padded, codes, 4)
+    for k in range(3):
+        alone = channel_stats(padded[codes == k])
+        np.testing.assert_allclose(mean[k], alone[0], rtol=1e-12)
+        np.testing.assert_allclose(scale[k], alone[1], rtol=1e-9)
+    assert mean[3].tolist() == [0.0, 0.0] and scale[3].tolist() == [1.0, 1.0]
+
+
+def test_series_column_stats_are_column_stats_of_each_series_alone():
+    X, codes = _three_series(300)
+    for y in (X[:, -1, 0], X[:, :, 1], X[:, 1:3, :]):
+        mean, scale = series_column_stats(y, codes, 3)
+        assert mean.shape == scale.shape == (3,) + y.shape[1:]
+        for k in range(3):
+            alone = column_stats(y[codes == k])
+            np.testing.assert_allclose(mean[k], alone[0], rtol=1e-12)
+            np.testing.assert_allclose(scale[k], alone[1], rtol=1e-9)
+
+
+def test_series_codes_sort_the_ids_and_index_them():
+    ids, codes = series_codes(np.array(["MSFT", "AAPL", "MSFT", "NVDA"], dtype=object))
+    assert ids.tolist() == ["AAPL", "MSFT", "NVDA"] and codes.tolist() == [1, 0, 1, 2]
+    np.testing.assert_array_equal(ids[codes], ["MSFT", "AAPL", "MSFT", "NVDA"])
 
 def _shifted(X, y):
     """The same problem in other units: every channel and the target rescaled and offset."""
