@@ -304,6 +304,136 @@ def test_m1_yearly_panel_is_the_monash_file(panel_protocol):
     assert panel.series[0][:3].tolist() == [3600.0, 7700.0, 12300.0]
 
 
+# -- benchmarks/classification.py ----------------------------------------------------
+# The archive problems ship in aeon's wheel (the `bench` extra, not the `test` one):
+# the runs that read them skip without aeon; the helpers and tables run everywhere.
+
+classif = pytest.fixture(scope="module", name="classif")(_benchmark("classification"))
+
+
+def test_classification_labeled_subsets_are_stratified_disjoint_and_seeded(classif):
+    from _classification_data import labeled_subset
+
+    y = np.repeat(["a", "b", "c", "d"], [6, 10, 12, 12])
+    labeled, rest = labeled_subset(y, 0.1, seed=0)
+    assert len(labeled) == 4 and sorted(y[labeled]) == ["a", "b", "c", "d"]  # one per class
+    assert np.intersect1d(labeled, rest).size == 0 and len(labeled) + len(rest) == len(y)
+    quarter, _ = labeled_subset(y, 0.25, seed=0)
+    assert len(quarter) == 10 and set(y[quarter]) == {"a", "b", "c", "d"}
+    np.testing.assert_array_equal(labeled_subset(y, 0.25, seed=0)[0], quarter)
+    assert not np.array_equal(labeled_subset(y, 0.25, seed=1)[0], quarter)
+
+
+def test_classification_inputs_keep_the_same_sequences_in_every_form(classif):
+    from _classification_data import pad_right
+
+    sequences = [np.arange(6.0).reshape(3, 2), np.arange(4.0).reshape(2, 2) + 10]
+    X = pad_right(sequences, 4)
+    assert X.shape == (2, 4, 2) and np.isnan(X[0, 3:]).all() and np.isnan(X[1, 2:]).all()
+    np.testing.assert_array_equal(X[1, :2], sequences[1])
+    unequal = classif.inputs("sequences", sequences, X)  # aeon: channels first, unpadded
+    assert [s.shape for s in unequal] == [(2, 3), (2, 2)]
+    np.testing.assert_array_equal(unequal[1], sequences[1].T)
+    assert classif.inputs("sequences", sequences[:1] * 2, X).shape == (2, 2, 3)
+    zero = classif.inputs("zero_padded", sequences, X)
+    assert zero.shape == (2, 2, 4) and zero[1, 0].tolist() == [10, 12, 0, 0]
+    assert classif.inputs("flat", sequences, X).shape == (2, 8)
+    assert classif.inputs("windows", sequences, X) is X
+
+
+def test_classification_quotes_the_archive_figures_as_published(classif):
+    from _classification_data import published_rows
+
+    rows = published_rows(["GunPoint", "BasicMotions", "JapaneseVowels"])
+    # DataSummary.csv: GunPoint errors ED 0.0867, DTW learned 0.0867 (0), DTW w=100 0.0933.
+    assert rows["UCR archive, 1-NN DTW (full window)"]["accuracy"] == {"GunPoint": 0.9067}
+    assert rows["UCR archive, 1-NN DTW (learned window)"]["accuracy"] == {"GunPoint": 0.9133}
+    assert rows["Ruiz et al. 2021, 1-NN DTW_D"]["accuracy"] == {"BasicMotions": 0.975}
+    assert all("JapaneseVowels" not in row["accuracy"] and row["source"]
+               for row in rows.values())
+
+
+def _job(problem, seed, full, scarce):
+    """A worker's result with the given accuracies (fit 1 s, predict 0.1 s each)."""
+    def rows(accuracies):
+        return {name: {"accuracy": a, "fit_seconds": 1.0, "predict_seconds": 0.1}
+                for name, a in accuracies.items()}
+    return {"problem": problem, "seed": seed, "data": {}, "full": rows(full),
+            "scarce": {"0.1": {"n_labeled": 4, "n_unlabeled": 36, "rows": rows(scarce)}}}
+
+
+def test_classification_tables_and_targets_follow_the_figures(classif):
+    c = classif
+    full = {c.DTW: 0.80, c.MINIROCKET: 0.90, c.LOGREG: 0.70, c.PIPELINE: 0.85,
+            c.CLASSIFIER: 0.88, c.NO_PRETRAINING: 0.86}
+    scarce = {c.CLASSIFIER_UNLABELED: 0.70, c.NO_PRETRAINING: 0.60, c.ENCODER_ALL: 0.65,
+              c.ENCODER_LABELED: 0.66, c.DTW: 0.5}
+    results = [_job("P", 0, full, scarce),
+               _job("P", 1, {**full, c.CLASSIFIER: 0.84}, {**scarce, c.NO_PRETRAINING: 0.68}),
+               _job("Q", 0, {**full, c.CLASSIFIER: 0.95}, scarce),
+               _job("Q", 1, {**full, c.CLASSIFIER: 0.95}, scarce)]
+    table = c.summarise(results, ["P", "Q"], [0.1])
+    cell = table["full"]["problems"]["P"]["contenders"][c.CLASSIFIER]["accuracy"]
+    assert cell["mean"] == pytest.approx(0.86) and cell["values"] == [0.88, 0.84]
+    # Per seed the mean over problems (0.915, 0.895), then over seeds.
+    assert table["full"]["mean_over_problems"][c.CLASSIFIER]["values"] == pytest.approx(
+        [0.915, 0.895])
+    assert table["0.1 of the labels"]["problems"]["P"]["n_labeled"] == 4
+    targets = c.targets(table, {c.CLASSIFIER: {"fit_seconds": 42.0}}, ["P", "Q"], [0.1])
+    assert targets["beats_1nn_dtw_on_mean"] is True
+    # P: 0.86 against MiniRocket's 0.90 is 4 points behind; Q leads by 5.
+    assert targets["points_behind_best_contender"] == {"P": -4.0, "Q": 5.0}
+    assert targets["within_3_points_of_best_everywhere"] is False
+    # Pretraining gain at 10 %: P (0.70 - 0.64), Q (0.70 - 0.60): 8 points on average.
+    assert targets["pretraining_gain_at_10pct_classifier_points"] == pytest.approx(8.0)
+    assert targets["pretraining_gain_at_10pct_met"] is True
+    assert targets["pretraining_gain_at_10pct_encoder_pipeline_points"] == pytest.approx(-1.0)
+    assert targets["speed_met"] is True
+    without = [{**r, "full": {k: v for k, v in r["full"].items() if k != c.CLASSIFIER}}
+               for r in results]
+    table = c.summarise(without, ["P", "Q"], [0.1])
+    assert "not measured" in c.targets(table, {}, ["P", "Q"], [0.1])["classifier"]
+
+
+def test_classification_problems_are_the_archive_splits(classif):
+    pytest.importorskip("aeon")
+    from _classification_data import DEFAULT_PROBLEMS, PROBLEMS, load_problem
+
+    multivariate = variable = 0
+    for name in DEFAULT_PROBLEMS:
+        split, problem = load_problem(name), PROBLEMS[name]
+        data = split.describe()
+        assert (data["n_train"], data["n_test"], data["channels"], data["classes"]) == (
+            problem.n_train, problem.n_test, problem.channels, problem.classes)
+        lengths = f"{data['length_min']}-{data['length_max']}"
+        assert problem.lengths in (lengths, str(data["length_max"]))
+        assert split.X_train.shape == (problem.n_train, data["length_max"], problem.channels)
+        multivariate += problem.channels > 1
+        variable += data["variable_length"]
+    assert len(DEFAULT_PROBLEMS) >= 6 and multivariate >= 2 and variable >= 1
+
+
+class _StandInClassifier:
+    """Plays LSTMSAEClassifier's planned API for the harness test: records each fit."""
+
+    fits = []
+
+    def __init__(self, hidden_units=(64, 32), epochs=100, pretraining="auto",
+                 random_state=None):
+        self.pretraining, self.random_state = pretraining, random_state
+
+    def fit(self, X, y, X_unlabeled=None):
+        from sklearn.linear_model import LogisticRegression
+
+        type(self).fits.append({"pretraining": self.pretraining, "n": len(X),
+                                "unlabeled": None if X_unlabeled is None else len(X_unlabeled)})
+        self._model = LogisticRegression().fit(np.nan_to_num(X).reshape(len(X), -1), y)
+        return self
+
+    def predict(self, X):
+        return self._model.predict(np.nan_to_num(X).reshape(len(X), -1))
+
+
 @pytest.mark.slow
 @pytest.mark.one_backend("jax")
 def test_panels_quick_run_scores_every_contender(tmp_path, capsys):
@@ -337,6 +467,26 @@ def test_panels_quick_run_scores_every_contender(tmp_path, capsys):
     assert "| lstm_sae_global |" in capsys.readouterr().out
 
 
+def test_classification_job_fits_classifier_rows_with_unlabeled_windows(classif, monkeypatch):
+    pytest.importorskip("aeon")
+    import sae_keras
+
+    monkeypatch.setattr(sae_keras, "LSTMSAEClassifier", _StandInClassifier, raising=False)
+    monkeypatch.setattr(_StandInClassifier, "fits", [])
+    result = classif.run_job("ItalyPowerDemand", 0, quick=True, fractions=[0.1])
+    assert set(result["full"]) == set(classif.FULL) and not result["skipped"]
+    scarce = result["scarce"]["0.1"]
+    assert (scarce["n_labeled"], scarce["n_unlabeled"]) == (7, 60)  # round(6.7), 67 - 7
+    assert set(scarce["rows"]) == set(classif.SCARCE)
+    for row in [*result["full"].values(), *scarce["rows"].values()]:
+        assert 0 <= row["accuracy"] <= 1 and row["fit_seconds"] >= 0
+    assert result["full"][classif.PIPELINE]["epochs"] == {"pretrain_1": 1, "pretrain_2": 1}
+    # Full labels: 67 windows, nothing unlabeled; 10 %: 7 labeled, the 60 others
+    # unlabeled for the pretrained classifier only.
+    fits = [(f["n"], f["unlabeled"], f["pretraining"] is None) for f in _StandInClassifier.fits]
+    assert fits == [(67, None, False), (67, None, True), (7, 60, False), (7, None, True)]
+
+
 @pytest.mark.slow
 @pytest.mark.one_backend("jax")
 def test_panel_scale_worker_fits_per_series_windows():
@@ -355,3 +505,25 @@ def test_panel_scale_worker_fits_per_series_windows():
     assert point["phases"] == {"pretrain_1": 1, "pretrain_2": 1, "finetune": 1}
     assert scale.exponent([{"series": n, "fit_seconds": 0.1 * n} for n in (10, 20, 40)]) == \
         pytest.approx(1.0)
+
+
+def test_classification_quick_run_writes_rows_references_plot_and_targets(classif, tmp_path,
+                                                                           capsys):
+    pytest.importorskip("aeon")
+    saved = classif.main(["--quick", "--jobs", "1", "--out", str(tmp_path / "c.json")])
+    assert json.loads((tmp_path / "c.json").read_text())["targets"] == saved["targets"]
+    assert saved["protocol"]["problems"] == ["ItalyPowerDemand", "JapaneseVowels"]
+    assert saved["problems"]["JapaneseVowels"]["variable_length"] is True
+    for setting, names in (("full", classif.FULL), ("0.1 of the labels", classif.SCARCE)):
+        for problem, entry in saved["results"][setting]["problems"].items():
+            measured = set(entry["contenders"])
+            assert measured | set(saved["skipped"]) >= set(names), (setting, problem)
+            for cell in entry["contenders"].values():
+                assert 0 <= cell["accuracy"]["mean"] <= 1
+    # 1-NN DTW with a full window reproduces the archive's own figure (0.0496 error).
+    dtw = saved["results"]["full"]["problems"]["ItalyPowerDemand"]["contenders"][classif.DTW]
+    assert dtw["accuracy"]["mean"] == pytest.approx(0.9504, abs=1e-4)
+    assert "fit_seconds" in saved["speed"]["LSTMSAEEncoder()"]
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+    out = capsys.readouterr().out
+    assert "| UCR archive, 1-NN DTW (full window) (quoted, not measured) | 0.950 | - |" in out
