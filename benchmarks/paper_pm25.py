@@ -25,7 +25,7 @@ A second case forecasts the next 24 hours of PM2.5 levels (no differencing):
 multi-output head, RMSE per lead time, skill against persistence and against the
 seasonal naive forecast (the same hour the day before).
 
-Budgets: ``--quick`` (a few minutes, smoke test), ``--standard`` (the README's
+Budgets: ``--quick`` (a few minutes, smoke test), ``--standard`` (the docs'
 figures: 52 minutes on 2 CPU cores with 3 seeds, about a third with ``--seeds 1``),
 ``--authors`` (the authors' layer sizes, epochs and batch; one seed, one-step case
 only; 57 minutes on one CPU core with the JAX backend).

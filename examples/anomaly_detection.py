@@ -21,7 +21,7 @@ from sklearn.pipeline import FunctionTransformer, make_pipeline
 from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, SequenceScaler, make_windows
 from sae_keras.data.datasets import make_synthetic
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="a shorter series and fewer epochs")
 parser.add_argument("--plot", default="anomaly_detection.png", help="where to save the plot")
 args = parser.parse_args()

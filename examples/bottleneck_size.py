@@ -21,7 +21,7 @@ import pandas as pd
 from sae_keras import LSTMSAEEncoder, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="fewer windows, sizes and epochs")
 parser.add_argument("--gain", type=float, default=0.2, help="a larger code gaining less is not worth it")
 parser.add_argument("--plot", default="bottleneck_size.png", help="where to save the plot")

@@ -34,7 +34,7 @@ from sae_keras.data._split import purge_gap
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.metrics import rmse
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="less data, small networks, few epochs")
 parser.add_argument("--coverage", type=float, default=0.9, help="wanted coverage of the intervals")
 parser.add_argument("--output", default="forecast_intervals.json", help="where to save the results")

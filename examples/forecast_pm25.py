@@ -15,7 +15,7 @@ from sae_keras import LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.metrics import mae, rmse, skill_score, smape
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="small data and few epochs")
 args = parser.parse_args()
 

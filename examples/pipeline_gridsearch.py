@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows
 from sae_keras.data.datasets import make_synthetic
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="small data and few epochs")
 args = parser.parse_args()
 

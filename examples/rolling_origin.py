@@ -22,7 +22,7 @@ from sae_keras import LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.rolling import rolling_origin
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="less data, a small network, few epochs")
 parser.add_argument("--origins", type=int, default=5, help="number of forecast origins")
 parser.add_argument("--output", default="rolling_origin.json", help="where to save the results")

@@ -18,7 +18,7 @@ import numpy as np
 from sae_keras import LSTMSAEEncoder
 from sae_keras.nn.builders import build_lstm_autoencoder
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="fewer epochs")
 args = parser.parse_args()
 keras.utils.set_random_seed(1)

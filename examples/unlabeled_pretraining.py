@@ -23,7 +23,7 @@ from sae_keras import LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.metrics import rmse
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
 parser.add_argument("--quick", action="store_true", help="less data, one seed, few epochs")
 parser.add_argument("--labeled", type=float, default=0.05, help="share of training windows with a target")
 parser.add_argument("--seeds", type=int, default=3, help="random states per model")

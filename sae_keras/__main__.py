@@ -4,4 +4,5 @@ import sys
 
 from .cli._command import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a documentation tool imports the module
+    sys.exit(main())

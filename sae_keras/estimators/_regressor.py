@@ -89,7 +89,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         (with early stopping, never ending worse on the validation windows).
         ``"trained"``: the same layer trained with the rest from random
         weights. ``None``: the paper's network, LSTMs and a dense head only.
-        See the README's defaults study for what each does on public data.
+        See the user guide's defaults study for what each does on public data.
     {activation}
     {optimizer}
     {learning_rate}
@@ -196,7 +196,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
 
     The defaults (standardisation, the ridge skip, early stopping, learning
     rate, dropout, batch size) were chosen on validation splits of seven
-    public series by ``benchmarks/defaults.py``; the README reports the study.
+    public series by ``benchmarks/defaults.py``; the user guide reports the study.
 
     Examples
     --------

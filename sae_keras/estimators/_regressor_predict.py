@@ -198,7 +198,7 @@ class _RegressorForecasts:
         are forecast. Errors compound: each round reads the previous rounds'
         forecasts as if observed, and the unforecast channels stand still;
         the direct multi-step head (``y`` of shape ``(n, horizon)``) avoids
-        both but forecasts only the horizon it was trained on. The README
+        both but forecasts only the horizon it was trained on. The guide
         reports both's error by lead time on PM2.5.
 
         Parameters
