@@ -360,7 +360,7 @@ def table_step(index):
             warnings.simplefilter("ignore")
             freq = pd.infer_freq(index)
         if freq is not None:
-            return to_offset(freq)
+            return calendar_offset(freq)
     step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
     if step < pd.Timedelta(days=1):
         return step
@@ -368,7 +368,7 @@ def table_step(index):
     # with a gap, pandas infers none of them; the one most rows follow is the step.
     misses = _misses(index, step)
     for name in _CALENDAR:
-        offset = to_offset(name)
+        offset = calendar_offset(name)
         missed = _misses(index, offset)
         if missed < misses:
             step, misses = offset, missed
@@ -376,6 +376,22 @@ def table_step(index):
 
 
 _CALENDAR = ("D", "B", "MS", "ME", "QS", "QE", "YS", "YE")  # "D": a calendar day (DST)
+
+
+def calendar_offset(alias):
+    """The pandas offset of a frequency alias, where ``"D"`` is a calendar day.
+
+    pandas 3 reads ``"D"`` as a calendar day (23 or 25 hours across a daylight
+    saving change); pandas 2 as 24 hours, which calls every daily row of a
+    time-zone-aware table after such a change a gap.
+    """
+    offset = to_offset(alias)
+    return pd.DateOffset(days=1) if isinstance(offset, pd.offsets.Day) else offset
+
+
+def offset_alias(step):
+    """The alias of an offset from :func:`calendar_offset` (``"D"`` for a calendar day)."""
+    return "D" if step == pd.DateOffset(days=1) else to_offset(step).freqstr
 
 
 def _misses(index, step):
@@ -405,7 +421,7 @@ def refuse_gaps(index, step, *, fitted=False, series=None):
     where = (f"rows {row - 1} ({before}) and {row} ({after})" if series is None else
              f"in series {id_words(series[row])}, {before} and {after}")
     spacing = _step_words(step)
-    alias = to_offset(step).freqstr
+    alias = offset_alias(step)
     cure = (
         "; resample the rows to the model's step first, or fit a model with "
         "allow_gaps=True to read uneven steps"
@@ -425,6 +441,8 @@ def refuse_gaps(index, step, *, fitted=False, series=None):
 def _step_words(step):
     if isinstance(step, pd.Timedelta):
         return f"{step} (the most common spacing)"
+    if offset_alias(step) == "D":
+        return "one calendar day (pandas frequency 'D')"
     return f"one {type(step).__name__} (pandas frequency {step.freqstr!r})"
 
 

@@ -7,7 +7,6 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -169,7 +168,8 @@ class TableForecaster(BaseEstimator):
         self.columns_ = [str(name) for name in table.columns]
         self.target_ = target
         self.step_ = _common_step(table.index)
-        self.freq_ = None if step is None or isinstance(step, pd.Timedelta) else step.freqstr
+        self.freq_ = (None if step is None or isinstance(step, pd.Timedelta)
+                      else _table.offset_alias(step))
         self.allow_gaps_ = bool(self.allow_gaps)
         table = _table.encode_categories(table, self.categories_)
         X, y = make_windows(table, self.timesteps, self.horizon, target=target)
@@ -246,7 +246,7 @@ class TableForecaster(BaseEstimator):
         table, _ = _table.read(frame, self.time_column_, list(self.categories_),
                                sort=self.sort_time_, columns=self.columns_)
         if not getattr(self, "allow_gaps_", True):  # older fitted objects: as before
-            step = self.step_ if self.freq_ is None else to_offset(self.freq_)
+            step = self.step_ if self.freq_ is None else _table.calendar_offset(self.freq_)
             _table.refuse_gaps(table.index, step, fitted=True)
         return _table.encode_categories(table, self.categories_)
 

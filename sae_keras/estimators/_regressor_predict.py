@@ -85,7 +85,7 @@ class _RegressorForecasts:
         >>> from sae_keras import LSTMSAERegressor
         >>> series = np.sin(np.linspace(0, 30, 400))
         >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
-        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2,
+        >>> reg = LSTMSAERegressor((8,), pretraining=None, epochs=2,
         ...                        random_state=0).fit(X, series[12:392])
         >>> y_pred, y_std = reg.predict(X[:3], return_std=True, n_passes=20)
         >>> y_std.shape
@@ -147,7 +147,7 @@ class _RegressorForecasts:
         >>> from sae_keras import LSTMSAERegressor
         >>> series = np.sin(np.linspace(0, 30, 400))
         >>> X = np.stack([series[i:i + 12] for i in range(380)])[..., None]
-        >>> reg = LSTMSAERegressor((8,), pretrain_epochs=1, epochs=2, calibration_fraction=0.2,
+        >>> reg = LSTMSAERegressor((8,), pretraining=None, epochs=2, calibration_fraction=0.2,
         ...                        random_state=0).fit(X, series[12:392])
         >>> lower, upper = reg.predict_interval(X[:3], coverage=0.9)
         >>> bool((lower < upper).all())
@@ -228,7 +228,7 @@ class _RegressorForecasts:
         >>> import numpy as np
         >>> from sae_keras import LSTMSAERegressor, make_windows
         >>> X, y = make_windows(np.cos(np.arange(500) / 7), timesteps=10, target=0)
-        >>> reg = LSTMSAERegressor(4, pretrain_epochs=1, epochs=1).fit(X, y)
+        >>> reg = LSTMSAERegressor(4, pretraining=None, epochs=1).fit(X, y)
         >>> reg.predict_recursive(X[-2:], steps=30).shape
         (2, 30)
         """

@@ -7,7 +7,7 @@ import pytest
 from sae_keras import LSTMSAERegressor, make_windows
 from sae_keras.data._panel import PanelWindows
 from sae_keras.forecasting._scaling import ScaledWindows, channel_stats
-from conftest import TINY
+from conftest import TINY_REGRESSOR
 
 STARTS = {"MSFT": "2024-01-03", "AAPL": "2024-01-01", "NVDA": "2024-01-10"}
 LENGTHS = {"MSFT": 9, "AAPL": 12, "NVDA": 7}
@@ -283,5 +283,5 @@ def test_lazy_windows_feed_the_training_batches_as_the_array():
 def test_a_regressor_fits_on_the_windows_of_many_series():
     X, y, ids = make_windows(_long(), 4, target="price", series="symbol", time="date",
                              lazy=True)
-    model = LSTMSAERegressor(**TINY, epochs=1).fit(X, y)
+    model = LSTMSAERegressor(**TINY_REGRESSOR, epochs=1).fit(X, y)
     assert model.predict(np.asarray(X[ids == "NVDA"])).shape == (3,)
