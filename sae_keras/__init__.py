@@ -41,6 +41,7 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "LSTMSAEClassifier": "estimators._classifier",
     "LSTMSAEEncoder": "estimators._encoder",
     "LSTMSAERegressor": "estimators._regressor",
     "LSTMSAEOutlierDetector": "estimators._outlier",
@@ -86,6 +87,7 @@ def load(path):
     with quiet_backend_import():
         # Importing the table forecaster imports the regressor and the encoder:
         # every class a file may name is registered (see sae_keras.io._params._saved_class).
+        from .estimators._classifier import LSTMSAEClassifier  # noqa: F401
         from .estimators._forecaster import TableForecaster  # noqa: F401
         from .io._zip import load_estimator
     return load_estimator(path)

@@ -299,7 +299,7 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
                 f"{settings.shard[1]} workers (strategy='multi_worker'), each feeding an "
                 "equal share: make it a multiple of the number of workers."
             )
-        loss = LOSSES[self.loss]
+        loss = self._loss_name()
         model.compile(
             optimizer=_OPTIMIZERS[self.optimizer](learning_rate=self.learning_rate),
             loss=loss if loss_weights is None else [loss] * len(loss_weights),
@@ -309,6 +309,10 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
             model, x, y, epochs=epochs, phase=phase, settings=settings,
             sample_weight=sample_weight,
         )
+
+    def _loss_name(self):
+        """The Keras loss every phase of this estimator trains with."""
+        return LOSSES[self.loss]
 
     def _predict(self, model, x, run=None, training=False):
         """``model`` on windows ``x`` in float64, through its cached compiled forward pass.

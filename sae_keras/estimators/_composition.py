@@ -5,13 +5,17 @@ its one path (:class:`~sae_keras.estimators._pretraining._Pretrains`)."""
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
+from sklearn.utils.validation import FLOAT_DTYPES, check_array
 
 from ._encoder import LSTMSAEEncoder
+from ..data._validation import as_3d_windows, pad_sequences, reject_non_numeric, valid_steps
+from ..nn.builders import load_encoder_weights
 
 #: The network's shape and input scaling: always the composing estimator's (an
 #: unfitted encoder takes them; a fitted one brings its own).
@@ -64,6 +68,63 @@ class _ComposesEncoder:
         encoder._pretrain_epochs(len(encoder._hidden_units()))
         return encoder
 
+    def _check_unlabeled(self, X_unlabeled, X, encoder, warm=False):
+        """``X_unlabeled`` as float windows like ``X``, or ``None`` (also when unused)."""
+        if X_unlabeled is None:
+            return None
+        X_unlabeled = pad_sequences(X_unlabeled, X.shape[1])
+        reject_non_numeric(X_unlabeled, "X_unlabeled")
+        windows = as_3d_windows(
+            check_array(X_unlabeled, allow_nd=True, dtype=FLOAT_DTYPES,
+                        input_name="X_unlabeled", ensure_all_finite="allow-nan")
+        )
+        valid_steps(windows, "X_unlabeled")  # NaN only as right padding
+        if windows.shape[1:] != X.shape[1:]:
+            raise ValueError(
+                "X_unlabeled must hold windows shaped like X's (timesteps="
+                f"{X.shape[1]}, channels={X.shape[2]}); got windows of shape "
+                f"(timesteps={windows.shape[1]}, channels={windows.shape[2]})."
+            )
+        unused = (
+            "pretraining=None" if self.pretraining is None
+            else "warm_start continues fine-tuning" if warm
+            else "pretraining is an already fitted encoder"
+            if encoder is not None and hasattr(encoder, "model_") else None
+        )
+        if unused is not None:
+            warnings.warn(f"X_unlabeled is ignored: {unused}, nothing is pretrained.",
+                          UserWarning, stacklevel=3)
+            return None
+        return windows
+
+    def _prepare_stack(self, encoder, X, X_pretrain, sample_weight, steps, settings, padded):
+        """The input scaling, then the stack's pretrained weights: how the network starts.
+
+        Within this estimator's fit and strategy. ``X``: the windows the network
+        trains on; ``X_pretrain``: those pretraining reads (``X_unlabeled``, then
+        ``X``), weighted ``sample_weight``. Returns ``(X as the network reads it,
+        encoder weights per layer or None, {"pretrain_k": curves}, padded, the
+        estimator whose cell and activation the network has)``.
+        """
+        if encoder is not None and hasattr(encoder, "model_"):
+            weights = self._fitted_stack(encoder)
+            padded = padded or encoder.variable_length_
+            return self._scale_inputs(X, padded), weights, {}, padded, encoder
+        X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded)
+        if encoder is None:
+            return X_model, None, {}, padded, self
+        weights, history = self._pretrain_stack(encoder, X_pretrain, sample_weight, steps,
+                                                settings, padded)
+        return X_model, weights, history, padded, self
+
+    def _load_stack(self, model, weights):
+        """Start ``model``'s encoders from ``weights`` (if any), frozen with ``freeze_encoders``."""
+        if weights is None:
+            return
+        load_encoder_weights(model, weights)
+        for index in range(1, len(weights) + 1):
+            model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
+
     def _pretrain_stack(self, encoder, X, sample_weight, steps, settings, padded):
         """Pretrain ``encoder``'s stack on windows ``X`` (raw, as ``fit`` took them).
 
@@ -83,6 +144,26 @@ class _ComposesEncoder:
         self.input_mean_, self.input_scale_ = encoder.input_mean_, encoder.input_scale_
         return [encoder.model_.get_layer(f"encoder_{k}").get_weights()
                 for k in range(1, len(encoder.hidden_units_) + 1)]
+
+
+def _with_unlabeled(X, sample_weight, X_unlabeled):
+    """Windows and weights for pretraining: ``X_unlabeled`` (weight 1) first, then ``X``."""
+    if X_unlabeled is None:
+        return X, sample_weight
+    weights = None
+    if sample_weight is not None:
+        weights = np.concatenate([np.ones(len(X_unlabeled)), sample_weight])
+    return np.concatenate([X_unlabeled, X]), weights
+
+
+def _check_encoder_windows(encoder, X):
+    fitted = (encoder.timesteps_, encoder.n_channels_in_)
+    if X.shape[1:] != fitted:
+        raise ValueError(
+            f"pretraining is an LSTMSAEEncoder fitted on windows of shape "
+            f"(timesteps={fitted[0]}, channels={fitted[1]}), but X has windows of shape "
+            f"(timesteps={X.shape[1]}, channels={X.shape[2]})."
+        )
 
 
 def _check_architecture(encoder, own):

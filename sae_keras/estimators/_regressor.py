@@ -15,16 +15,16 @@ from sklearn.utils import metadata_routing
 from ..nn import distribute
 from ._base import LOSSES, _BaseLSTMSAE
 from ._docstrings import _fill_doc
-from ._composition import _ComposesEncoder
+from ._composition import _ComposesEncoder, _check_encoder_windows, _with_unlabeled
 from ._export import _Exportable
-from ._regressor_fit import _RegressorFitSteps, _check_encoder_windows, _with_unlabeled
+from ._regressor_fit import _RegressorFitSteps
 from ._regressor_predict import _RegressorForecasts
 from ..forecasting._covariates import (
     check_covariates, check_fitted_shapes, covariate_shapes, fit_covariate_stats,
 )
 from ..forecasting._intervals import split_calibration
 from ..data._split import purge_gap
-from ..nn.builders import build_forecaster, load_encoder_weights
+from ..nn.builders import build_forecaster
 from ..io._params import _saved_class
 
 
@@ -390,19 +390,9 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
             return self
         timesteps, n_channels = X.shape[1:]
         output_shape = y.shape[1:]
-        network = encoder if fitted_encoder else self  # whose cell and activation
-        history = {}
         with distribute.strategy_scope(self.strategy) as resolved:
-            encoder_weights = None
-            if fitted_encoder:
-                encoder_weights = self._fitted_stack(encoder)
-                padded = padded or encoder.variable_length_
-                X_model = self._scale_inputs(X, padded)
-            else:
-                X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded)
-                if encoder is not None:
-                    encoder_weights, history = self._pretrain_stack(
-                        encoder, X_pretrain, w_pretrain, steps, settings, padded)
+            X_model, encoder_weights, history, padded, network = self._prepare_stack(
+                encoder, X, X_pretrain, w_pretrain, steps, settings, padded)
             target = self._fit_target_scaling(y)
             self.covariate_shapes_ = covariate_shapes(static, future)
             self.covariate_stats_ = fit_covariate_stats(self.scaling, static, future)
@@ -421,10 +411,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
                 future_shape=self.covariate_shapes_[1],
                 seed=settings.derive("build forecaster"),
             )
-            if encoder_weights is not None:
-                load_encoder_weights(model, encoder_weights)
-                for index in range(1, len(hidden_units) + 1):
-                    model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
+            self._load_stack(model, encoder_weights)
             settings.gap = gap  # fine-tuning's validation part starts after the gap
             self.linear_skip_alpha_ = self._init_linear_skip(
                 model, inputs, target, sample_weight, settings

@@ -4,8 +4,6 @@ scaling, ``warm_start``; and the fitted state that ``save`` writes and ``load`` 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
@@ -15,43 +13,14 @@ from ._base import _as_array, _as_list
 from ..forecasting._linear import ridge_skip
 from ..forecasting._scaling import column_stats, fit_stats
 from ..data._validation import (
-    array_shape, as_3d_windows, named_errors, pad_sequences, reject_non_numeric, valid_steps,
-    warn_unusual_windows, window_shape,
+    array_shape, named_errors, pad_sequences, reject_non_numeric, warn_unusual_windows,
+    window_shape,
 )
 from ..data._split import time_split
 
 
 class _RegressorFitSteps:
     """Mixin of :class:`~sae_keras.LSTMSAERegressor`: what its ``fit`` calls, and its state."""
-
-    def _check_unlabeled(self, X_unlabeled, X, encoder, warm):
-        """``X_unlabeled`` as float windows like ``X``, or ``None`` (also when unused)."""
-        if X_unlabeled is None:
-            return None
-        X_unlabeled = pad_sequences(X_unlabeled, X.shape[1])
-        reject_non_numeric(X_unlabeled, "X_unlabeled")
-        windows = as_3d_windows(
-            check_array(X_unlabeled, allow_nd=True, dtype=FLOAT_DTYPES,
-                        input_name="X_unlabeled", ensure_all_finite="allow-nan")
-        )
-        valid_steps(windows, "X_unlabeled")  # NaN only as right padding
-        if windows.shape[1:] != X.shape[1:]:
-            raise ValueError(
-                "X_unlabeled must hold windows shaped like X's (timesteps="
-                f"{X.shape[1]}, channels={X.shape[2]}); got windows of shape "
-                f"(timesteps={windows.shape[1]}, channels={windows.shape[2]})."
-            )
-        unused = (
-            "pretraining=None" if self.pretraining is None
-            else "warm_start continues fine-tuning" if warm
-            else "pretraining is an already fitted encoder"
-            if encoder is not None and hasattr(encoder, "model_") else None
-        )
-        if unused is not None:
-            warnings.warn(f"X_unlabeled is ignored: {unused}, nothing is pretrained.",
-                          UserWarning, stacklevel=3)
-            return None
-        return windows
 
     def _init_linear_skip(self, model, inputs, target, sample_weight, settings):
         """Set up the ``linear_skip`` layer; return the ridge penalty (or ``None``)."""
@@ -199,23 +168,3 @@ def _legacy_dropout_seed(random_state):
     if random_state is None:
         return None
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
-
-
-def _with_unlabeled(X, sample_weight, X_unlabeled):
-    """Windows and weights for pretraining: ``X_unlabeled`` (weight 1) first, then ``X``."""
-    if X_unlabeled is None:
-        return X, sample_weight
-    weights = None
-    if sample_weight is not None:
-        weights = np.concatenate([np.ones(len(X_unlabeled)), sample_weight])
-    return np.concatenate([X_unlabeled, X]), weights
-
-
-def _check_encoder_windows(encoder, X):
-    fitted = (encoder.timesteps_, encoder.n_channels_in_)
-    if X.shape[1:] != fitted:
-        raise ValueError(
-            f"pretraining is an LSTMSAEEncoder fitted on windows of shape "
-            f"(timesteps={fitted[0]}, channels={fitted[1]}), but X has windows of shape "
-            f"(timesteps={X.shape[1]}, channels={X.shape[2]})."
-        )

@@ -182,6 +182,9 @@ _STATE_CHECKS = {
     "target_": (lambda v: isinstance(v, str), "a string"),
     "step_": (lambda v: v is None or isinstance(v, str), "null or a string"),
     "regressor_": (lambda v: isinstance(v, dict), "a JSON object"),
+    "classes_": (lambda v: isinstance(v, list) and len(v) >= 2 and (
+        _is_strs(v) or all(isinstance(c, (int, float)) for c in v)),
+        "a list of at least two labels, all strings or all numbers"),
     # Parameters frozen at fit (what predict-time methods read).
     "batch_size_": (lambda v: _is_int(v, 1), "a positive int"),
     "reconstruct_": (lambda v: v in ("input", "previous"), "'input' or 'previous'"),

@@ -29,16 +29,10 @@ import keras
 from keras import layers
 
 # CONV_KERNEL_SIZE: one of this module's documented constants, kept importable from it.
-from ._layers import CONV_KERNEL_SIZE, _ConvLSTM, _FreeRunning, _MaskedFlatten, _Seeds  # noqa
+from ._layers import CONV_KERNEL_SIZE, _FreeRunning, _MaskedFlatten, _Seeds  # noqa
+# PAD_VALUE, CELLS and encoder_layer: documented here, kept importable from here.
+from ._stack import CELLS, PAD_VALUE, _masking, _stack_encoders, encoder_layer  # noqa: F401
 
-
-#: What padded steps of variable-length windows hold when a model reads them:
-#: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
-PAD_VALUE = -1.0e9
-
-#: The kinds of recurrent layer each ``encoder_k`` can be (``cell=``, see
-#: :func:`build_lstm_autoencoder`).
-CELLS = ("lstm", "bilstm", "cnn_lstm")
 
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
 OBJECTIVES = ("reconstruction", "prediction", "composite")
@@ -315,9 +309,10 @@ def build_forecaster(
     cell="lstm",
     n_static=0,
     future_shape=None,
+    output_activation=None,
     seed=None,
 ):
-    """Build the deep LSTM forecaster: stacked encoders under a dense head.
+    """Build the deep LSTM forecaster (or classifier): stacked encoders under a dense head.
 
     ``window → encoder_1 → dropout_1 → repeat_1 → encoder_2 → ... →
     dropout_L → Dense(prod(output_shape)) [→ Reshape(output_shape)]``
@@ -361,6 +356,10 @@ def build_forecaster(
     future_shape : tuple of int, default=None
         ``(steps, n_future)`` of the known-future covariates; ``None`` for no
         ``future`` input.
+    output_activation : {"softmax"} or None, default=None
+        ``"softmax"``: the head's outputs become class probabilities (layer
+        ``probabilities``), the classifier's network; ``None``: linear
+        forecasts.
     seed : int, default=None
         Seed of the initial weights and of dropout (see
         :func:`build_lstm_autoencoder`).
@@ -375,6 +374,8 @@ def build_forecaster(
     >>> from sae_keras.nn.builders import build_forecaster
     >>> build_forecaster(24, 8, (32, 16), (6, 2), dropout=0.2).output_shape
     (None, 6, 2)
+    >>> build_forecaster(24, 8, (32,), (3,), output_activation="softmax").output_shape
+    (None, 3)
     """
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
@@ -400,6 +401,8 @@ def build_forecaster(
             flat = layers.Concatenate(name="skip_input")([flat, *flat_covariates])
         skip = layers.Dense(math.prod(output_shape), name="linear_skip", **seeds.dense())(flat)
         outputs = layers.Add(name="head_plus_skip")([outputs, skip])
+    if output_activation is not None:
+        outputs = layers.Activation(output_activation, name="probabilities")(outputs)
     if len(output_shape) > 1:
         outputs = layers.Reshape(output_shape, name="forecast")(outputs)
     return keras.Model([inputs, *covariates] if covariates else inputs, outputs,
@@ -432,53 +435,6 @@ def load_encoder_weights(model, encoder_weights):
     for index, weights in enumerate(encoder_weights, start=1):
         model.get_layer(f"encoder_{index}").set_weights(weights)
     return model
-
-
-def _masking(inputs):
-    return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
-
-
-def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):
-    """The layer ``encoder_k`` of the given kind (see :func:`build_lstm_autoencoder`).
-
-    ``seed`` seeds its initial weights (``None``: Keras' default).
-
-    Examples
-    --------
-    >>> from sae_keras.nn.builders import encoder_layer
-    >>> encoder_layer("bilstm", 8, "tanh", 1, reads_window=True).name
-    'encoder_1'
-    """
-    if kind not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}; got {kind!r}.")
-    name = f"encoder_{index}"
-    seeds = _Seeds(seed)
-    if kind == "bilstm":
-        if seed is None:
-            return layers.Bidirectional(layers.LSTM(units, activation=activation,
-                                                    **seeds.lstm()), name=name)
-        # Each direction its own seeds (Keras would copy the forward layer's).
-        forward = layers.LSTM(units, activation=activation, **seeds.lstm())
-        backward = layers.LSTM(units, activation=activation, go_backwards=True,
-                               **seeds.lstm())
-        return layers.Bidirectional(forward, backward_layer=backward, name=name)
-    if kind == "cnn_lstm" and reads_window:
-        return _ConvLSTM(units, activation=activation, name=name, seed=seed)
-    return layers.LSTM(units, activation=activation, name=name, **seeds.lstm())
-
-
-def _stack_encoders(inputs, timesteps, hidden_units, dropout, activation, cell, seeds):
-    outputs = inputs
-    n_layers = len(hidden_units)
-    for index, units in enumerate(hidden_units, start=1):
-        layer = encoder_layer(cell, units, activation, index, reads_window=index == 1,
-                              seed=seeds())
-        outputs = layer(outputs)
-        if dropout > 0:
-            outputs = layers.Dropout(dropout, name=f"dropout_{index}", seed=seeds())(outputs)
-        if index < n_layers:
-            outputs = layers.RepeatVector(timesteps, name=f"repeat_{index}")(outputs)
-    return outputs
 
 
 def _decode(codes, steps, decoder_units, output_dim, activation, index, *, output, prefix,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
+from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder, LSTMSAERegressor
 from conftest import TINY, TINY_REGRESSOR, sine_windows
 
 BACKEND = keras.backend.backend()
@@ -161,8 +161,21 @@ def test_export_leaves_the_estimator_predicting_pickling_and_saving_as_before(
                                before, rtol=1e-6)
 
 
-@pytest.mark.parametrize("estimator", [LSTMSAERegressor(), LSTMSAEEncoder()],
-                         ids=["regressor", "encoder"])
+def test_a_classifiers_export_gives_its_probabilities(tmp_path):
+    _needs_onnx()
+    X, y = sine_windows()
+    labels = np.where(y > 0, "up", "down")
+    classifier = LSTMSAEClassifier(**TINY_REGRESSOR, epochs=1).fit(X * 50 + 200, labels)
+    path = classifier.export(tmp_path / "classifier.onnx")
+    for n in (1, 37):
+        got = _onnx_outputs(path, window=X[:n] * 50 + 200)
+        np.testing.assert_allclose(got, classifier.predict_proba(X[:n] * 50 + 200),
+                                   rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", [LSTMSAERegressor(), LSTMSAEEncoder(),
+                                       LSTMSAEClassifier()],
+                         ids=["regressor", "encoder", "classifier"])
 def test_an_unfitted_estimator_cannot_export(estimator, tmp_path):
     with pytest.raises(NotFittedError):
         estimator.export(tmp_path / "model.onnx")

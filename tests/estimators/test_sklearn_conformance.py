@@ -12,20 +12,25 @@ validation, tags, feature names, data containers): they run in the JAX pass, the
 faster one, like the suite's other tests of behaviour above Keras (``conftest``'s
 ``one_backend``). The checks that read what the network learnt or how its state is
 kept (pickling, refits, invariances, training) run on both backends.
-The regressor declares the ``poor_score`` tag (see ``LSTMSAERegressor``), because
-two epochs of a 4-unit LSTM do not reach R² > 0.5 on scikit-learn's generic
-regression data, which the tag exists to acknowledge.
+The regressor and the classifier declare the ``poor_score`` tag (see
+``LSTMSAERegressor``), because two epochs of a 4-unit LSTM do not reach R² > 0.5 (or
+the accuracy asked of classifiers) on scikit-learn's generic data, which the tag
+exists to acknowledge.
 """
 
 import keras
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sae_keras import LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor
+from sae_keras import (
+    LSTMSAEClassifier, LSTMSAEEncoder, LSTMSAEOutlierDetector, LSTMSAERegressor,
+)
 
 ESTIMATORS = [
     LSTMSAERegressor(hidden_units=(4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1, batch_size=32),
                      epochs=2, batch_size=32, random_state=0),
+    LSTMSAEClassifier(hidden_units=(4,), pretraining=LSTMSAEEncoder(pretrain_epochs=1, batch_size=32),
+                      epochs=2, batch_size=32, random_state=0),
     LSTMSAEEncoder(hidden_units=(4,), pretrain_epochs=1, batch_size=32, random_state=0),
     LSTMSAEOutlierDetector(
         LSTMSAEEncoder(hidden_units=(4,), pretrain_epochs=1, batch_size=32), random_state=0
@@ -43,7 +48,7 @@ WEIGHT_EQUIVALENCE = {
 ON_BOTH_BACKENDS = {
     "check_estimators_pickle", "check_fit_idempotent", "check_fit_check_is_fitted",
     "check_methods_subset_invariance", "check_methods_sample_order_invariance",
-    "check_estimators_overwrite_params", "check_regressors_train",
+    "check_estimators_overwrite_params", "check_regressors_train", "check_classifiers_train",
     "check_transformer_general", "check_outliers_train",
 }
 

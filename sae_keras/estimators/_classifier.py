@@ -1,0 +1,414 @@
+"""``LSTMSAEClassifier``: pretrain without labels, then fine-tune a softmax classifier."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+
+from ..nn import distribute
+from ._base import _BaseLSTMSAE
+from ._composition import _ComposesEncoder, _check_encoder_windows, _with_unlabeled
+from ._docstrings import _fill_doc
+from ._export import _Exportable
+from ..data._split import time_split
+from ..data._validation import named_errors
+from ..io._params import _saved_class
+from ..nn._serving import serving_model
+from ..nn.builders import build_forecaster
+
+
+@_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
+@_fill_doc
+class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLSTMSAE):
+    """Sequence classifier initialised by greedy autoencoder pretraining (LSTM-SAE).
+
+    ``fit`` pretrains one LSTM autoencoder per entry of ``hidden_units``
+    without labels (on ``X`` and any ``X_unlabeled``), exactly as
+    :class:`LSTMSAEEncoder` does, stacks their encoders with dropout between
+    them under a softmax layer, and fine-tunes the whole network on the labels
+    (cross-entropy). ``pretraining=None`` skips pretraining: the same network
+    randomly initialised. Unsupervised pretraining pays most where labels are
+    scarce and unlabeled sequences are not: pass those as ``X_unlabeled``.
+
+    Parameters
+    ----------
+    {hidden_units}
+    pretraining : "auto", None, LSTMSAEEncoder or FrozenEstimator, default="auto"
+        How the stack is pretrained, as in :class:`LSTMSAERegressor`:
+        ``"auto"`` pretrains as :class:`LSTMSAEEncoder` does at its defaults,
+        with this classifier's network (``hidden_units``, ``cell``,
+        ``activation``, ``scaling``) and training settings (``optimizer``,
+        ``learning_rate``, ``batch_size``, early stopping; the reconstruction
+        loss is the encoder's, mean squared error); ``None`` skips it; an
+        unfitted :class:`LSTMSAEEncoder` says how to pretrain (tune it as
+        ``pretraining__<parameter>``); a fitted one, or a
+        ``sklearn.frozen.FrozenEstimator`` of one, supplies the stack as it is.
+    {cell}
+    epochs : int, default=100
+        Most epochs of fine-tuning; early stopping usually ends it sooner.
+    dropout : float, default=0.1
+        Dropout rate after each stacked LSTM during fine-tuning.
+    freeze_encoders : bool, default=False
+        Keep the pretrained encoders fixed and train only the softmax layer.
+        Needs ``pretraining``.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the fine-tuning loss, as in scikit-learn's
+        classifiers (``{label: weight}``; ``"balanced"`` weighs each class by
+        the inverse of its frequency), multiplied with ``sample_weight``. Not
+        read by pretraining, which sees no labels.
+    {activation}
+    {optimizer}
+    {learning_rate}
+    {batch_size}
+    scaling : {"standard"} or None, default="standard"
+        ``"standard"`` standardises each input channel (over all windows,
+        labeled and unlabeled, and steps) inside ``fit``; ``None`` trains on
+        the data as given.
+    {early_stopping}
+        The held-out windows are a stratified sample of the labeled ones
+        (sequences are not ordered in time), drawn from ``random_state``.
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {strategy}
+    {random_state}
+    {verbose}
+    {callbacks}
+    {checkpoint_dir}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    model_ : keras.Model
+        The fine-tuned network, windows to class probabilities.
+    batch_size_ : int
+        ``batch_size`` as ``fit`` used it (inference batches are
+        ``max(batch_size_, 1024)`` windows).
+    strategy_ : dict
+        What the fit ran on: ``{"name": ..., "devices": [...], "replicas": n}``.
+    history_ : dict
+        Loss curves per phase: ``"pretrain_1"`` ... ``"pretrain_L"`` (when
+        pretrained) and ``"finetune"``, each ``{"loss": [...], ...}``.
+    hidden_units_ : tuple of int
+        The resolved layer sizes.
+    input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
+        Input standardisation (``None`` with ``scaling=None``).
+    timesteps_ : int
+        Window length seen in ``fit`` (the longest sequence, for sequences of
+        different lengths).
+    n_channels_in_ : int
+        Channels per time step seen in ``fit`` (1 for 2-D input).
+    variable_length_ : bool
+        Whether the network masks padded steps (sequences of different lengths).
+    n_features_in_ : int
+        Number of columns of ``X`` in scikit-learn's sense: the window length.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame.
+
+    See Also
+    --------
+    LSTMSAEEncoder : the pretraining alone, as a transformer; how to pretrain.
+    LSTMSAERegressor : the same network under a forecasting head.
+
+    Notes
+    -----
+    ``X`` is ``(n_samples, timesteps, channels)``; a 2-D ``(n_samples,
+    timesteps)`` array or DataFrame is one channel. Sequences of different
+    lengths are a list of 2-D ``(length, channels)`` arrays, or NaN
+    right-padding: the network skips the padded steps (a ``Masking`` layer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.linspace(0, 6, 20)
+    >>> X = np.stack([np.sin(t * (1 + k % 2)) for k in range(60)])[..., None]
+    >>> X = X + 0.1 * rng.normal(size=X.shape)
+    >>> y = np.where(np.arange(60) % 2, "fast", "slow")
+    >>> clf = LSTMSAEClassifier((8,), epochs=20, random_state=0,
+    ...                         pretraining=LSTMSAEEncoder(pretrain_epochs=2)).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseLSTMSAE._parameter_constraints,
+        "pretraining": [StrOptions({"auto"}), None, HasMethods(["fit", "transform"])],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "freeze_encoders": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_units=(64, 32),
+        *,
+        pretraining="auto",
+        cell="lstm",
+        epochs=100,
+        dropout=0.1,
+        freeze_encoders=False,
+        class_weight=None,
+        activation="tanh",
+        optimizer="adam",
+        learning_rate=3e-3,
+        batch_size=64,
+        scaling="standard",
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=0.0,
+        strategy="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        checkpoint_dir=None,
+    ):
+        self.hidden_units = hidden_units
+        self.pretraining = pretraining
+        self.cell = cell
+        self.epochs = epochs
+        self.dropout = dropout
+        self.freeze_encoders = freeze_encoders
+        self.class_weight = class_weight
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.scaling = scaling
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.strategy = strategy
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A few epochs of a tiny LSTM on scikit-learn's generic test data do not
+        # reach the accuracy its checks ask of classifiers by default.
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=False)  # validates pretraining=encoder
+    def fit(self, X, y, sample_weight=None, *, X_unlabeled=None):
+        """Pretrain (unless ``pretraining=None``), stack and fine-tune on the labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels]) or list of arrays
+            Training sequences; a list of ``(length, channels)`` arrays for
+            sequences of different lengths.
+        y : array-like of shape (n_samples,)
+            Class labels (any hashable values: strings, ints).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in every loss (pretraining and
+            fine-tuning); ``class_weight`` multiplies it in fine-tuning.
+        X_unlabeled : array-like of shape (n_unlabeled, timesteps[, channels]) or \
+                list of arrays, default=None
+            More sequences, without labels, shaped like ``X``: pretrained on
+            together with ``X`` (each weighs 1); fine-tuning reads ``X`` only.
+            Ignored, with a warning, when nothing is pretrained. In a
+            ``Pipeline`` or a search, route it with
+            ``set_fit_request(X_unlabeled=True)``.
+
+        Returns
+        -------
+        self : LSTMSAEClassifier
+        """
+        distribute.check_backend()
+        encoder = self._pretraining_encoder()
+        fitted_encoder = encoder is not None and hasattr(encoder, "model_")
+        hidden_units = encoder.hidden_units_ if fitted_encoder else self._hidden_units()
+        if self.pretraining is None and self.freeze_encoders:
+            raise ValueError(
+                "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
+                "set pretraining='auto' (or an LSTMSAEEncoder), or freeze_encoders=False."
+            )
+        X = self._validate_windows(X, reset=True)
+        codes = self._encode_labels(y, X)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        weight = self._fine_tuning_weight(codes, sample_weight)
+        X_unlabeled = self._check_unlabeled(X_unlabeled, X, encoder)
+        self._check_validation_split(len(X))
+        if fitted_encoder:
+            _check_encoder_windows(encoder, X)
+        settings = self._start_fit(X, codes, sample_weight, X_unlabeled)
+        order = self._held_out_last(codes, settings)
+        X, codes = X[order], codes[order]
+        sample_weight = None if sample_weight is None else sample_weight[order]
+        weight = None if weight is None else weight[order]
+        X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
+        steps = self._valid_steps(X_pretrain)
+        padded = steps is not None
+        if encoder is not None and not fitted_encoder:
+            encoder._check_objective(X.shape[1], padded)
+        timesteps, n_channels = X.shape[1:]
+        with distribute.strategy_scope(self.strategy) as resolved:
+            X_model, encoder_weights, history, padded, network = self._prepare_stack(
+                encoder, X, X_pretrain, w_pretrain, steps, settings, padded)
+            model = build_forecaster(
+                timesteps, n_channels, hidden_units, (len(self.classes_),),
+                dropout=self.dropout, activation=network.activation, masked=padded,
+                cell=network.cell, output_activation="softmax",
+                seed=settings.derive("build classifier"),
+            )
+            self._load_stack(model, encoder_weights)
+            history["finetune"] = self._train(
+                model, X_model, codes.astype(np.float32), epochs=self.epochs,
+                phase="fine-tuning", settings=settings, sample_weight=weight,
+            )
+        self._end_fit(settings)
+        self.strategy_ = distribute.describe(resolved, self.strategy)
+        self.hidden_units_ = tuple(hidden_units)
+        self.timesteps_, self.n_channels_in_ = timesteps, n_channels
+        self.variable_length_ = padded
+        self.history_ = history
+        self.model_ = model
+        self._freeze_params(settings)
+        self._init_predict_state()
+        return self
+
+    def predict_proba(self, X):
+        """Probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels]) or list of arrays
+            Sequences shaped like the training ones (shorter ones NaN-padded or
+            as a list, for a classifier fitted on sequences of different
+            lengths).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+            Columns in the order of ``classes_``; each row sums to 1.
+        """
+        check_is_fitted(self)
+        X = self._validate_windows(X, reset=False)
+        proba = self._predict(self.model_, self._scale_inputs(X))
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels]) or list of arrays
+            Sequences shaped like the training ones.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps[, channels]) or list of arrays
+            Sequences shaped like the training ones.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Values of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # -- fit's steps ---------------------------------------------------------
+
+    def _encode_labels(self, y, X):
+        """Check ``y`` against ``X``; set ``classes_``; return the label codes 0 … k-1."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        with named_errors("y"):
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X, y)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"y holds one class only ({encoder.classes_[0]!r}); a classifier needs "
+                "sequences of at least two classes."
+            )
+        self.classes_ = encoder.classes_
+        return encoder.transform(y)
+
+    def _fine_tuning_weight(self, codes, sample_weight):
+        """``sample_weight`` times ``class_weight`` (``None`` when both are)."""
+        if self.class_weight is None:
+            return sample_weight
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in self.classes_]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that y does not hold: {unknown!r}; the "
+                    f"classes are {self.classes_.tolist()!r}."
+                )
+            weights = {index: self.class_weight.get(label, 1.0)
+                       for index, label in enumerate(self.classes_)}
+        else:
+            weights = "balanced"
+        weight = compute_sample_weight(weights, codes)
+        return weight if sample_weight is None else weight * sample_weight
+
+    def _held_out_last(self, codes, settings):
+        """An order of the labeled windows whose last part, early stopping's, is stratified.
+
+        Training's batches are shuffled anyway; the validation part is the last
+        ``ceil(n * validation_fraction)`` windows (as for every estimator here),
+        here a stratified sample, or a random one where some class has too few
+        windows to stratify.
+        """
+        n = len(codes)
+        if settings.validation_fraction <= 0:
+            return np.arange(n)
+        n_held = time_split(settings.validation_fraction, n, 0)[1]
+        seed = settings.derive("validation windows")
+        rows = np.arange(n)
+        try:
+            kept, held = train_test_split(rows, test_size=n_held, stratify=codes,
+                                          random_state=seed)
+        except ValueError:  # a class of one window, or fewer held-out windows than classes
+            kept, held = train_test_split(rows, test_size=n_held, random_state=seed)
+        return np.concatenate([np.sort(kept), held])
+
+    def _loss_name(self):
+        return "sparse_categorical_crossentropy"
+
+    # -- persistence and export ---------------------------------------------
+
+    def _fitted_state(self):
+        return {**super()._fitted_state(), "classes_": self.classes_.tolist()}
+
+    def _restore_fitted(self, state, models):
+        super()._restore_fitted(state, models)
+        self.classes_ = np.asarray(state["classes_"])
+
+    def _serving_model(self):
+        """What ``export`` writes: raw windows to class probabilities."""
+        return serving_model(
+            self.model_, input_stats=(self.input_mean_, self.input_scale_),
+            padded=self.variable_length_, name="classifier_serving",
+        )

@@ -1,0 +1,186 @@
+"""``LSTMSAEClassifier``: pretraining without labels, a softmax head fine-tuned on them."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+import sae_keras
+from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
+from sae_keras.training._loop import PhaseSettings
+from conftest import PhaseRecorder, Settings, tiny_pretraining
+
+#: A tiny classifier: one 6-unit layer, one pretraining epoch.
+TINY_CLASSIFIER = Settings(hidden_units=(6,), pretraining=tiny_pretraining(), batch_size=32,
+                           random_state=0)
+
+
+def waves(n=90, timesteps=16, n_channels=2, labels=("slow", "fast", "flat"), seed=0):
+    """Sequences of a few classes told apart by their frequency; the classes in turn."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 2 * np.pi, timesteps)
+    kinds = np.arange(n) % len(labels)
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1, 1))
+    channels = np.arange(1, n_channels + 1)[None, None, :]
+    speed = np.array([1.0, 3.0, 0.0])[kinds][:, None, None]
+    X = np.sin(speed * t[None, :, None] * channels + phase) + 0.1 * rng.normal(
+        size=(n, timesteps, n_channels))
+    return X, np.asarray(labels)[kinds]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = waves()
+    return LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=40, learning_rate=1e-2).fit(X, y), X, y
+
+
+def test_probabilities_labels_and_accuracy(fitted):
+    clf, X, y = fitted
+    assert list(clf.classes_) == ["fast", "flat", "slow"]  # sorted, as scikit-learn's
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    predicted = clf.predict(X)
+    np.testing.assert_array_equal(predicted, clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(X, y) == pytest.approx(np.mean(predicted == y))
+    assert clf.score(X, y) > 0.9  # the three frequencies are easy to tell apart
+    assert list(clf.history_) == ["pretrain_1", "finetune"]
+    assert clf.model_.get_layer("probabilities").output.shape[-1] == 3
+
+
+def test_it_pickles_saves_and_loads(fitted, tmp_path):
+    clf, X, _ = fitted
+    expected = clf.predict_proba(X[:7])
+    for copy in (pickle.loads(pickle.dumps(clf)),
+                 sae_keras.load(clf.save(tmp_path / "clf.zip"))):
+        np.testing.assert_allclose(copy.predict_proba(X[:7]), expected, rtol=1e-6)
+        np.testing.assert_array_equal(copy.classes_, clf.classes_)
+        assert type(copy) is LSTMSAEClassifier
+
+
+def test_binary_int_labels_and_no_pretraining():
+    X, y = waves(n=60, labels=(3, 7))
+    clf = LSTMSAEClassifier(**{**TINY_CLASSIFIER, "pretraining": None}, epochs=2).fit(X, y)
+    assert clf.predict(X[:4]).dtype == clf.classes_.dtype
+    assert set(clf.predict(X)) <= {3, 7} and clf.predict_proba(X).shape == (60, 2)
+    assert list(clf.history_) == ["finetune"]
+
+
+def test_early_stopping_holds_out_a_stratified_part_of_class_sorted_labels():
+    codes = np.repeat([0, 1, 2], 40)  # the classes one after another, as archives ship them
+    clf = LSTMSAEClassifier(random_state=0)
+    settings = PhaseSettings(seed=3, batch_size=32, validation_fraction=0.1,
+                             n_iter_no_change=10, tol=0.0, callbacks=[], verbose=0, owner="x")
+    order = clf._held_out_last(codes, settings)
+    assert sorted(order) == list(range(120))
+    held = codes[order[-12:]]  # ceil(0.1 * 120) windows, the part early stopping holds out
+    assert np.bincount(held, minlength=3).tolist() == [4, 4, 4]
+    # A class of one window cannot be stratified: a random part is held out instead.
+    order = clf._held_out_last(np.array([0] * 19 + [1]), settings)
+    assert sorted(order) == list(range(20))
+    no_stopping = PhaseSettings(**{**settings.__dict__, "validation_fraction": 0.0})
+    np.testing.assert_array_equal(clf._held_out_last(codes, no_stopping), np.arange(120))
+
+
+def test_class_weight_enters_the_fine_tuning_loss():
+    X, y = waves(n=60, labels=("a", "b"))
+    plain = LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=2, early_stopping=False).fit(X, y)
+    weighted = LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=2, early_stopping=False,
+                                 class_weight={"a": 5.0}).fit(X, y)
+    assert weighted.history_["pretrain_1"] == plain.history_["pretrain_1"]  # no labels there
+    assert weighted.history_["finetune"]["loss"] != plain.history_["finetune"]["loss"]
+    clf = LSTMSAEClassifier(class_weight="balanced")
+    codes = np.array([0, 0, 0, 1])
+    clf.classes_ = np.array(["a", "b"])
+    np.testing.assert_allclose(clf._fine_tuning_weight(codes, np.full(4, 2.0)),
+                               [4 / 3, 4 / 3, 4 / 3, 4.0])
+
+
+@pytest.mark.parametrize("y, params, error, message", [
+    (np.zeros(30), {}, ValueError, r"y holds one class only \(np.float64\(0.0\)\)|one class"),
+    (np.linspace(0, 1, 30), {}, ValueError, "Unknown label type"),
+    (np.arange(29) % 2, {}, ValueError, "inconsistent numbers of samples"),
+    (None, {}, ValueError, "requires y to be passed"),
+    (np.arange(30) % 2, {"class_weight": {5: 2.0}}, ValueError,
+     r"class_weight names labels that y does not hold: \[5\]"),
+    (np.arange(30) % 2, {"pretraining": "input"}, ValueError, "'pretraining' parameter"),
+    (np.arange(30) % 2, {"pretraining": None, "freeze_encoders": True}, ValueError,
+     "freeze_encoders=True needs pretrained encoders"),
+])
+def test_bad_labels_and_settings_are_refused_before_training(y, params, error, message):
+    X, _ = waves(n=30)
+    recorder = PhaseRecorder()
+    clf = LSTMSAEClassifier(**{**TINY_CLASSIFIER, **params}, callbacks=[recorder])
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    assert recorder.steps == [] and not hasattr(clf, "model_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+def test_sequences_of_different_lengths_and_unlabeled_ones():
+    rng = np.random.default_rng(1)
+    X, y = waves(n=48, timesteps=14)
+    lengths = rng.integers(6, 15, size=len(X))
+    sequences = [x[:length] for x, length in zip(X, lengths)]
+    unlabeled = [x[: length - 2] for x, length in zip(waves(n=64, timesteps=14, seed=2)[0],
+                                                      rng.integers(8, 15, size=64))]
+    spy = PhaseRecorder()
+    clf = LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=1, early_stopping=False,
+                            callbacks=[spy]).fit(sequences, y, X_unlabeled=unlabeled)
+    assert clf.variable_length_ and clf.timesteps_ == 14
+    assert spy.steps == [4, 2]  # 112 windows in pretraining, the 48 labeled in fine-tuning
+    padded = np.full((3, 14, 2), np.nan)
+    for row, length in enumerate((6, 9, 14)):
+        padded[row, :length] = X[row, :length]
+    np.testing.assert_allclose(clf.predict_proba(padded),
+                               clf.predict_proba([x[:n] for x, n in zip(X, (6, 9, 14))]))
+    # The padding is masked: what follows a sequence's end changes nothing.
+    changed = padded.copy()
+    changed[0, 6:] = np.nan
+    np.testing.assert_allclose(clf.predict_proba(changed), clf.predict_proba(padded))
+
+
+def test_unlabeled_windows_are_ignored_without_pretraining():
+    X, y = waves(n=30)
+    with pytest.warns(UserWarning, match="X_unlabeled is ignored: pretraining=None"):
+        LSTMSAEClassifier(**{**TINY_CLASSIFIER, "pretraining": None}, epochs=1).fit(
+            X, y, X_unlabeled=X)
+
+
+def test_a_fitted_encoder_supplies_the_stack_and_its_scaling():
+    X, y = waves(n=45)
+    encoder = LSTMSAEEncoder((5,), pretrain_epochs=1, random_state=0).fit(X)
+    clf = LSTMSAEClassifier(pretraining=encoder, freeze_encoders=True, epochs=1,
+                            random_state=0).fit(X, y)
+    assert clf.hidden_units_ == (5,) and "pretrain_1" not in clf.history_
+    np.testing.assert_array_equal(clf.input_mean_, encoder.input_mean_)
+    for got, want in zip(clf.model_.get_layer("encoder_1").get_weights(),
+                         encoder.model_.get_layer("encoder_1").get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
+def test_a_search_tunes_the_pretraining_and_routes_unlabeled_windows():
+    import sklearn
+
+    X, y = waves(n=60)
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = clone(LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=1)).set_fit_request(
+            X_unlabeled=True)
+        pipe = make_pipeline(FunctionTransformer(np.negative), clf,
+                             transform_input=["X_unlabeled"])
+        search = GridSearchCV(
+            pipe, {"lstmsaeclassifier__pretraining__pretrain_epochs": [1, 2]},
+            cv=StratifiedKFold(2),
+        ).fit(X, y, X_unlabeled=X[:20] + 10.0)
+    best = search.best_estimator_[-1]
+    assert best.pretraining.pretrain_epochs in (1, 2)
+    assert best.input_mean_[0] < -2  # the unlabeled windows (20 of 80) were negated and read
+    assert search.predict(X[:3]).shape == (3,)
