@@ -38,7 +38,11 @@ def pytest_collection_modifyitems(config, items):
 
 
 #: Settings that keep every network tiny and every fit to a few seconds: an encoder's.
-TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0)
+#: Early stopping is off: its validation pass costs a quarter of a tiny fit (measured on
+#: TensorFlow, where each phase traces an evaluation function too); the tests of early
+#: stopping turn it on.
+TINY = dict(hidden_units=(6, 4), pretrain_epochs=1, batch_size=32, random_state=0,
+            early_stopping=False)
 
 
 class Settings(Mapping):
@@ -67,12 +71,13 @@ def tiny_pretraining(**params):
     """The encoder that pretrains a tiny regressor: ``TINY``'s recipe, ``params`` on top."""
     from sae_keras import LSTMSAEEncoder
 
-    return LSTMSAEEncoder(**{"pretrain_epochs": 1, "batch_size": 32, **params})
+    return LSTMSAEEncoder(**{"pretrain_epochs": 1, "batch_size": 32, "early_stopping": False,
+                             **params})
 
 
 def _tiny_regressor_settings():
     return Settings(hidden_units=(6, 4), pretraining=tiny_pretraining(), batch_size=32,
-                    random_state=0)
+                    random_state=0, early_stopping=False)
 
 
 #: A tiny regressor's settings: ``TINY``'s network, pretrained by ``tiny_pretraining()``.

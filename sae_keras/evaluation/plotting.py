@@ -52,6 +52,8 @@ def span_words(index):
     unit, count = "step", n
     if isinstance(step, (pd.offsets.Tick, pd.offsets.Day)):  # fixed-length: hours, days, ...
         step = pd.Timedelta(step)
+    elif step == pd.DateOffset(days=1):  # a calendar day (table_step's daily step)
+        step = pd.Timedelta(days=1)
     if isinstance(step, pd.Timedelta) and step > pd.Timedelta(0):
         total = n * step
         for name, length in _UNITS:

@@ -75,7 +75,7 @@ def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows, fit
 def test_pretraining_is_the_encoder_estimators_own(windows):
     """Same seed and settings: the regressor's frozen encoders are the encoder's."""
     X, y = windows
-    params = dict(hidden_units=(6, 4), batch_size=32, random_state=3)
+    params = dict(hidden_units=(6, 4), batch_size=32, random_state=3, early_stopping=False)
     encoder = LSTMSAEEncoder(**params, pretrain_epochs=2).fit(X)
     reg = LSTMSAERegressor(**params, pretraining=tiny_pretraining(pretrain_epochs=2), epochs=2,
                            freeze_encoders=True).fit(X, y)

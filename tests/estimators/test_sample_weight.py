@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import TINY, TINY_REGRESSOR
+from conftest import TINY, TINY_REGRESSOR, tiny_pretraining
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
@@ -29,9 +29,10 @@ def test_regressor_follows_the_weighted_windows():
 def test_weights_enter_pretraining_and_validation_losses():
     X, y = conflicting_windows(n=120)
     weights = np.linspace(0.0, 2.0, len(X))
-    weighted = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, early_stopping=True).fit(
-        X, y, sample_weight=weights)
-    plain = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, early_stopping=True).fit(X, y)
+    stopping = {**TINY_REGRESSOR, "early_stopping": True,
+                "pretraining": tiny_pretraining(early_stopping=True)}
+    weighted = LSTMSAERegressor(**stopping, epochs=2).fit(X, y, sample_weight=weights)
+    plain = LSTMSAERegressor(**stopping, epochs=2).fit(X, y)
     for phase in ("pretrain_1", "pretrain_2", "finetune"):
         for key in ("loss", "val_loss"):
             assert weighted.history_[phase][key] != plain.history_[phase][key], (phase, key)

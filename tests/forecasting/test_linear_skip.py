@@ -60,7 +60,7 @@ def test_ridge_start_extrapolates_where_the_papers_network_cannot():
 
 def test_ridge_skip_is_fixed_and_the_head_starts_at_zero():
     X, y, _, _ = _trending_walk()
-    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=3, early_stopping=False).fit(X, y)
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=3).fit(X, y)  # early stopping off
     target = (y - reg.target_mean_) / reg.target_scale_
     scaled = (X - reg.input_mean_) / reg.input_scale_
     kernel, bias, alpha = ridge_skip(scaled, target[:, None], validation_fraction=0.1)

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import TINY, TINY_REGRESSOR, sine_windows
+from conftest import TINY, TINY_REGRESSOR, sine_windows, tiny_pretraining
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from sae_keras.forecasting._scaling import (
@@ -164,7 +164,9 @@ def test_scaling_state_survives_pickle_and_save(tmp_path, scaling):
 )
 def test_early_stopping_auto_turns_on_from_100_windows(n_samples, expected):
     X, y = sine_windows(n_samples=n_samples)
-    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y)
+    auto = {**TINY_REGRESSOR, "early_stopping": "auto",
+            "pretraining": tiny_pretraining(early_stopping="auto")}
+    reg = LSTMSAERegressor(**auto, epochs=2).fit(X, y)
     assert reg.early_stopping == "auto"
     assert ("val_loss" in reg.history_["finetune"]) is expected
     assert ("val_loss" in reg.history_["pretrain_1"]) is expected

@@ -161,7 +161,8 @@ def test_files_name_only_the_registered_estimator_classes(saved, tmp_path):
 
     other = tmp_path / "subclass.zip"
     _rewrite_manifest(saved, other, lambda m: m.update({"class": "Subclassed"}))
-    expected = r"not one of \['LSTMSAEEncoder', 'LSTMSAERegressor', 'TableForecaster'\]"
+    expected = (r"not one of \['LSTMSAEClassifier', 'LSTMSAEEncoder', 'LSTMSAERegressor', "
+                r"'TableForecaster'\]")
     import sae_keras
 
     with pytest.raises(ValueError, match=expected):
