@@ -93,7 +93,46 @@ def _jsonable(value):
         return value.tolist()
     if isinstance(value, (tuple, set)):
         return list(value)
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return estimator_record(value)
     return repr(value)
+
+
+def estimator_record(estimator):
+    """An estimator as results record it: ``{"estimator": class name, "params": ...}``.
+
+    ``params`` are the parameters set to something other than the class's
+    default (as the estimator's ``repr`` shows them); a parameter that is an
+    estimator itself (``pretraining=LSTMSAEEncoder(...)``) is recorded the same
+    way when the whole is written as JSON. :func:`from_record` reads it back.
+    """
+    import inspect
+
+    signature = inspect.signature(type(estimator).__init__).parameters
+    params = {
+        name: value for name, value in estimator.get_params(deep=False).items()
+        if name not in signature or repr(value) != repr(signature[name].default)
+    }
+    return {"estimator": type(estimator).__name__, "params": params}
+
+
+def from_record(value):
+    """``value`` with every :func:`estimator_record` in it (a ``sae_keras`` class) rebuilt.
+
+    For settings that travel to worker processes as JSON: dicts and lists are
+    walked, anything else is returned as it is.
+    """
+    if isinstance(value, list):
+        return [from_record(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"estimator", "params"} and isinstance(value["params"], dict):
+        import sae_keras
+
+        if value["estimator"] not in sae_keras.__all__:
+            raise ValueError(f"not a sae_keras estimator: {value['estimator']!r}")
+        return getattr(sae_keras, value["estimator"])(**from_record(value["params"]))
+    return {key: from_record(item) for key, item in value.items()}
 
 
 class Stopwatch:

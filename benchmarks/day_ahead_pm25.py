@@ -39,7 +39,7 @@ from _common import write_json
 from paper_pm25 import DAY, Runner, day_ahead_scores, day_ahead_split, load_table
 from sklearn.linear_model import Ridge
 
-from sae_keras import LSTMSAERegressor
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
 WINDOWS = (25, 48, 72, 168)
 TARGETS = {"skill_lead_24_min": 0.20, "skill_mean_min": 0.10}
@@ -57,8 +57,8 @@ def _case(frame, timesteps, change, validation, max_train, seeds, deep, override
         runner.add("LSTM-SAE (defaults)",
                    lambda seed: LSTMSAERegressor(random_state=seed, **overrides))
         runner.add("DLSTM (defaults, pretraining=None)",
-                   lambda seed: LSTMSAERegressor(pretraining=None, random_state=seed,
-                                                 **overrides))
+                   lambda seed: LSTMSAERegressor(random_state=seed,
+                                                 **{**overrides, "pretraining": None}))
     return split, runner
 
 
@@ -167,7 +167,8 @@ def main(argv=None):
     args.overrides = {}
     if args.quick:
         args.seeds, args.max_train = 1, args.max_train or 2000
-        args.overrides = {"hidden_units": (8, 4), "pretrain_epochs": 1, "epochs": 2}
+        args.overrides = {"hidden_units": (8, 4), "epochs": 2,
+                          "pretraining": LSTMSAEEncoder(pretrain_epochs=1)}
     frame = load_table()
     (select if args.select else evaluate)(args, frame)
 

@@ -42,13 +42,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, machine_info, markdown_table, report, run_worker, save_figure
-from _common import summarize, write_json
+from _common import RESULTS, from_record, machine_info, markdown_table, report, run_worker
+from _common import save_figure, summarize, write_json
 
 SCRIPT = Path(__file__).resolve()
 TEST_FRACTION = 0.2
 VALIDATION_FRACTION = 0.2  # of the training part, for anything chosen
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
+
+#: What ``LSTMSAERegressor(pretraining="auto")`` pretrains with besides its network:
+#: the regressor's own training settings (as every pretraining did before the
+#: regressor composed an ``LSTMSAEEncoder``).
+AUTO_PRETRAINING_SETTINGS = ("optimizer", "learning_rate", "loss", "batch_size",
+                             "early_stopping", "validation_fraction", "n_iter_no_change",
+                             "tol")
+
+
+def encoder(**params):
+    """``LSTMSAEEncoder(**params)`` as settings record it (JSON: they go to workers as such)."""
+    return {"estimator": "LSTMSAEEncoder", "params": params}
 
 
 @dataclass(frozen=True)
@@ -120,9 +132,10 @@ CANDIDATES = {
                                      linear_skip="trained"),
     "lr1e-3_drop0.2_b128_trained": dict(learning_rate=1e-3, dropout=0.2, batch_size=128,
                                         linear_skip="trained"),
+    # Its pretraining as before: the encoder's learning rate and batch are these.
     "lr3e-3_drop0.1_b64_trained_noise0.1": dict(learning_rate=3e-3, dropout=0.1,
                                                 batch_size=64, linear_skip="trained",
-                                                pretrain_noise=0.1),
+                                                pretraining=encoder(pretrain_noise=0.1)),
     # Round 3, round 2 still 1.5x Ridge: the skip starts as a ridge regression
     # (linear_skip="ridge", kept fixed) and the LSTMs learn its residual.
     "lr1e-3_drop0.2_b128_ridge": dict(learning_rate=1e-3, dropout=0.2, batch_size=128,
@@ -263,7 +276,9 @@ def run_job(name, seed, validation, params_list, max_windows, overrides):
         kinds = [("lstm_sae", {})] if validation else [("lstm_sae", {}),
                                                        ("dlstm", {"pretraining": None})]
         for contender, pretraining in kinds:
-            model = LSTMSAERegressor(random_state=seed, **params, **pretraining, **overrides)
+            model = deep_contender(
+                LSTMSAERegressor(random_state=seed, **{**from_record(params), **pretraining}),
+                overrides)
             start = time.perf_counter()
             model.fit(X_fit, y_fit)
             seconds = time.perf_counter() - start
@@ -272,6 +287,31 @@ def run_job(name, seed, validation, params_list, max_windows, overrides):
             record(key, model.predict(X_eval), seconds, epochs=epochs)
     return {"dataset": name, "seed": seed, "n_fit": len(X_fit), "n_eval": len(X_eval),
             "channels": int(X.shape[2]), "scores": scores}
+
+
+def deep_contender(regressor, overrides):
+    """``regressor`` with ``overrides`` set (``--overrides``, ``--quick``'s tiny network).
+
+    ``pretraining__<name>`` overrides set the pretraining encoder's parameter,
+    as in a grid search; a ``pretraining="auto"`` is first written out as the
+    ``LSTMSAEEncoder`` it stands for (this regressor's training settings), so that
+    ``--quick``'s one pretraining epoch keeps each candidate's learning rate and
+    batch. ``None`` (DLSTM) stays ``None``.
+    """
+    from sae_keras import LSTMSAEEncoder
+
+    overrides = from_record(overrides)
+    recipe = {name: value for name, value in overrides.items()
+              if name.startswith("pretraining__")}
+    regressor.set_params(**{name: value for name, value in overrides.items()
+                            if name not in recipe})
+    if recipe and regressor.pretraining is not None:
+        if isinstance(regressor.pretraining, str):  # "auto"
+            own = regressor.get_params(deep=False)
+            regressor.set_params(pretraining=LSTMSAEEncoder(
+                **{name: own[name] for name in AUTO_PRETRAINING_SETTINGS}))
+        regressor.set_params(**recipe)
+    return regressor
 
 
 # -- the study ---------------------------------------------------------------------
@@ -481,12 +521,13 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--params", type=json.loads, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--overrides", type=json.loads, default=None,
-                        help="JSON parameters given to every deep contender (not defaults!)")
+                        help="JSON parameters given to every deep contender (not defaults!); "
+                        "pretraining__<name> for its pretraining encoder's")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.max_windows = 1, args.max_windows or 400
-        args.overrides = {"hidden_units": (8, 4), "pretrain_epochs": 1, "epochs": 2,
-                          **(args.overrides or {})}
+        args.overrides = {"hidden_units": (8, 4), "pretraining__pretrain_epochs": 1,
+                          "epochs": 2, **(args.overrides or {})}
     args.overrides = args.overrides or {}
     if args.worker:
         report(run_job(args.dataset, args.seed, args.select, args.params, args.max_windows,

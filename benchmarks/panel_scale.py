@@ -9,8 +9,9 @@ stand-in for the estimators' per-series scaling of issue 23, as in
 ``panels.py``), targets the next step of channel 0, and are stacked into one
 float32 array (a copy: the estimator takes one ``X``; 724 MiB at 1,000
 series). Then one epoch of each phase of ``LSTMSAERegressor()`` (shipped
-defaults: hidden (64, 32), pretraining ``"input"``, the ridge start;
-``pretrain_epochs=1, epochs=1``, no early stopping).
+defaults: hidden (64, 32), pretrained as ``LSTMSAEEncoder`` does, the ridge start;
+``pretraining=LSTMSAEEncoder(pretrain_epochs=1, early_stopping=False), epochs=1``,
+no early stopping).
 
 Each point runs in a fresh process; recorded: seconds to build the windows, fit
 seconds, windows per second, peak RSS (target: at most 4 GiB at 1,000 series)
@@ -78,11 +79,12 @@ def panel_windows(n_series, steps):
 
 
 def estimator(seed=0):
-    """The one place the regressor is built (issue 22 moves ``pretrain_epochs``)."""
-    from sae_keras import LSTMSAERegressor
+    """The one place the regressor is built: one epoch per phase, no early stopping."""
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
-    return LSTMSAERegressor(pretrain_epochs=1, epochs=1, early_stopping=False,
-                            random_state=seed)
+    return LSTMSAERegressor(
+        pretraining=LSTMSAEEncoder(pretrain_epochs=1, early_stopping=False), epochs=1,
+        early_stopping=False, random_state=seed)
 
 
 def worker(n_series, steps):

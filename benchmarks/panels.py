@@ -18,7 +18,7 @@ Contenders:
   horizon: ``Ridge`` (window length and penalty chosen on validation; the
   window length is then shared by every windowed contender), LightGBM (one
   model per step, boosting rounds by early stopping on validation);
-- ``LSTMSAERegressor`` global, pretrained (``pretraining="input"``, its default)
+- ``LSTMSAERegressor`` global, pretrained (an ``LSTMSAEEncoder`` at its defaults)
   and not (``pretraining=None``), and per series where the series are long and
   few enough (see ``PER_SERIES_LSTM``). Shipped defaults; epochs (and
   pretraining epochs per layer) by early stopping on the validation windows,
@@ -169,25 +169,28 @@ def _flat(X):
 
 def lstm_estimator(pretrained, seed, quick, *, validation_fraction=None, epochs=None,
                    pretrain_epochs=None):
-    """The one place an ``LSTMSAERegressor`` is built (issue 22 moves ``pretrain_epochs``).
+    """The one place an ``LSTMSAERegressor`` is built.
 
-    Shipped defaults but the schedule: with ``validation_fraction``, early stopping
-    on the last windows (the validation ones); otherwise exactly ``epochs`` (and
-    ``pretrain_epochs`` per layer), no early stopping.
+    Shipped defaults but the schedule, the same for pretraining (its
+    ``LSTMSAEEncoder``) and fine-tuning: with ``validation_fraction``, early
+    stopping on the last windows (the validation ones); otherwise exactly
+    ``epochs`` (and ``pretrain_epochs`` per layer), no early stopping.
     """
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     params = {"random_state": seed}
+    recipe = {}
     if quick:
-        params.update(hidden_units=(8, 4), pretrain_epochs=1, epochs=2)
-    if not pretrained:
-        params["pretraining"] = None
+        params.update(hidden_units=(8, 4), epochs=2)
+        recipe["pretrain_epochs"] = 1
     if validation_fraction is not None:
-        params.update(early_stopping=True, validation_fraction=validation_fraction)
+        schedule = dict(early_stopping=True, validation_fraction=validation_fraction)
     else:
-        params.update(early_stopping=False, epochs=epochs)
-        if pretrained:
-            params["pretrain_epochs"] = pretrain_epochs
+        schedule = dict(early_stopping=False)
+        params["epochs"] = epochs
+        recipe["pretrain_epochs"] = pretrain_epochs
+    params.update(schedule)
+    params["pretraining"] = LSTMSAEEncoder(**recipe, **schedule) if pretrained else None
     return LSTMSAERegressor(**params)
 
 

@@ -21,17 +21,27 @@ import argparse
 import json
 from pathlib import Path
 
-from _common import RESULTS, Stopwatch, machine_info, markdown_table, write_json
+from _common import RESULTS, Stopwatch, estimator_record, machine_info, markdown_table
+from _common import write_json
 from paper_pm25 import (
     BUDGETS, Runner, day_ahead_scores, day_ahead_split, deep_model, load_table,
     one_step_split, scores,
 )
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 
 STANDARD = BUDGETS["standard"]
-PROTOCOL_SCALING = {**STANDARD.one_step, "standardize": False, "pretrain_epochs": 4}
-SHORT_PRETRAINING = {**STANDARD.one_step, "pretrain_epochs": 4}
+
+
+def pretrain_epochs(settings, epochs):
+    """``settings`` whose pretraining encoder trains ``epochs`` epochs per layer."""
+    return {**settings, "pretraining": clone(settings["pretraining"]).set_params(
+        pretrain_epochs=epochs)}
+
+
+PROTOCOL_SCALING = pretrain_epochs({**STANDARD.one_step, "standardize": False}, 4)
+SHORT_PRETRAINING = pretrain_epochs(STANDARD.one_step, 4)
 
 # (case, name, variant, settings): what was compared, in the order it was tried.
 CANDIDATES = [
@@ -41,9 +51,9 @@ CANDIDATES = [
     ("one_step", "LSTM-SAE input, standardised", "input", SHORT_PRETRAINING),
     ("one_step", "LSTM-SAE previous, standardised", "previous", SHORT_PRETRAINING),
     ("day_ahead", "24-h LSTM-SAE input, (-1, 1) scaling only", "input",
-     {**STANDARD.day_ahead, "standardize": False, "pretrain_epochs": 4}),
+     pretrain_epochs({**STANDARD.day_ahead, "standardize": False}, 4)),
     ("day_ahead", "24-h LSTM-SAE input, standardised", "input",
-     {**STANDARD.day_ahead, "pretrain_epochs": 4}),
+     pretrain_epochs(STANDARD.day_ahead, 4)),
     ("one_step", "LSTM-SAE input, standardised, 10 pretraining epochs", "input",
      STANDARD.one_step),
     ("one_step", "LSTM-SAE previous, standardised, 10 pretraining epochs", "previous",
@@ -84,9 +94,11 @@ def main(argv=None):
         for case, name, variant, settings in CANDIDATES:
             if args.only is not None and args.only not in name:
                 continue
-            if args.quick:
-                settings = {**settings, **BUDGETS["quick"].one_step,
-                            "standardize": settings["standardize"]}
+            if args.quick:  # the quick budget's network and epochs, pretraining's too
+                quick = BUDGETS["quick"].one_step
+                settings = {**settings, **quick, "standardize": settings["standardize"],
+                            "pretraining": clone(settings["pretraining"]).set_params(
+                                **estimator_record(quick["pretraining"])["params"])}
             runners[case].add(name, lambda seed, v=variant, s=settings: deep_model(v, s, seed,
                                                                                    None),
                               settings=settings)

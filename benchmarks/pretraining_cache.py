@@ -1,4 +1,4 @@
-"""A grid search over fine-tuning settings, with and without ``memory=``.
+"""A grid search over fine-tuning settings, with and without a pretraining cache.
 
 The search a user runs after the first model: ``GridSearchCV`` over
 ``LSTMSAERegressor`` fine-tuning settings (``epochs`` × ``dropout``, 4
@@ -6,7 +6,8 @@ candidates) with ``TimeSeriesSplit`` (3 folds) on one-hour-ahead PM2.5 changes
 (24-hour windows × 8 channels of the last ``--rows`` hours of the bundled data),
 the regressor's defaults otherwise (two layers, 64 → 32, 10 pretraining epochs
 each). Without a cache every candidate and fold pretrains the same layers
-again; with ``memory=<folder>`` each fold pretrains once (and the refit once).
+again; with ``pretraining=LSTMSAEEncoder(memory=<folder>)`` each fold pretrains
+once (and the refit once).
 Both searches run in this process, one after the other, from a cold cache;
 their scores must be identical.
 
@@ -37,7 +38,7 @@ def main(argv=None):
 
     from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
-    from sae_keras import LSTMSAERegressor, make_windows
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
     from sae_keras.data.datasets import load_beijing_pm25
 
     frame = load_beijing_pm25()
@@ -45,16 +46,19 @@ def main(argv=None):
     rows = 1500 if args.quick else args.rows
     X, y = make_windows(frame.iloc[-rows:], timesteps=24, target="pollution")
     y = y - X[:, -1, 0]  # the change from the last hour
-    base = dict(random_state=0)
+    base, recipe = dict(random_state=0), {}
     if args.quick:
-        base.update(hidden_units=(8,), pretrain_epochs=2)
+        base.update(hidden_units=(8,))
+        recipe.update(pretrain_epochs=2)
     grid = {"epochs": [10, 30] if not args.quick else [1, 2], "dropout": [0.0, 0.2]}
     cv = TimeSeriesSplit(n_splits=3)
 
     runs = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, memory in (("no cache", None), ("memory=folder", folder)):
-            search = GridSearchCV(LSTMSAERegressor(**base, memory=memory), grid, cv=cv)
+            pretraining = LSTMSAEEncoder(**recipe, memory=memory)
+            search = GridSearchCV(LSTMSAERegressor(**base, pretraining=pretraining), grid,
+                                  cv=cv)
             start = time.perf_counter()
             search.fit(X, y)
             runs[name] = {

@@ -47,7 +47,9 @@ CONTENDERS = (
     ("jax", "plain Keras"),
 )
 WINDOWS, TIMESTEPS, CHANNELS, UNITS = 200, 8, 3, (4,)
-SETTINGS = dict(hidden_units=UNITS, epochs=2, pretrain_epochs=1, batch_size=32)
+SETTINGS = dict(hidden_units=UNITS, epochs=2, batch_size=32)
+#: The regressor's pretraining: one epoch per layer, in batches of 32 as fine-tuning.
+PRETRAINING = dict(pretrain_epochs=1, batch_size=32)
 
 
 def _keras_as_is():
@@ -72,13 +74,14 @@ def _round_function(contender, X, y):
             model.predict(X, verbose=0)
 
         return plain
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     if contender == "sae_keras, Keras as is":
         _keras_as_is()
 
     def ours(seed):
-        LSTMSAERegressor(**SETTINGS, random_state=seed).fit(X, y).predict(X)
+        LSTMSAERegressor(**SETTINGS, pretraining=LSTMSAEEncoder(**PRETRAINING),
+                         random_state=seed).fit(X, y).predict(X)
 
     return ours
 
@@ -146,7 +149,9 @@ def main(argv=None):
                      f"{result['rss_mb'][-1]:,.0f}", f"{result['median_seconds']:.2f}",
                      f"{time_ratio:.2f}×"])
     name = "refit_memory_quick" if args.quick else "refit_memory"
-    payload = {"machine": info, "settings": {**SETTINGS, "windows": WINDOWS, "timesteps": TIMESTEPS,
+    pretraining = {"estimator": "LSTMSAEEncoder", "params": PRETRAINING}
+    payload = {"machine": info, "settings": {**SETTINGS, "pretraining": pretraining,
+                                             "windows": WINDOWS, "timesteps": TIMESTEPS,
                                              "channels": CHANNELS, "fits": fits},
                "results": results}
     write_json(args.output / f"{name}.json", payload)

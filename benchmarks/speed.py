@@ -103,12 +103,15 @@ def _keras_timer(phases):
 
 
 def worker_sae(n_windows, epochs, pretrain):
-    from sae_keras import LSTMSAERegressor
+    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 
     X, y = data(n_windows)
     phases = {}
+    # Pretraining trains as fine-tuning does: the same epochs, batch and rate.
+    pretraining = LSTMSAEEncoder(pretrain_epochs=epochs, batch_size=BATCH,
+                                 learning_rate=LEARNING_RATE, early_stopping=False)
     regressor = LSTMSAERegressor(
-        UNITS, pretraining="input" if pretrain else None, pretrain_epochs=epochs,
+        UNITS, pretraining=pretraining if pretrain else None,
         epochs=epochs, dropout=DROPOUT, batch_size=BATCH, learning_rate=LEARNING_RATE,
         random_state=0, callbacks=[_keras_timer(phases)],
         # The same network and training as the plain Keras and PyTorch contenders:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
-from sae_keras import LSTMSAERegressor, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
 from sae_keras.forecasting._intervals import conformal_half_width, lead_times, split_calibration  # its rule
 from sae_keras.data._split import purge_gap
 from sae_keras.data.datasets import load_beijing_pm25
@@ -48,7 +48,8 @@ frame[calendar] = np.stack([np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * h
                             np.sin(2 * np.pi * days / 7), np.cos(2 * np.pi * days / 7)], axis=1)
 channels = [c for c in frame.columns if c not in calendar]
 frame = frame.iloc[-3000:] if args.quick else frame
-settings = dict(hidden_units=(16,), pretrain_epochs=1, epochs=3) if args.quick else {}
+settings = dict(hidden_units=(16,), pretraining=LSTMSAEEncoder(pretrain_epochs=1),
+                epochs=3) if args.quick else {}
 CALIBRATION = 0.1
 
 
@@ -113,7 +114,7 @@ for key, horizon, use_calendar in (("next hour", 1, False), ("next 24 hours", 24
                                     "fit_seconds": fit_seconds})
         for kind in ("bilstm", "cnn_lstm"):
             started = time.perf_counter()
-            variant = LSTMSAERegressor(encoder=kind, calibration_fraction=CALIBRATION,
+            variant = LSTMSAERegressor(cell=kind, calibration_fraction=CALIBRATION,
                                        random_state=0, **settings).fit(X[:split], change[:split])
             results["encoders"].append({
                 "encoder": kind, "rmse": rmse(truth, variant.predict(X[split:])),

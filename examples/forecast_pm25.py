@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from sae_keras import LSTMSAERegressor, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.metrics import mae, rmse, skill_score, smape
 
@@ -27,7 +27,8 @@ X, y = make_windows(frame, timesteps=24, horizon=1, target="pollution")
 split = int(0.8 * len(X))
 last_hour = X[:, -1, 0]  # pollution is channel 0
 
-quick = dict(hidden_units=(16,), pretrain_epochs=1, epochs=3) if args.quick else {}
+quick = dict(hidden_units=(16,), pretraining=LSTMSAEEncoder(pretrain_epochs=1),
+             epochs=3) if args.quick else {}
 model = LSTMSAERegressor(random_state=0, **quick)  # the defaults, unless --quick
 model.fit(X[:split], y[:split] - last_hour[:split])
 forecast = model.predict(X[split:]) + last_hour[split:]

@@ -12,7 +12,7 @@ import argparse
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
-from sae_keras import LSTMSAERegressor, SequenceScaler, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, SequenceScaler, make_windows
 from sae_keras.data.datasets import make_synthetic
 
 parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
@@ -22,16 +22,21 @@ args = parser.parse_args()
 frame = make_synthetic(600 if args.quick else 3000, n_channels=3, random_state=0)
 X, y = make_windows(frame, timesteps=12, horizon=6, target="target")
 
+# How each candidate pretrains: an LSTMSAEEncoder (what each autoencoder
+# reconstructs, for how long), or None for no pretraining at all.
+pretrain_epochs = 1 if args.quick else 5
+targets = ("input",) if args.quick else ("input", "previous")
 pipeline = Pipeline(
     [
         ("scale", SequenceScaler()),
-        ("sae", LSTMSAERegressor(pretrain_epochs=1 if args.quick else 5,
+        ("sae", LSTMSAERegressor(pretraining=LSTMSAEEncoder(pretrain_epochs=pretrain_epochs),
                                  epochs=2 if args.quick else 20, random_state=0)),
     ]
 )
 grid = {
     "sae__hidden_units": [(8,)] if args.quick else [(16,), (32, 16), (32, 16, 8)],
-    "sae__pretraining": ["input", None] if args.quick else ["input", "previous", None],
+    "sae__pretraining": [LSTMSAEEncoder(reconstruct=target, pretrain_epochs=pretrain_epochs)
+                         for target in targets] + [None],
 }
 folds = TimeSeriesSplit(n_splits=2 if args.quick else 3)
 search = GridSearchCV(pipeline, grid, cv=folds, n_jobs=1 if args.quick else 2)

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from sae_keras import LSTMSAERegressor, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.rolling import rolling_origin
 
@@ -33,7 +33,8 @@ frame["wnd_dir"] = pd.Categorical(frame["wnd_dir"]).codes
 frame = frame.iloc[-3000:] if args.quick else frame
 X, y = make_windows(frame, timesteps=24, horizon=1, target="pollution")
 change = y - X[:, -1, 0]  # pollution is channel 0
-settings = dict(hidden_units=(16,), pretrain_epochs=1, epochs=3) if args.quick else {}
+settings = dict(hidden_units=(16,), pretraining=LSTMSAEEncoder(pretrain_epochs=1),
+                epochs=3) if args.quick else {}
 
 started = time.perf_counter()
 scores = rolling_origin(

@@ -49,12 +49,12 @@ features = LSTMSAEEncoder(hidden_units=(16, 4), pretrain_epochs=20 if args.quick
 print("LSTMSAEEncoder features:", features.shape, "- first row", features[0].round(3))
 
 # The composite model (Srivastava et al., 2015): one encoder reads 0.1 ... 0.6, one
-# decoder reconstructs it (last step first, as reverse_target does), one predicts
-# 0.7 ... 0.9; both decoders are conditional (teacher forcing while training).
+# decoder reconstructs it (last step first, as reverse_reconstruction does), one
+# predicts 0.7 ... 0.9; both decoders are conditional (teacher forcing while training).
 epochs = 100 if args.quick else 300
 composite = LSTMSAEEncoder(hidden_units=(100,), pretrain_epochs=epochs, random_state=1,
                            pretrain_objective="composite", prediction_steps=3,
-                           conditional_decoder=True, reverse_target=True).fit(sequence)
+                           conditional_decoder=True, reverse_reconstruction=True).fit(sequence)
 decoded = composite.inverse_transform(composite.transform(sequence))
 print("composite (reconstruction | prediction):", decoded[0, :6, 0].round(3), "|",
       decoded[0, 6:, 0].round(3))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import RidgeCV
 
-from sae_keras import LSTMSAERegressor, make_windows
+from sae_keras import LSTMSAEEncoder, LSTMSAERegressor, make_windows
 from sae_keras.data.datasets import load_beijing_pm25
 from sae_keras.evaluation.metrics import rmse
 
@@ -43,7 +43,8 @@ unlabeled = slice(0, split - n_labeled)
 test = slice(split, None)
 truth, persistence = y[test], last_hour[test]
 
-settings = dict(hidden_units=(16,), pretrain_epochs=2, epochs=5) if args.quick else {}
+settings = dict(hidden_units=(16,), pretraining=LSTMSAEEncoder(pretrain_epochs=2),
+                epochs=5) if args.quick else {}
 seeds = range(1 if args.quick else args.seeds)
 scores = {"pretrained on labeled only": [], "pretrained with unlabeled": []}
 seconds = {name: [] for name in scores}

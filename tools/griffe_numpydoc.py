@@ -4,8 +4,8 @@
   ``:meth:`~sae_keras.LSTMSAERegressor.fit```), which Markdown would print as they
   are; this shows each as inline code of the name it points to (the last part
   after ``~``; the text before ``<target>`` when one is given).
-- numpydoc types are prose (``{"input", "previous"}, None, LSTMSAEEncoder or
-  FrozenEstimator``). Griffe's numpy parser keeps only a leading ``{...}`` choice set
+- numpydoc types are prose (``"auto", None, LSTMSAEEncoder or FrozenEstimator``,
+  ``{"ridge", "trained"} or None``). Griffe's numpy parser keeps only a leading ``{...}`` choice set
   of such a type, and reads a type that happens to parse as Python as an expression
   (showing ``{"a", "b"}`` as ``(a, b)``); here a parameter's type is shown as written
   whenever it holds a choice set, a comma or an "or". Griffe offers no option for
