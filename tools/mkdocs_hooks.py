@@ -36,7 +36,6 @@ _TITLE = re.compile(r"^!!! note\n\n(?:    .*\n|\n)*?\n(?P<title>\S.*(?:\n\S.*)*)
 OPTIONAL_PAGES = {
     "guide/export.md",
     "guide/many_series.md",
-    "guide/classification.md",
     "guide/search.md",
     "benchmarks/panels.md",
     "benchmarks/classification.md",
