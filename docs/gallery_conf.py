@@ -31,6 +31,7 @@ EXPECTED = {
     "unlabeled_pretraining.py": "unlabeled windows change the LSTM-SAE's test RMSE",
     "forecast_intervals.py": "encoders, next hour, same settings",
     "rolling_origin.py": "LSTM-SAE beats Ridge at",
+    "classify_sequences.py": "pretraining on the unlabeled sequences changes held-out accuracy by",
 }
 
 # An argparse option that names a file the example writes, and its default.

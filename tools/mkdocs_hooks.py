@@ -34,12 +34,7 @@ _TITLE = re.compile(r"^!!! note\n\n(?:    .*\n|\n)*?\n(?P<title>\S.*(?:\n\S.*)*)
 
 #: Navigation entries (paths under docs/) shown only once their page exists.
 OPTIONAL_PAGES = {
-    "guide/export.md",
-    "guide/many_series.md",
-    "guide/classification.md",
     "guide/search.md",
-    "benchmarks/panels.md",
-    "benchmarks/classification.md",
 }
 
 
