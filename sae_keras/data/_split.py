@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def purge_gap(output_shape):
     """Windows to leave out between parts for targets of ``output_shape``: ``horizon - 1``.
@@ -79,3 +81,64 @@ def time_split(fraction, n, gap=0, *, name="fraction", min_train=1, min_held=1):
             f"to train on are needed. Pass more windows or change {name}."
         )
     return n_train, n_held
+
+
+def series_split(codes, fraction, gap=0, *, name="fraction"):
+    """:func:`time_split` within each series: every series' last windows held out.
+
+    Each series (the windows of one code, in the order given: time order) holds
+    out its last ``ceil(n_s * fraction)`` windows, and the ``gap`` windows
+    before them are in neither part, as :func:`time_split` splits one series. A
+    series with too few windows for that (fewer than held-out + gap + 1) trains
+    on all of them.
+
+    Parameters
+    ----------
+    codes : array-like of int of shape (n,)
+        The series of each window (positions, as ``series_codes`` gives them).
+    fraction : float
+        Share of each series' windows held out, in (0, 1).
+    gap : int, default=0
+        Windows of each series left out before its held-out part.
+    name : str, default="fraction"
+        The parameter ``fraction`` came from, for the error message.
+
+    Returns
+    -------
+    train_rows, held_rows : ndarray of int
+        The rows of each part, series after series, each series' in the order
+        given.
+
+    Raises
+    ------
+    ValueError
+        When no series is long enough to hold out a window, naming ``name``.
+
+    Examples
+    --------
+    >>> from sae_keras.data._split import series_split
+    >>> train, held = series_split([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], 0.25, gap=1)
+    >>> train.tolist(), held.tolist()
+    ([0, 1, 4, 5, 6], [3, 8, 9])
+    """
+    codes = np.asarray(codes).reshape(-1)
+    order = np.argsort(codes, kind="stable")  # series after series, each in its order
+    _, starts, counts = np.unique(codes[order], return_index=True, return_counts=True)
+    train, held = [], []
+    for start, count in zip(starts, counts):
+        rows = order[start : start + count]
+        n_held = math.ceil(round(count * fraction, 9)) if fraction > 0 else 0
+        if n_held and count - n_held - gap >= 1:
+            train.append(rows[: count - n_held - gap])
+            held.append(rows[count - n_held :])
+        else:
+            train.append(rows)
+    if fraction > 0 and not held:
+        raise ValueError(
+            f"{name}={fraction} holds out no window of any series: each series needs "
+            f"at least {gap + 2} windows (a held-out one, a purge gap of {gap} and one to "
+            f"train on). Pass longer series or change {name}."
+        )
+    empty = np.zeros(0, dtype=np.intp)
+    return (np.concatenate(train) if train else empty,
+            np.concatenate(held) if held else empty)

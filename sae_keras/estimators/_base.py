@@ -16,9 +16,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn import distribute
 from ._checks import _WindowChecks
+from ._series import _PerSeries
 from ..training._checkpoint import Checkpoint, fingerprint
 from ..nn._inference import CompiledForward
-from ..forecasting._scaling import channel_stats, fit_stats, scale_windows
+from ..forecasting._scaling import channel_stats, fit_stats, scale_windows, series_channel_stats
 from ..data._split import time_split
 from ..training._loop import PhaseSettings, train_phase
 from ..io._params import _saved_params
@@ -55,7 +56,7 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
+class _BaseLSTMSAE(_PerSeries, _WindowChecks, BaseEstimator):
     """Shared machinery; not part of the public API."""
 
     _parameter_constraints: dict = {
@@ -163,6 +164,7 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
             "input_scale_": _as_list(self.input_scale_),
             "variable_length_": bool(self.variable_length_),
             "strategy_": self.strategy_,
+            "series_": None if getattr(self, "series_", None) is None else self.series_.tolist(),
             **{f"{name}_": getattr(self, f"{name}_") for name in self._frozen_params},
         }
         if hasattr(self, "feature_names_in_"):
@@ -186,6 +188,8 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
         self.input_scale_ = _as_array(state["input_scale_"])
         self.variable_length_ = state.get("variable_length_", False)  # format v1 before it
         self.strategy_ = state.get("strategy_")
+        series = state.get("series_")  # files written before series: none
+        self.series_ = None if series is None else np.asarray(series)
         for name in self._frozen_params:
             # Files written before they were frozen: the saved parameters, as read then.
             setattr(self, f"{name}_", state.get(f"{name}_", _plain(getattr(self, name))))
@@ -225,25 +229,36 @@ class _BaseLSTMSAE(_WindowChecks, BaseEstimator):
 
     # -- scaling ------------------------------------------------------------
 
-    def _fit_input_scaling(self, X, stats_on=None, padded=False):
+    def _fit_input_scaling(self, X, stats_on=None, padded=False, codes=None, stats_codes=None):
         """Learn the input statistics (``scaling="standard"``); return X as the models see it.
 
         ``stats_on``: the windows to learn them on, when not ``X`` (``X`` and
         unlabeled windows). ``padded``: ``X`` holds NaN-padded windows.
+        ``codes`` (and ``stats_codes``, of ``stats_on``): the series of each
+        window, whose own statistics standardise it (``series_`` set).
         """
         data = X if stats_on is None else stats_on
-        self.input_mean_, self.input_scale_ = fit_stats(self.scaling, channel_stats, data)
-        return self._scale_inputs(X, padded)
+        if codes is None:
+            self.input_mean_, self.input_scale_ = fit_stats(self.scaling, channel_stats, data)
+        else:
+            data_codes = codes if stats_on is None else stats_codes
+            self.input_mean_, self.input_scale_ = fit_stats(
+                self.scaling, lambda d: series_channel_stats(d, data_codes, len(self.series_)),
+                data)
+        return self._scale_inputs(X, padded, codes)
 
-    def _scale_inputs(self, X, padded=None):
+    def _scale_inputs(self, X, padded=None, codes=None):
         """``X`` as the models read it; padding (NaN) becomes ``PAD_VALUE`` for their mask.
 
         ``padded=None``: as the fitted estimator (``variable_length_``).
+        ``codes``: the series of each window, for statistics learned per series.
         """
         if padded is None:
             padded = self.variable_length_
-        return scale_windows(X, self.input_mean_, self.input_scale_,
-                             fill=PAD_VALUE if padded else None)
+        mean, scale = self.input_mean_, self.input_scale_
+        if mean is not None and np.ndim(mean) == 2:  # one row per series
+            mean, scale = mean[codes], scale[codes]
+        return scale_windows(X, mean, scale, fill=PAD_VALUE if padded else None)
 
     # -- training -----------------------------------------------------------
 

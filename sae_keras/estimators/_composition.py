@@ -97,24 +97,34 @@ class _ComposesEncoder:
             return None
         return windows
 
-    def _prepare_stack(self, encoder, X, X_pretrain, sample_weight, steps, settings, padded):
+    def _prepare_stack(self, encoder, X, X_pretrain, sample_weight, steps, settings, padded,
+                       codes=None, pretrain_codes=None):
         """The input scaling, then the stack's pretrained weights: how the network starts.
 
         Within this estimator's fit and strategy. ``X``: the windows the network
         trains on; ``X_pretrain``: those pretraining reads (``X_unlabeled``, then
         ``X``), weighted ``sample_weight``. Returns ``(X as the network reads it,
         encoder weights per layer or None, {"pretrain_k": curves}, padded, the
-        estimator whose cell and activation the network has)``.
+        estimator whose cell and activation the network has)``. ``codes`` and
+        ``pretrain_codes``: the series of the windows of ``X`` and ``X_pretrain``
+        (``series=``), each standardised by its own statistics.
         """
         if encoder is not None and hasattr(encoder, "model_"):
+            if codes is not None or getattr(encoder, "series_", None) is not None:
+                raise ValueError(
+                    "a fitted encoder supplies its own input scaling, which cannot be mixed "
+                    "with scaling per series: fit without series=, or pass an unfitted "
+                    "LSTMSAEEncoder as pretraining to pretrain on these series."
+                )
             weights = self._fitted_stack(encoder)
             padded = padded or encoder.variable_length_
             return self._scale_inputs(X, padded), weights, {}, padded, encoder
-        X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded)
+        X_model = self._fit_input_scaling(X, stats_on=X_pretrain, padded=padded, codes=codes,
+                                          stats_codes=pretrain_codes)
         if encoder is None:
             return X_model, None, {}, padded, self
         weights, history = self._pretrain_stack(encoder, X_pretrain, sample_weight, steps,
-                                                settings, padded)
+                                                settings, padded, pretrain_codes)
         return X_model, weights, history, padded, self
 
     def _load_stack(self, model, weights):
@@ -125,7 +135,7 @@ class _ComposesEncoder:
         for index in range(1, len(weights) + 1):
             model.get_layer(f"encoder_{index}").trainable = not self.freeze_encoders
 
-    def _pretrain_stack(self, encoder, X, sample_weight, steps, settings, padded):
+    def _pretrain_stack(self, encoder, X, sample_weight, steps, settings, padded, codes=None):
         """Pretrain ``encoder``'s stack on windows ``X`` (raw, as ``fit`` took them).
 
         Call after the input scaling is learned; within this estimator's fit
@@ -134,7 +144,7 @@ class _ComposesEncoder:
         """
         encoder._check_validation_split(len(X))
         stack = encoder._pretrain(
-            self._scale_inputs(X, padded), self._hidden_units(),
+            self._scale_inputs(X, padded, codes), self._hidden_units(),
             encoder._settings_within(settings, len(X)), sample_weight, steps,
         )
         return stack.encoder_weights, dict(stack.history)

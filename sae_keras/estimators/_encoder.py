@@ -5,30 +5,28 @@ from __future__ import annotations
 import os
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import FLOAT_DTYPES, check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ..nn import distribute
 from ._base import LOSSES, _BaseLSTMSAE
+from ._decoding import _Decodes
 from ._docstrings import _fill_doc
 from ._export import _Exportable
-from ..data._validation import reject_non_numeric
 from ._pretraining import _Pretrains
 from ..nn._serving import serving_model
 from ..nn.builders import (
     OBJECTIVES, build_stacked_encoder, load_encoder_weights, rebuild_layer_models,
 )
 from ..io._params import _saved_class
-from ..forecasting._scaling import unscale
-from ..training.pretraining import PRETRAINING_TARGETS, decode_codes
+from ..training.pretraining import PRETRAINING_TARGETS
 
 
 @_saved_class()
 @_fill_doc
-class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exportable, _Pretrains,
-                     _BaseLSTMSAE):
+class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes, _Exportable,
+                     _Pretrains, _BaseLSTMSAE):
     """Stacked LSTM autoencoder features, learned by greedy pretraining.
 
     ``fit`` trains one LSTM autoencoder per entry of ``hidden_units``, bottom
@@ -257,7 +255,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         self.memory = memory
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, series=None):
         """Pretrain the stack of autoencoders on windows ``X``.
 
         Parameters
@@ -269,6 +267,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each window in every reconstruction loss. ``None`` weighs
             all windows equally. The scaling statistics are not weighted.
+        series : array-like of shape (n_samples,), default=None
+            The series of each window, for windows of many series: with
+            ``scaling="standard"`` each series is standardised by its own
+            statistics, and early stopping holds out the last windows of every
+            series (each series' windows in time order). ``transform`` and the
+            other methods then need the series of each window too.
 
         Returns
         -------
@@ -281,11 +285,21 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         steps = self._valid_steps(X)
         padded = steps is not None
         sample_weight = self._check_sample_weight(sample_weight, X)
-        self._check_validation_split(X.shape[0])
+        series = self._check_series(series, len(X))
+        held_out = codes = self.series_ = None
+        if series is None:
+            self._check_validation_split(X.shape[0])
+        else:
+            codes, _ = self._fit_series(series)
+            if self._early_stopping_active(len(X)):  # each series' last windows held out
+                (X, sample_weight), codes, held_out = self._series_held_out_last(
+                    codes, 0, X, sample_weight)
+                steps = self._valid_steps(X)
         timesteps, n_channels = X.shape[1:]
         self._check_objective(timesteps, padded)
         settings = self._start_fit(X, None, sample_weight)
-        X_model = self._fit_input_scaling(X, padded=padded)
+        settings.held_out = held_out
+        X_model = self._fit_input_scaling(X, padded=padded, codes=codes)
         with distribute.strategy_scope(self.strategy) as resolved:
             stack = self._pretrain(X_model, hidden_units, settings, sample_weight, steps)
             # The steps the encoders learned to read (the future part split off).
@@ -309,7 +323,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         self._init_predict_state()
         return self
 
-    def transform(self, X):
+    def transform(self, X, *, series=None):
         """Encode windows into the top layer's codes.
 
         With ``pretrain_objective="prediction"`` or ``"composite"`` the codes
@@ -320,6 +334,9 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
             Windows shaped like the training windows.
+        series : array-like of shape (n_samples,), default=None
+            The series of each window, required exactly when ``fit`` had
+            ``series`` (each window standardised by its series' statistics).
 
         Returns
         -------
@@ -329,100 +346,25 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
-        return self._encode(self._scale_inputs(X))
+        return self._encode(self._scale_inputs(X, codes=self._series_codes(series, len(X))))
 
-    def inverse_transform(self, X):
-        """Decode top-layer codes back into windows.
-
-        With ``reconstruct="input"`` the top autoencoder was trained to
-        reconstruct the original window from these codes, so its decoder alone
-        gives the windows. With ``"previous"`` each decoder reconstructs the
-        (repeated) codes of the layer below; their mean over time is decoded
-        by the next decoder down, to the first one, which gives windows. Either
-        way the result approximates the window that produced the codes, in the
-        data's own units. With ``pretrain_objective="composite"`` a window is
-        the reconstruction of its first ``timesteps - prediction_steps`` steps
-        followed by the prediction of the rest; ``"prediction"`` learns no
-        reconstruction, and decoding raises ``ValueError``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_codes)
-            Codes, as returned by ``transform``.
-
-        Returns
-        -------
-        windows : ndarray of shape (n_samples, timesteps, n_channels), float64
-        """
-        check_is_fitted(self)
-        reject_non_numeric(X, "X")
-        codes = check_array(X, dtype=FLOAT_DTYPES)
-        n_codes = self._n_features_out
-        if codes.shape[1] != n_codes:
-            raise ValueError(
-                f"X has {codes.shape[1]} codes per sample, but {type(self).__name__} "
-                f"produces {n_codes}; pass the output of transform."
-            )
-        return unscale(self._decode(codes), self.input_mean_, self.input_scale_)
-
-    def reconstruction_error(self, X, *, per="window"):
-        """Squared error of the stack's reconstruction of each window.
-
-        The window is encoded (``transform``) and decoded back
-        (``inverse_transform``); the error is measured in the units the
-        networks trained in: standardised channels with ``scaling="standard"``
-        (so every channel weighs the same, whatever its units), the data's own
-        with ``scaling=None``.
+    def fit_transform(self, X, y=None, **fit_params):
+        """``fit(X, y, **fit_params)``, then ``transform(X)`` (with the same ``series``).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
-            Windows shaped like the training windows.
-        per : {"window", "step", "channel", "element"}, default="window"
-            Mean squared error per window; per window and time step (mean
-            over channels); per window and channel (mean over steps); or each
-            squared error. The padded steps of variable-length windows are
-            left out of the means, and are NaN per step or element.
+            Training windows.
+        y : None
+            Ignored.
+        **fit_params : dict
+            ``sample_weight``, ``series``: as for :meth:`fit`.
 
         Returns
         -------
-        errors : ndarray of shape (n_samples,), (n_samples, timesteps), \
-                (n_samples, n_channels) or (n_samples, timesteps, n_channels)
+        codes : ndarray of shape (n_samples, n_codes), float64
         """
-        axes = {"window": (1, 2), "step": (2,), "channel": (1,), "element": ()}
-        if per not in axes:
-            raise ValueError(f"per must be one of {sorted(axes)}; got {per!r}.")
-        check_is_fitted(self)
-        X = self._validate_windows(X, reset=False)
-        X_model = self._scale_inputs(X)
-        windows = self._decode(self._encode(X_model))
-        squared = (windows - np.asarray(X_model, dtype=np.float64)) ** 2
-        steps = self._valid_steps(X)
-        if steps is None:
-            return squared.mean(axis=axes[per]) if axes[per] else squared
-        squared[~steps] = np.nan  # padding is no error: NaN per step, left out of means
-        if per in ("window", "channel"):
-            return np.nanmean(squared, axis=axes[per])  # every window has a real step
-        return squared.mean(axis=axes[per]) if axes[per] else squared
-
-    def score_samples(self, X):
-        """Normality of each window: minus its mean squared reconstruction error.
-
-        Higher is more normal, as scikit-learn's outlier detectors have it
-        (``IsolationForest.score_samples``); see :meth:`reconstruction_error`
-        for the units and for errors per step or channel, and
-        :class:`LSTMSAEOutlierDetector` for thresholds.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, timesteps[, channels])
-            Windows shaped like the training windows.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        return -self.reconstruction_error(X)
+        return self.fit(X, y, **fit_params).transform(X, series=fit_params.get("series"))
 
     def _encode(self, X_model):
         """Codes of windows as the models read them (the steps the encoders learned)."""
@@ -432,20 +374,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Exporta
 
     def _serving_model(self):
         """What ``export`` writes: raw windows to ``transform``'s codes."""
+        if self.series_ is not None:
+            raise ValueError("export is not available for an encoder fitted with series= "
+                             "yet (its statistics are per series); refit without it.")
         return serving_model(self.model_, timesteps=self.timesteps_,
                              input_stats=(self.input_mean_, self.input_scale_),
                              padded=self.variable_length_, name="encoder_serving")
-
-    def _decode(self, codes):
-        """Top-layer codes to windows in the units the networks trained in."""
-        # _predict casts each batch to float32 and returns float64.
-        if self.pretrain_objective_ == "prediction":
-            raise ValueError(
-                "pretrain_objective='prediction' trains decoders that predict the steps "
-                "after what the encoder read, not decoders that reconstruct windows; use "
-                "'composite' or 'reconstruction' to decode codes into windows."
-            )
-        return decode_codes(self.decoders_, codes, self.reconstruct_, predict=self._predict)
 
     def _fitted_models(self):
         models = super()._fitted_models()

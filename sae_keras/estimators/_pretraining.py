@@ -89,4 +89,5 @@ class _Pretrains:
             ),
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
+            held_out=None,  # its own fraction of what it pretrains on
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
+import numpy as np
+
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils import metadata_routing
@@ -290,8 +292,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)  # validates pretraining=encoder
-    def fit(self, X, y, sample_weight=None, *, X_unlabeled=None, static_covariates=None,
-            future_covariates=None):
+    def fit(self, X, y, sample_weight=None, *, series=None, X_unlabeled=None,
+            unlabeled_series=None, static_covariates=None, future_covariates=None):
         """Pretrain (unless ``pretraining=None``), stack and fine-tune.
 
         Pretraining needs no labels: windows without targets passed as
@@ -309,6 +311,20 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
             Weight of each window in every loss, pretraining and fine-tuning
             (and in the validation loss of early stopping). ``None`` weighs all
             windows equally. The scaling statistics are not weighted.
+        series : array-like of shape (n_samples,), default=None
+            The series of each window (an id: a store, a sensor), for many
+            related series and one network: ``make_windows(frame, ...,
+            series="id")`` gives it. With ``scaling="standard"`` each series'
+            inputs and targets are standardised by the statistics of its own
+            training windows (neuralforecast's "local scaler"), so series of
+            10s and of 10,000s train alike and ``predict`` returns each in its
+            own units; early stopping holds out the last ``validation_fraction``
+            of every series' windows (with a purge gap of ``horizon - 1``
+            windows before each, each series' windows in time order), not the
+            last series. ``predict`` and ``score`` then need the series of each
+            window too, seen at fit. Route it like ``sample_weight``:
+            ``set_fit_request(series=True)`` (and ``set_predict_request``,
+            ``set_score_request``).
         X_unlabeled : array-like of shape (n_unlabeled, timesteps[, channels]), \
                 default=None
             More windows, shaped like ``X``, without targets: pretrained on
@@ -323,6 +339,9 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
             preceding steps transform it as they transform ``X``. (Cross-validation
             splits a fit parameter with as many rows as ``X`` by the folds; one
             of any other length is passed whole to every fold.)
+        unlabeled_series : array-like of shape (n_unlabeled,), default=None
+            The series of each window of ``X_unlabeled``; needed exactly when
+            ``series`` is given. Its windows join their series' statistics.
         static_covariates : array-like of shape (n_samples,) or (n_samples, n_static), \
                 default=None
             Values describing each window as a whole (a station, a sensor's
@@ -358,7 +377,10 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
             self._check_warm_start(X, y)
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
+        series = self._check_series(series, len(X))
         X_unlabeled = self._check_unlabeled(X_unlabeled, X, encoder, warm)
+        unlabeled_series = self._check_unlabeled_series(series, unlabeled_series, X_unlabeled,
+                                                        warm)
         static, future = check_covariates(static_covariates, future_covariates, len(X))
         if warm:
             check_fitted_shapes(self._covariates_seen(), static, future)
@@ -366,9 +388,19 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         (X, y, sample_weight, static, future), calibration = split_calibration(
             self.calibration_fraction, gap, X, y, sample_weight, static, future
         )
-        self._check_validation_split(X.shape[0], gap)
+        held_out = None
+        if series is None:
+            self._check_validation_split(X.shape[0], gap)
+            self.series_ = codes = unlabeled_codes = None
+        else:
+            codes, unlabeled_codes = self._fit_series(series, unlabeled_series)
+            if self._early_stopping_active(len(X)):  # each series' last windows held out
+                (X, y, sample_weight, static, future), codes, held_out = (
+                    self._series_held_out_last(codes, gap, X, y, sample_weight, static, future))
         # What pretraining reads: the unlabeled windows, then the labeled ones.
         X_pretrain, w_pretrain = _with_unlabeled(X, sample_weight, X_unlabeled)
+        pretrain_codes = None if codes is None else (
+            codes if unlabeled_codes is None else np.concatenate([unlabeled_codes, codes]))
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
         if fitted_encoder:
@@ -382,6 +414,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
                 "warm_start=False to fit a new network."
             )
         settings = self._start_fit(X, y, sample_weight, X_unlabeled, static, future)
+        settings.held_out = held_out
         if warm:
             settings.gap = gap
             self._continue_fit(X, y, sample_weight, settings, static, future)
@@ -392,8 +425,9 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         output_shape = y.shape[1:]
         with distribute.strategy_scope(self.strategy) as resolved:
             X_model, encoder_weights, history, padded, network = self._prepare_stack(
-                encoder, X, X_pretrain, w_pretrain, steps, settings, padded)
-            target = self._fit_target_scaling(y)
+                encoder, X, X_pretrain, w_pretrain, steps, settings, padded, codes,
+                pretrain_codes)
+            target = self._fit_target_scaling(y, codes)
             self.covariate_shapes_ = covariate_shapes(static, future)
             self.covariate_stats_ = fit_covariate_stats(self.scaling, static, future)
             inputs = self._model_inputs(X_model, static, future)
@@ -412,7 +446,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
                 seed=settings.derive("build forecaster"),
             )
             self._load_stack(model, encoder_weights)
-            settings.gap = gap  # fine-tuning's validation part starts after the gap
+            # Fine-tuning's validation part starts after the gap (per series: dropped).
+            settings.gap = gap if held_out is None else 0
             self.linear_skip_alpha_ = self._init_linear_skip(
                 model, inputs, target, sample_weight, settings
             )

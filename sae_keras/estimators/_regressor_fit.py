@@ -11,7 +11,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 from ..nn import distribute
 from ._base import _as_array, _as_list
 from ..forecasting._linear import ridge_skip
-from ..forecasting._scaling import column_stats, fit_stats
+from ..forecasting._scaling import column_stats, fit_stats, series_column_stats
 from ..data._validation import (
     array_shape, named_errors, pad_sequences, reject_non_numeric, warn_unusual_windows,
     window_shape,
@@ -30,7 +30,9 @@ class _RegressorFitSteps:
         # windows); its penalty chosen on the most recent validation_fraction of those
         # (when that holds at least 10), with or without early stopping.
         n_fit = len(target)
-        if settings.validation_fraction > 0:
+        if settings.held_out is not None:
+            n_fit -= settings.held_out + settings.gap
+        elif settings.validation_fraction > 0:
             n_fit = time_split(settings.validation_fraction, n_fit, settings.gap)[0]
         X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
         if hasattr(X_model, "filled_with") and X_model.fill is not None:
@@ -76,15 +78,40 @@ class _RegressorFitSteps:
             finetune[key] = list(finetune.get(key, [])) + list(values)
         self._init_predict_state()
 
-    def _fit_target_scaling(self, y):
-        """Learn the target statistics (``scaling="standard"``); return y as the model sees it."""
-        self.target_mean_, self.target_scale_ = fit_stats(self.scaling, column_stats, y)
-        return self._scale_targets(y)
+    def _fit_target_scaling(self, y, codes=None):
+        """Learn the target statistics (``scaling="standard"``); return y as the model sees it.
 
-    def _scale_targets(self, y):
+        ``codes``: the series of each window, each learning its own.
+        """
+        stats = column_stats if codes is None else (
+            lambda data: series_column_stats(data, codes, len(self.series_)))
+        self.target_mean_, self.target_scale_ = fit_stats(self.scaling, stats, y)
+        if codes is not None and self.target_mean_ is not None:
+            # Series seen in X_unlabeled only: no target statistics to forecast in.
+            unlabeled_only = np.bincount(codes, minlength=len(self.series_)) == 0
+            self.target_mean_[unlabeled_only] = np.nan
+        return self._scale_targets(y, codes)
+
+    def _target_stats(self, codes=None):
+        """The target's mean and scale, of each window's series when learned per series."""
+        mean, scale = self.target_mean_, self.target_scale_
+        if mean is not None and getattr(self, "series_", None) is not None:
+            mean, scale = mean[codes], scale[codes]
+            unknown = np.isnan(mean.reshape(len(mean), -1)).any(axis=1)
+            if unknown.any():
+                names = sorted({str(name) for name in self.series_[codes[unknown]]})
+                raise ValueError(
+                    f"series {names[:10]} had no labeled windows at fit (only unlabeled "
+                    "ones): their targets' statistics are unknown. Refit with labeled "
+                    "windows of these series."
+                )
+        return mean, scale
+
+    def _scale_targets(self, y, codes=None):
         """``y`` as the model is trained on it: scaled, float32, one-step ``y`` as a column."""
-        if self.target_mean_ is not None:
-            y = (y - self.target_mean_) / self.target_scale_
+        mean, scale = self._target_stats(codes)
+        if mean is not None:
+            y = (y - mean) / scale
         y = np.asarray(y, dtype=np.float32)
         return y.reshape(-1, 1) if y.ndim == 1 else y
 

@@ -51,14 +51,18 @@ class _RegressorForecasts:
     def _covariates_seen(self):
         return getattr(self, "covariate_shapes_", (0, None))  # older pickles: none
 
-    def predict(self, X, *, static_covariates=None, future_covariates=None, return_std=False,
-                n_passes=100):
+    def predict(self, X, *, series=None, static_covariates=None, future_covariates=None,
+                return_std=False, n_passes=100):
         """Forecast for windows ``X``, optionally with a Monte-Carlo dropout spread.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, timesteps[, channels])
             Windows shaped like the training windows.
+        series : array-like of shape (n_samples,), default=None
+            The series of each window, required exactly when ``fit`` had
+            ``series``; each must have been seen at fit (its statistics
+            standardise its windows and its forecasts come back in its units).
         static_covariates, future_covariates : array-like, default=None
             The covariates of each window, as passed to ``fit`` (required
             exactly when ``fit`` had them).
@@ -93,10 +97,12 @@ class _RegressorForecasts:
         """
         check_is_fitted(self)
         X = self._validate_windows(X, reset=False)
+        codes = self._series_codes(series, len(X))
         static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
-        y_pred = self._forecast(X, static, future)
+        y_pred = self._forecast(X, static, future, codes)
         if not return_std:
             return y_pred
+        self._refuse_per_series("predict(return_std=True)")
         return y_pred, self._mc_dropout_std(X, n_passes, static, future)
 
     def predict_interval(self, X, coverage=0.9, method="conformal", n_passes=100, *,
@@ -166,6 +172,7 @@ class _RegressorForecasts:
                 "fit with calibration_fraction > 0 (for instance 0.1), or use "
                 "method='mc_dropout'."
             )
+        self._refuse_per_series("predict_interval")
         X = self._validate_windows(X, reset=False)
         static, future = self._check_predict_covariates(X, static_covariates, future_covariates)
         y_pred = self._forecast(X, static, future)
@@ -187,7 +194,7 @@ class _RegressorForecasts:
             half_width = gaussian_half_width(std, coverage)
         return y_pred - half_width, y_pred + half_width
 
-    def predict_recursive(self, X, steps, target_channel=0, change=False, *,
+    def predict_recursive(self, X, steps, target_channel=0, change=False, *, series=None,
                           static_covariates=None):
         """Forecast past the trained horizon by feeding forecasts back into the window.
 
@@ -214,6 +221,8 @@ class _RegressorForecasts:
             ``y`` was the change from the window's last value of
             ``target_channel`` (cumulative over a multi-step horizon), as
             ``y - X[:, -1, target_channel]``.
+        series : array-like of shape (n_samples,), default=None
+            As for :meth:`predict`; the same for every round.
         static_covariates : array-like, default=None
             As for :meth:`predict`; the same for every round. A model fitted
             with ``future_covariates`` cannot forecast recursively.
@@ -256,20 +265,32 @@ class _RegressorForecasts:
                 f"target_channel must be a channel of X (0 to {self.n_channels_in_ - 1}); "
                 f"got {target_channel!r}."
             )
+        codes = self._series_codes(series, len(X))
         static, _ = self._check_predict_covariates(X, static_covariates, None)
         return recursive_forecast(
-            lambda windows: self._forecast(windows, static), X, steps, target_channel, change
+            lambda windows: self._forecast(windows, static, None, codes), X, steps,
+            target_channel, change,
         )
 
-    def _forecast(self, X, static=None, future=None):
-        """Forecasts in the target's units for validated windows ``X`` (and covariates)."""
-        y_pred = self._predict(self.model_, self._model_inputs(self._scale_inputs(X), static,
-                                                              future))
-        y_pred = y_pred.reshape((X.shape[0],) + self.output_shape_)
-        return unscale(y_pred, self.target_mean_, self.target_scale_)
+    def _forecast(self, X, static=None, future=None, codes=None):
+        """Forecasts in the target's units for validated windows ``X`` (and covariates).
+
+        ``codes``: the series of each window, when fitted with ``series``.
+        """
+        inputs = self._model_inputs(self._scale_inputs(X, codes=codes), static, future)
+        y_pred = self._predict(self.model_, inputs).reshape((X.shape[0],) + self.output_shape_)
+        return unscale(y_pred, *self._target_stats(codes))
+
+    def _refuse_per_series(self, what):
+        if getattr(self, "series_", None) is not None:
+            raise ValueError(
+                f"{what} is not available for a regressor fitted with series= yet (its "
+                "statistics are per series); refit without series= to use it."
+            )
 
     def _serving_model(self):
         """What ``export`` writes: raw windows (and covariates) to forecasts in units."""
+        self._refuse_per_series("export")
         stats = getattr(self, "covariate_stats_", (None, None))  # older pickles: none
         covariates = [stat for stat, seen in zip(stats, self._covariates_seen()) if seen]
         return serving_model(
@@ -300,7 +321,7 @@ class _RegressorForecasts:
         warn_if_no_spread(std, self.model_)
         return std if self.target_scale_ is None else std * self.target_scale_
 
-    def score(self, X, y, sample_weight=None, *, static_covariates=None,
+    def score(self, X, y, sample_weight=None, *, series=None, static_covariates=None,
               future_covariates=None):
         """R² of ``predict(X)`` against ``y``, averaged over all outputs.
 
@@ -315,6 +336,8 @@ class _RegressorForecasts:
             True targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        series : array-like of shape (n_samples,), default=None
+            As for :meth:`predict`.
         static_covariates, future_covariates : array-like, default=None
             As for :meth:`predict`.
 
@@ -322,7 +345,7 @@ class _RegressorForecasts:
         -------
         score : float
         """
-        y_pred = self.predict(X, static_covariates=static_covariates,
+        y_pred = self.predict(X, series=series, static_covariates=static_covariates,
                               future_covariates=future_covariates)
         y_true = np.asarray(y, dtype=np.float64)
         n_samples = y_pred.shape[0]

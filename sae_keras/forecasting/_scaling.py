@@ -204,7 +204,8 @@ class ScaledWindows:
     Parameters
     ----------
     X : ndarray of shape (n_samples, timesteps, n_channels)
-    mean, scale : ndarray of shape (n_channels,)
+    mean, scale : ndarray of shape (n_channels,) or (n_samples, n_channels)
+        The statistics of every window, or of each window (its series').
     fill : float, default=None
         What NaN (the padding of variable-length sequences) becomes once
         scaled; ``None`` leaves it alone.
@@ -226,6 +227,11 @@ class ScaledWindows:
         self.fill = fill
 
     @property
+    def per_window(self):
+        """Whether each window has its own statistics (its series'): rows of ``mean``."""
+        return self.mean.ndim == 2
+
+    @property
     def shape(self):
         return self.X.shape
 
@@ -237,16 +243,28 @@ class ScaledWindows:
         return len(self.X)
 
     def __getitem__(self, key):
+        rows = key[0] if isinstance(key, tuple) else key
         if isinstance(key, slice) or (
             isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, slice) for k in key)
         ):  # rows, or rows and steps: a lazy view
-            return self._view(self.X[key])
-        return self._scale(self.X[key])
+            return self._view(self.X[key], rows=rows)
+        return self._scale(self.X[key], *self._stats(rows))
 
-    def _view(self, X, fill=None):
-        """Windows ``X`` (a view into ``self.X``) scaled as these are."""
+    def _stats(self, rows=slice(None)):
+        """Mean and inverse scale broadcasting against windows ``X[rows]``."""
+        if not self.per_window:
+            return self.mean, self.inverse_scale
+        mean, inverse = self.mean[rows], self.inverse_scale[rows]
+        if mean.ndim == 2:  # several windows: one row of statistics each
+            return mean[:, np.newaxis, :], inverse[:, np.newaxis, :]
+        return mean, inverse  # one window
+
+    def _view(self, X, fill=None, rows=slice(None)):
+        """Windows ``X`` (a view into ``self.X``, rows ``rows`` of it) scaled as these are."""
         view = ScaledWindows.__new__(ScaledWindows)
         view.X, view.mean, view.inverse_scale = X, self.mean, self.inverse_scale
+        if self.per_window:
+            view.mean, view.inverse_scale = self.mean[rows], self.inverse_scale[rows]
         view.fill = self.fill if fill is None else fill
         return view
 
@@ -255,13 +273,13 @@ class ScaledWindows:
         return self._view(self.X, fill)
 
     def __array__(self, dtype=None, copy=None):
-        scaled = self._scale(self.X)
+        scaled = self._scale(self.X, *self._stats())
         return scaled if dtype is None else scaled.astype(dtype, copy=False)
 
-    def _scale(self, rows):
+    def _scale(self, rows, mean, inverse_scale):
         rows = np.array(rows, dtype=np.float32)  # always a fresh array: scaled in place
-        rows -= self.mean
-        rows *= self.inverse_scale
+        rows -= mean
+        rows *= inverse_scale
         if self.fill is not None:
             np.nan_to_num(rows, copy=False, nan=self.fill)
         return rows
@@ -280,7 +298,11 @@ def scale_windows(X, mean, scale, fill=None):
 
 
 def unscale(values, mean, scale):
-    """``values * scale + mean`` in place (``values`` is the estimator's own array)."""
+    """``values * scale + mean`` in place (``values`` is the estimator's own array).
+
+    ``mean`` and ``scale`` are one target's statistics, or one per row of
+    ``values`` (each window's series').
+    """
     if mean is None:
         return values
     values *= scale

@@ -182,6 +182,9 @@ _STATE_CHECKS = {
     "target_": (lambda v: isinstance(v, str), "a string"),
     "step_": (lambda v: v is None or isinstance(v, str), "null or a string"),
     "regressor_": (lambda v: isinstance(v, dict), "a JSON object"),
+    "series_": (lambda v: v is None or (isinstance(v, list) and (
+        _is_strs(v) or all(isinstance(i, int) and not isinstance(i, bool) for i in v))),
+        "null or a list of series ids, all strings or all ints"),
     "classes_": (lambda v: isinstance(v, list) and len(v) >= 2 and (
         _is_strs(v) or all(isinstance(c, (int, float)) for c in v)),
         "a list of at least two labels, all strings or all numbers"),

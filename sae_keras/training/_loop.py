@@ -55,6 +55,9 @@ class PhaseSettings:
     checkpoint: object = None  # a _checkpoint.Checkpoint, or None
     shard: tuple = None  # (process index, process count) when each process feeds its share
     gap: int = 0  # purge gap: windows left out before the validation part (horizon - 1)
+    #: The validation part's size when the estimator laid it out itself (the last
+    #: windows; per-series splits, ``series_split``), instead of ``validation_fraction``'s.
+    held_out: int = None
 
     def derive(self, *key):
         """The seed of one random part of the fit (a model's weights), from the fit's seed.
@@ -89,7 +92,8 @@ def train_phase(model, x, y, *, epochs, phase, settings, sample_weight=None):
             ndim = (y[0] if isinstance(y, tuple) else y).ndim
             sample_weight = np.reshape(sample_weight, (-1,) + (1,) * max(0, ndim - 2))
         (x_fit, y_fit, w_fit), validation = _hold_out(
-            x, y, sample_weight, settings.validation_fraction, settings.shard, settings.gap
+            x, y, sample_weight, settings.validation_fraction, settings.shard, settings.gap,
+            settings.held_out,
         )
         if validation is not None and start == 0:
             monitor.start_from(model, validation, settings.batch_size)
@@ -127,18 +131,23 @@ def progress_verbosity(verbose, stream):
     return verbose
 
 
-def _hold_out(x, y, sample_weight, validation_fraction, shard=None, gap=0):
+def _hold_out(x, y, sample_weight, validation_fraction, shard=None, gap=0, held_out=None):
     """``(x, y, w)`` split into training and validation parts, the latter last (or ``None``).
 
     The split is :func:`~sae_keras.data._split.time_split`'s; the ``gap`` windows
     before the validation part (the purge gap, ``horizon - 1``) are in neither.
+    ``held_out``: the last ``held_out`` windows are the validation part, the
+    rest (less ``gap``) the training part.
     With ``shard=(index, count)`` the validation part is this process's share:
     every ``count``-th window from ``index``, the same number in every process.
     """
     if validation_fraction <= 0:
         return (x, y, sample_weight), None
     n = _n_rows(x)
-    split, n_held = time_split(validation_fraction, n, gap, name="validation_fraction")
+    if held_out is None:
+        split, n_held = time_split(validation_fraction, n, gap, name="validation_fraction")
+    else:
+        split, n_held = n - held_out - gap, held_out
     start = n - n_held
     head, tail = slice(None, split), slice(start, None)
     if shard is not None:

@@ -158,3 +158,21 @@ def test_calibration_windows_and_their_gap_are_held_out_of_training():
     assert reg.conformal_scores_.shape == (30, 4)
     np.testing.assert_allclose(reg.conformal_scores_, np.abs(alone.predict(X[90:]) - y[90:]),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_each_series_holds_out_its_last_windows_after_its_own_purge_gap():
+    from sae_keras.data._split import series_split
+
+    # Three series, their windows interleaved, each in time order.
+    codes = np.array([0, 1, 2] * 10 + [1] * 10)
+    train, held = series_split(codes, 0.2, gap=2)
+    for series, n in ((0, 10), (1, 20), (2, 10)):
+        rows = np.flatnonzero(codes == series)
+        n_held = int(np.ceil(0.2 * n))
+        assert set(held) & set(rows) == set(rows[-n_held:])
+        assert set(train) & set(rows) == set(rows[: n - n_held - 2])  # the gap in neither
+    # A series too short for a held-out part trains on all of it; none at all is refused.
+    train, held = series_split(np.array([0, 0, 1, 1, 1, 1, 1, 1]), 0.2, gap=2)
+    assert set(train) >= {0, 1} and not set(held) & {0, 1}
+    with pytest.raises(ValueError, match=r"validation_fraction=0.2 holds out no window"):
+        series_split(np.array([0, 0, 1, 1]), 0.2, gap=2, name="validation_fraction")
