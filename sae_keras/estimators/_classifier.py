@@ -231,14 +231,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self : LSTMSAEClassifier
         """
         distribute.check_backend()
-        encoder = self._pretraining_encoder()
-        fitted_encoder = encoder is not None and hasattr(encoder, "model_")
-        hidden_units = encoder.hidden_units_ if fitted_encoder else self._hidden_units()
-        if self.pretraining is None and self.freeze_encoders:
-            raise ValueError(
-                "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
-                "set pretraining='auto' (or an LSTMSAEEncoder), or freeze_encoders=False."
-            )
+        encoder, fitted_encoder, hidden_units = self._composed_network()
         X = self._validate_windows(X, reset=True)
         codes = self._encode_labels(y, X)
         sample_weight = self._check_sample_weight(sample_weight, X)

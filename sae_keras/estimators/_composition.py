@@ -30,6 +30,18 @@ TRAINING = ("optimizer", "learning_rate", "loss", "batch_size", "early_stopping"
 class _ComposesEncoder:
     """Mixin: resolve ``pretraining``, pretrain through the encoder, take a fitted one's stack."""
 
+    def _composed_network(self):
+        """``(encoder or None, whether it is fitted, hidden_units)``, checked before training."""
+        encoder = self._pretraining_encoder()
+        fitted_encoder = encoder is not None and hasattr(encoder, "model_")
+        hidden_units = encoder.hidden_units_ if fitted_encoder else self._hidden_units()
+        if self.pretraining is None and self.freeze_encoders:
+            raise ValueError(
+                "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
+                "set pretraining='auto' (or an LSTMSAEEncoder), or freeze_encoders=False."
+            )
+        return encoder, fitted_encoder, hidden_units
+
     def _pretraining_encoder(self):
         """The encoder that pretrains (or was pretrained), or ``None``; checked before training.
 

@@ -364,14 +364,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         self : LSTMSAERegressor
         """
         distribute.check_backend()
-        encoder = self._pretraining_encoder()
-        fitted_encoder = encoder is not None and hasattr(encoder, "model_")
-        hidden_units = encoder.hidden_units_ if fitted_encoder else self._hidden_units()
-        if self.pretraining is None and self.freeze_encoders:
-            raise ValueError(
-                "freeze_encoders=True needs pretrained encoders, but pretraining=None; "
-                "set pretraining='auto' (or an LSTMSAEEncoder), or freeze_encoders=False."
-            )
+        encoder, fitted_encoder, hidden_units = self._composed_network()
         warm = self.warm_start and hasattr(self, "model_")
         if warm:  # before validation resets n_features_in_
             self._check_warm_start(X, y)
