@@ -139,7 +139,11 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
     hidden_units_ : tuple of int
         The resolved layer sizes.
     input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
-        Input standardisation (``None`` with ``scaling=None``).
+        Input standardisation (``None`` with ``scaling=None``); one row per
+        series, ``(len(series_), n_channels_in_)``, when fitted with ``series``.
+    series_ : ndarray of shape (n_series,) or None
+        The series ids seen at fit (``series``, and ``unlabeled_series``),
+        sorted; ``None`` when fitted without ``series``.
     timesteps_ : int
         Window length seen in ``fit``.
     n_channels_in_ : int

@@ -155,9 +155,15 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
     hidden_units_ : tuple of int
         The resolved layer sizes.
     input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
-        Input standardisation (``None`` with ``scaling=None``).
+        Input standardisation (``None`` with ``scaling=None``); one row per
+        series, ``(len(series_), n_channels_in_)``, when fitted with ``series``.
     target_mean_, target_scale_ : ndarray of shape output_shape_ or None
-        Target standardisation (``None`` with ``scaling=None``).
+        Target standardisation (``None`` with ``scaling=None``); one per series,
+        ``(len(series_),) + output_shape_``, when fitted with ``series`` (NaN
+        for a series seen only in ``X_unlabeled``).
+    series_ : ndarray of shape (n_series,) or None
+        The series ids seen at fit (``series``, and ``unlabeled_series``),
+        sorted; ``None`` when fitted without ``series``.
     conformal_scores_ : ndarray of shape (n_calibration,) + output_shape_ or None
         Absolute forecast errors on the ``calibration_fraction`` windows held
         out of training, in the target's units (``None`` when nothing was held
