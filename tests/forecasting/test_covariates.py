@@ -117,6 +117,7 @@ def test_covariates_are_keyword_only_and_predict_options_are_not_metadata():
         named = data_params & set(params)
         assert named, method
         assert all(params[name].kind is inspect.Parameter.KEYWORD_ONLY for name in named), method
-    # How to predict is not data about the windows: not requestable through routing.
+    # How to predict is not data about the windows: not requestable through routing;
+    # the covariates and each window's series are.
     request = inspect.signature(LSTMSAERegressor().set_predict_request).parameters
-    assert set(request) - {"self"} == {"static_covariates", "future_covariates"}
+    assert set(request) - {"self"} == {"static_covariates", "future_covariates", "series"}

@@ -71,8 +71,8 @@ def test_retracing_warnings_are_silenced_for_the_librarys_functions_only(caplog)
         # One compiled function per estimator, as in a grid search; a one-layer
         # network without pretraining still trains through the library's phase.
         for seed in range(7):
-            LSTMSAERegressor(**{**TINY_REGRESSOR, "hidden_units": (3,), "random_state": seed},
-                             pretraining=None, epochs=1).fit(
+            LSTMSAERegressor(**{**TINY_REGRESSOR, "hidden_units": (3,), "random_state": seed,
+                                "pretraining": None}, epochs=1).fit(
                 X, X[:, -1, 0]).predict(X[: seed + 1])
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
     caplog.clear()

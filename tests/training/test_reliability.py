@@ -53,7 +53,7 @@ _SOAK = """
 import gc, json, os, sys
 sys.path.insert(0, {tests!r})
 from sae_keras import LSTMSAERegressor
-from conftest import TINY, sine_windows
+from conftest import TINY_REGRESSOR, sine_windows
 
 def rss_mb():
     with open("/proc/self/status") as status:
