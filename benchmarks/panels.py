@@ -207,11 +207,12 @@ def lstm_forecast(histories, val_targets, test_histories, timesteps, horizon, pr
                   seed, quick):
     """Fit on the validation stage (early stopping), refit on the test stage, forecast.
 
-    Per-series scaling is done here, outside the estimator: each series' windows
-    are standardised by its own history (``scaled_panel_windows``) and the
-    forecasts unscaled. When the estimators take ``series=`` with per-series
-    scaling (issue 23), this function is the one to switch to it. With one history
-    it is the per-series model.
+    Per-series scaling is done here, outside the estimator, as for the other
+    global contenders: each series' windows are standardised by its own history
+    (``scaled_panel_windows``) and the forecasts unscaled; early stopping holds
+    out each series' last window (the validation ones, last in ``X``), which the
+    estimators' ``series=`` split would not. With one history it is the
+    per-series model.
     """
     w = scaled_panel_windows(histories, timesteps, horizon, val_targets)
     X = np.concatenate([w.X, w.last])  # the validation windows last: early stopping's part

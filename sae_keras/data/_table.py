@@ -175,8 +175,10 @@ def _blocks_words(column, name):
 def several_series_cure(id_column, time_column, example):
     """How to fit one model over the series of a long table, in words."""
     time = "" if time_column is None else f", time={str(time_column)!r}"
+    time_column = "" if time_column is None else f", time_column={str(time_column)!r}"
     return (
-        f"; one model over several series: make_windows(frame, timesteps, target=..., "
+        f"; one model over several series: TableForecaster(id_column={str(id_column)!r}"
+        f"{time_column}) reads such a table, and make_windows(frame, timesteps, target=..., "
         f"series={str(id_column)!r}{time}) cuts windows that never cross two series, for "
         f"LSTMSAERegressor; or keep one series per table (the rows where {id_column} == "
         f"{example!r})"

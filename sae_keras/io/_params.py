@@ -176,6 +176,7 @@ _STATE_CHECKS = {
         "two entries, each null or [numbers, numbers]",
     ),
     "time_column_": (lambda v: v is None or isinstance(v, str), "null or a string"),
+    "id_column_": (lambda v: v is None or isinstance(v, str), "null or a string"),
     "categories_": (lambda v: isinstance(v, dict) and all(map(_is_strs, v.values())),
                     "a JSON object of lists of strings"),
     "columns_": (lambda v: _is_strs(v) and v != [], "a non-empty list of strings"),

@@ -81,6 +81,7 @@ def test_with_the_dates_dropped_the_series_one_after_another_are_named(
     assert lines[0].startswith("sae-keras: warning: column 'symbol' holds 5 values, each in "
                                "one block of consecutive rows: if these are 5 series one "
                                "after another, windows that cross from one into the next mix "
-                               "them; one model over several series: make_windows(frame, "
-                               "timesteps, target=..., series='symbol')")
+                               "them; one model over several series: TableForecaster("
+                               "id_column='symbol') reads such a table, and "
+                               "make_windows(frame, timesteps, target=..., series='symbol')")
     assert "fewer than 100" in lines[1]
