@@ -3,13 +3,13 @@
 A synthetic panel (no public one of this size ships offline): series ``i`` has 4
 channels, each a seasonal AR(1) process with its own level and scale (levels
 from 1 to 10,000, so that per-series scaling matters), seeded. Windows of
-``TIMESTEPS`` steps of the 4 channels are cut per series (``make_windows``)
-after standardising each series by its own mean and standard deviation (the
-stand-in for the estimators' per-series scaling of issue 23, as in
-``panels.py``), targets the next step of channel 0, and are stacked into one
-float32 array (a copy: the estimator takes one ``X``; 724 MiB at 1,000
-series). Then one epoch of each phase of ``LSTMSAERegressor()`` (shipped
-defaults: hidden (64, 32), pretrained as ``LSTMSAEEncoder`` does, the ridge start;
+``TIMESTEPS`` steps of the 4 channels are cut per series (``make_windows``),
+in the series' own units, targets the next step of channel 0, and are stacked
+into one float32 array (a copy: the estimator takes one ``X``; 724 MiB at 1,000
+series) with the series of each window. Then one epoch of each phase of
+``LSTMSAERegressor()`` given ``series=`` (shipped defaults: hidden (64, 32),
+each series standardised by its own statistics, pretrained as
+``LSTMSAEEncoder`` does, the ridge start;
 ``pretraining=LSTMSAEEncoder(pretrain_epochs=1, early_stopping=False), epochs=1``,
 no early stopping).
 
@@ -59,23 +59,22 @@ def synthetic_series(index, steps):
 
 
 def panel_windows(n_series, steps):
-    """Per-series standardised windows of every series, stacked: ``(X, y)``.
+    """The windows of every series, stacked, and the series of each: ``(X, y, series)``.
 
-    The per-series scaling is done here, outside the estimator (its ``series=``
-    support, issue 23, is the one to switch to).
+    In each series' own units: the estimator standardises each series by its
+    own statistics (``series=``).
     """
     from sae_keras import make_windows
 
-    Xs, ys = [], []
+    Xs, ys, ids = [], [], []
     for i in range(n_series):
-        values = synthetic_series(i, steps)
-        z = (values - values.mean(axis=0)) / values.std(axis=0)
-        X, y = make_windows(z, TIMESTEPS, target=0)
+        X, y = make_windows(synthetic_series(i, steps), TIMESTEPS, target=0)
         Xs.append(X)
         ys.append(y)
+        ids.append(np.full(len(X), i, dtype=np.int32))
     # make_windows returns float64 windows; stacked as float32, what the network reads,
     # half the memory of stacking them as they come.
-    return np.concatenate(Xs, dtype=np.float32), np.concatenate(ys)
+    return np.concatenate(Xs, dtype=np.float32), np.concatenate(ys), np.concatenate(ids)
 
 
 def estimator(seed=0):
@@ -94,11 +93,11 @@ def worker(n_series, steps):
 
     baseline = current_rss_mb()
     start = time.perf_counter()
-    X, y = panel_windows(n_series, steps)
+    X, y, series = panel_windows(n_series, steps)
     build = time.perf_counter() - start
     model = estimator()
     start = time.perf_counter()
-    model.fit(X, y)
+    model.fit(X, y, series=series)
     seconds = time.perf_counter() - start
     return {"series": n_series, "steps": steps, "windows": len(X), "build_seconds": build,
             "fit_seconds": seconds, "windows_per_s": len(X) / seconds,

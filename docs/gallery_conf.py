@@ -32,6 +32,7 @@ EXPECTED = {
     "forecast_intervals.py": "encoders, next hour, same settings",
     "rolling_origin.py": "LSTM-SAE beats Ridge at",
     "classify_sequences.py": "pretraining on the unlabeled sequences changes held-out accuracy by",
+    "search_optuna.py": "test RMSE: best trial refitted",
 }
 
 # An argparse option that names a file the example writes, and its default.

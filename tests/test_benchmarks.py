@@ -495,10 +495,13 @@ def test_panel_scale_worker_fits_per_series_windows():
         scale = importlib.import_module("panel_scale")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    X, y = scale.panel_windows(2, 100)
+    X, y, series = scale.panel_windows(2, 100)
     assert X.shape == (2 * (100 - scale.TIMESTEPS), scale.TIMESTEPS, scale.CHANNELS)
-    # Each series standardised by itself, although their levels differ by up to 10^4.
-    np.testing.assert_allclose(X[:, 0].reshape(2, -1, scale.CHANNELS).mean(axis=1), 0, atol=0.5)
+    np.testing.assert_array_equal(np.unique(series, return_counts=True)[1], [76, 76])
+    # In each series' own units (the estimator standardises per series): the levels
+    # of the two series differ.
+    assert not np.allclose(X[series == 0].mean(axis=(0, 1)), X[series == 1].mean(axis=(0, 1)),
+                           rtol=0.2)
     point = scale.worker(2, 120)
     assert point["windows"] == 2 * (120 - scale.TIMESTEPS)
     assert point["fit_seconds"] > 0 and point["peak_rss_mb"] >= point["baseline_rss_mb"] > 0

@@ -1,8 +1,5 @@
 """MkDocs hooks of the documentation site (``hooks:`` in ``mkdocs.yml``).
 
-- Pages listed in ``OPTIONAL_PAGES`` leave the navigation while their file does not
-  exist (pages other branches are writing); any other missing page still fails the
-  strict build.
 - The recorded results under ``benchmarks/results/`` are served at the same path in
   the site, so a page links to one as it lies in the repository (from
   ``docs/guide/defaults.md``: ``../benchmarks/results/defaults.json``), and the
@@ -32,12 +29,6 @@ _OUTPUT = re.compile(r"^```\{\.shell \.mkd-glr-script-out-disp \}\n(.*?)^```", r
 # The first paragraph after the note mkdocs-gallery opens an example's page with.
 _TITLE = re.compile(r"^!!! note\n\n(?:    .*\n|\n)*?\n(?P<title>\S.*(?:\n\S.*)*)\n", re.MULTILINE)
 
-#: Navigation entries (paths under docs/) shown only once their page exists.
-OPTIONAL_PAGES = {
-    "guide/search.md",
-}
-
-
 def _gallery_conf():
     spec = importlib.util.spec_from_file_location("_gallery_conf", ROOT / "docs" / "gallery_conf.py")
     module = importlib.util.module_from_spec(spec)
@@ -49,32 +40,6 @@ def _gallery_dir(config):
     """The folder mkdocs-gallery writes its pages to, absolute."""
     folder = pathlib.Path(config["plugins"]["gallery"].config["gallery_dirs"][0])
     return (pathlib.Path(config["config_file_path"]).parent / folder).resolve()
-
-
-def _prune(entries, docs_dir):
-    """The nav ``entries`` without optional pages whose file is missing."""
-    kept = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            ((title, value),) = entry.items()
-            if isinstance(value, list):
-                value = _prune(value, docs_dir)
-                if value:
-                    kept.append({title: value})
-                continue
-            path = value
-        else:
-            path = entry
-        if isinstance(path, str) and path in OPTIONAL_PAGES and not (docs_dir / path).is_file():
-            continue
-        kept.append(entry)
-    return kept
-
-
-def on_config(config):
-    if config["nav"]:
-        config["nav"] = _prune(config["nav"], pathlib.Path(config["docs_dir"]))
-    return config
 
 
 def on_files(files, config):

@@ -98,7 +98,9 @@ callable, default="auto"
     "callbacks": """
         callbacks : list of keras.callbacks.Callback, default=None
             Extra callbacks passed to every phase's training; each phase is one
-            ``Model.fit`` call (resumed fits start at ``initial_epoch``).
+            ``Model.fit`` call (resumed fits start at ``initial_epoch``). The
+            model a callback sees is named ``"autoencoder_<k>"`` while layer
+            ``k`` is pretrained and ``"lstm_sae_forecaster"`` in fine-tuning.
         """,
     "checkpoint_dir": """
         checkpoint_dir : str or path-like, default=None

@@ -133,15 +133,20 @@ def test_too_few_windows_for_the_validation_split_fail_before_training():
 def test_user_callbacks_see_every_phase(windows):
     X, y = windows
 
-    class CountEpochs(keras.callbacks.Callback):
-        epochs = 0
+    class RecordEpochs(keras.callbacks.Callback):
+        epochs = []
 
         def on_epoch_end(self, epoch, logs=None):
-            CountEpochs.epochs += 1
+            RecordEpochs.epochs.append((self.model.name, epoch, sorted(logs)))
 
     tiny_regressor(pretraining=tiny_pretraining(pretrain_epochs=(1, 2)), epochs=3,
-                   callbacks=[CountEpochs()]).fit(X, y)
-    assert CountEpochs.epochs == 6
+                   early_stopping=True, callbacks=[RecordEpochs()]).fit(X, y)
+    # Each phase's model by its documented name (a pruning callback reports the
+    # fine-tuning epochs only: examples/search_optuna.py), with its validation loss.
+    assert [(name, epoch) for name, epoch, _ in RecordEpochs.epochs] == [
+        ("autoencoder_1", 0), ("autoencoder_2", 0), ("autoencoder_2", 1),
+        ("lstm_sae_forecaster", 0), ("lstm_sae_forecaster", 1), ("lstm_sae_forecaster", 2)]
+    assert all("val_loss" in logs for _, _, logs in RecordEpochs.epochs)
 
 
 def test_verbose_names_each_phase(windows, capsys):
