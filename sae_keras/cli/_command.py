@@ -83,6 +83,7 @@ def build_parser():
     parser.add_argument("--data", type=Path, help="CSV file, one row per time step (default: bundled Beijing PM2.5)")
     parser.add_argument("--target", default=None, help="column to forecast (default: pollution, or the first column after the time column)")
     parser.add_argument("--time-column", default=None, metavar="COL", help="column of timestamps (default: the first column if all of it parses as dates)")
+    parser.add_argument("--id-column", default=None, metavar="COL", help="column naming the series of each row, for a long table of many series: one model over all of them, each series split in time alike (default: the table is one series)")
     parser.add_argument("--sort-time", action="store_true", help="sort rows by time (default: rows out of time order are an error)")
     parser.add_argument("--allow-gaps", action="store_true", help="accept timestamps that are not one step apart (default: an error naming the first gap; resample instead)")
     parser.add_argument("--encoding", type=_encoding, default="utf-8", help=_ENCODING_HELP)

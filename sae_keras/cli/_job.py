@@ -13,7 +13,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
-from ..data import _table
+from ..data import _series_table, _table
 from ..evaluation import metrics
 from ..data._split import time_split
 from ..data.datasets import load_beijing_pm25
@@ -42,6 +42,8 @@ class JobData:
     channels: int
     time_column: str | None = None
     categorical: list = field(default_factory=list)
+    id_column: str | None = None
+    test_series: np.ndarray | None = None  # the series of each test window (with id_column)
 
     @property
     def test_windows(self):
@@ -78,12 +80,28 @@ def prepare(frame, target, categorical, args):
     test part seen in the training part, enough windows on both sides. The
     test part is the last ``ceil(n_windows * test_fraction)`` windows; the
     ``horizon - 1`` windows before it (whose targets overlap the first test
-    targets) are left out of training.
+    targets) are left out of training. With ``--id-column``, each series is
+    split so (:func:`_prepare_series`).
     """
+    if args.id_column is not None:
+        return _prepare_series(frame, target, categorical, args)
     table, time_column = _table.read(frame, args.time_column, categorical, sort=args.sort_time)
     if not args.allow_gaps:
         _table.refuse_gaps(table.index, _table.table_step(table.index))
     target = _table.target_column(table, target, categorical)
+    split = _split(table, target, categorical, args)
+    _table.encode_categories(split.test_inputs, _table.learn_categories(split.train, categorical))
+    split.time_column = time_column
+    return split
+
+
+def _split(table, target, categorical, args, series=None, rows=None):
+    """One series' table, read and checked, split in time into a ``JobData``.
+
+    ``rows``: the frame the training and test rows are cut from (``table``'s
+    rows with more columns), ``table`` itself by default.
+    """
+    rows = table if rows is None else rows
     timesteps, horizon = args.timesteps, args.horizon
     # Windowing the whole table checks every value (NaN, infinities) up front;
     # the windows are views, and give the test targets and persistence.
@@ -101,26 +119,68 @@ def prepare(frame, target, categorical, args):
         split, n_test = time_split(args.test_fraction, n_windows, horizon - 1,
                                    name="--test-fraction", min_train=2)
     except ValueError as error:
+        of = "" if series is None else f" of series {_table.id_words(series)}"
         raise ValueError(
-            f"{n_windows} windows cannot be split with --test-fraction {args.test_fraction}: "
-            f"{error}"
+            f"{n_windows} windows{of} cannot be split with --test-fraction "
+            f"{args.test_fraction}: {error}"
         ) from None
-    train = table.iloc[: split + timesteps + horizon - 1]
+    train = rows.iloc[: split + timesteps + horizon - 1]
     split = n_windows - n_test  # the first test window
-    test_inputs = table.iloc[split : n_windows + timesteps - 1]
-    _table.encode_categories(test_inputs, _table.learn_categories(train, categorical))
     return JobData(
         target=str(target),
         train=train,
-        test_inputs=test_inputs,
+        test_inputs=rows.iloc[split : n_windows + timesteps - 1],
         y_test=y[split:],
         persistence=last_seen[split:],
         # When the (first) forecast of each test window comes true.
         test_time=table.index[split + timesteps : n_windows + timesteps],
         train_windows=n_windows - n_test - (horizon - 1),
         channels=table.shape[1],
+        categorical=list(categorical),
+    )
+
+
+def _prepare_series(frame, target, categorical, args):
+    """:func:`prepare` of a long table: each series read, checked and split in time alike.
+
+    The training part is every series' training rows, the test part every
+    series' last windows (series in sorted order, as ``TableForecaster``
+    forecasts them); categories of the test part must be seen in training.
+    """
+    id_column = args.id_column
+    if id_column in categorical:
+        raise ValueError(f"--id-column {id_column!r} is also given to --categorical: the "
+                         "series column names each row's series, it is not a channel")
+    table, time_column = _series_table.read_series(frame, id_column, args.time_column,
+                                                   categorical, sort=args.sort_time)
+    if not args.allow_gaps:
+        _series_table.refuse_series_gaps(table, id_column,
+                                         _series_table.series_step(table, id_column))
+    values = table.drop(columns=id_column)
+    target = _table.target_column(values, target, categorical)
+    ids = table[id_column].to_numpy()
+    parts = []
+    for series, rows in table.groupby(id_column, sort=False).indices.items():
+        part = _split(values.iloc[rows], target, categorical, args, series, table.iloc[rows])
+        part.test_series = np.repeat(ids[rows[:1]], part.test_windows)
+        parts.append(part)
+    train = pd.concat([part.train for part in parts])
+    test_inputs = pd.concat([part.test_inputs for part in parts])
+    _table.encode_categories(test_inputs.drop(columns=id_column),
+                             _table.learn_categories(train.drop(columns=id_column), categorical))
+    return JobData(
+        target=str(target),
+        train=train,
+        test_inputs=test_inputs,
+        y_test=np.concatenate([part.y_test for part in parts]),
+        persistence=np.concatenate([part.persistence for part in parts]),
+        test_time=parts[0].test_time.append([part.test_time for part in parts[1:]]),
+        train_windows=sum(part.train_windows for part in parts),
+        channels=values.shape[1],
         time_column=time_column,
         categorical=list(categorical),
+        id_column=id_column,
+        test_series=np.concatenate([part.test_series for part in parts]),
     )
 
 
@@ -133,7 +193,7 @@ def forecaster(data, args, regressor):
     return TableForecaster(
         data.target, args.timesteps, args.horizon, target_mode=args.target_mode,
         time_column=data.time_column, categorical=data.categorical, regressor=regressor,
-        allow_gaps=args.allow_gaps,
+        allow_gaps=args.allow_gaps, id_column=data.id_column,
     )
 
 
@@ -175,6 +235,8 @@ def run(data, args):
     settings = {
         "target": data.target,
         "time_column": data.time_column,
+        "id_column": data.id_column,
+        "series": None if data.test_series is None else len(np.unique(data.test_series)),
         "timesteps": int(args.timesteps),
         "channels": int(data.channels),
         "horizon": int(args.horizon),
@@ -236,13 +298,17 @@ def save(result, output, seconds):
     if plot_forecast is not None:
         data = result.data
         lead = (slice(None),) if result.predictions.ndim == 1 else (slice(None), 0)
-        steps = min(PLOT_STEPS, len(data.test_time))
+        steps, name = min(PLOT_STEPS, len(data.test_time)), data.target
+        if data.test_series is not None:  # the first series
+            first = data.test_series[0]
+            steps = min(steps, int(np.sum(data.test_series == first)))
+            name = f"{data.target} of {data.id_column} {_table.id_words(first)}"
         figure = plot_forecast(
             data.test_time,
             data.y_test[lead],
             {"LSTM-SAE": result.predictions[lead], "persistence": data.persistence[lead]},
             steps=steps,
-            title=f"{data.target}: first {span_words(data.test_time[:steps])} of the test "
+            title=f"{name}: first {span_words(data.test_time[:steps])} of the test "
             "part, 1 step ahead",
             ylabel=_units(data.target),
         )

@@ -178,7 +178,8 @@ def several_series_cure(id_column, time_column, example):
     time_column = "" if time_column is None else f", time_column={str(time_column)!r}"
     return (
         f"; one model over several series: TableForecaster(id_column={str(id_column)!r}"
-        f"{time_column}) reads such a table, and make_windows(frame, timesteps, target=..., "
+        f"{time_column}) (sae-keras --id-column {id_column}) reads such a table, and "
+        f"make_windows(frame, timesteps, target=..., "
         f"series={str(id_column)!r}{time}) cuts windows that never cross two series, for "
         f"LSTMSAERegressor; or keep one series per table (the rows where {id_column} == "
         f"{example!r})"

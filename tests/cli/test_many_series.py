@@ -82,6 +82,48 @@ def test_with_the_dates_dropped_the_series_one_after_another_are_named(
                                "one block of consecutive rows: if these are 5 series one "
                                "after another, windows that cross from one into the next mix "
                                "them; one model over several series: TableForecaster("
-                               "id_column='symbol') reads such a table, and "
+                               "id_column='symbol') (sae-keras --id-column symbol) reads "
+                               "such a table, and "
                                "make_windows(frame, timesteps, target=..., series='symbol')")
     assert "fewer than 100" in lines[1]
+
+
+def test_id_column_fits_one_model_over_every_series_split_alike(stocks, tmp_path, capsys):
+    import json
+
+    path, frame = stocks
+    code, err = _run(["--data", str(path), "--target", "price", "--id-column", "symbol",
+                      "--time-column", "date", "--timesteps", "5", "--hidden-units", "4",
+                      "--pretrain-epochs", "1", "--force"], tmp_path, capsys)
+    assert code == 0, err
+    report = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    settings = report["settings"]
+    # 55 windows a stock (60 days, 5 inputs, 1 target), the last ceil(0.2 * 55) = 11 of
+    # each tested.
+    assert (settings["id_column"], settings["series"], settings["test_windows"]) == \
+        ("symbol", 5, 55)
+    assert settings["train_windows"] == 5 * (55 - 11)
+    for row in report["metrics"].values():
+        assert np.isfinite(row["rmse"])
+    # The saved model forecasts a long table per series.
+    out = tmp_path / "forecasts.csv"
+    assert main(["predict", "--model", str(tmp_path / "out" / "model.zip"), "--data", str(path),
+                 "--output", str(out)]) == 0
+    forecasts = pd.read_csv(out)
+    assert list(forecasts.columns) == ["symbol", "origin", "price+1"]
+    assert forecasts.groupby("symbol").size().to_dict() == {s: 56 for s in SYMBOLS}
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--id-column", "ticker"], "id column 'ticker' is not a column"),
+    (["--id-column", "symbol", "--categorical", "symbol"],
+     "--id-column 'symbol' is also given to --categorical"),
+    (["--id-column", "symbol", "--timesteps", "58"], "of series 'AAPL' cannot be split"),
+])
+def test_a_bad_id_column_or_a_short_series_is_named_before_training(
+        stocks, tmp_path, capsys, options, message):
+    path, _ = stocks
+    code, err = _run(["--data", str(path), "--target", "price", "--time-column", "date",
+                      *options], tmp_path, capsys)
+    assert code == 2 and message in err, err
+    assert not (tmp_path / "out").exists()
