@@ -82,7 +82,8 @@ def test_no_training_target_is_a_held_out_target_in_any_split():
 
 
 def _job_args(**overrides):
-    args = dict(time_column=None, sort_time=False, allow_gaps=False, timesteps=4, horizon=6, test_fraction=0.3)
+    args = dict(time_column=None, id_column=None, sort_time=False, allow_gaps=False, timesteps=4,
+                horizon=6, test_fraction=0.3)
     return argparse.Namespace(**{**args, **overrides})
 
 
