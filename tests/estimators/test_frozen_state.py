@@ -85,6 +85,7 @@ def manual_alternatives(tmp_path):
         "scaler": [MinMaxScaler((0, 2)), StandardScaler(with_mean=False)],
         "target": ["driver_1"],
         "time_column": ["time"],
+        "id_column": ["site"],
         "categorical": [["driver_1"], ("target",)],
         "sort_time": [True],
         "feature_range": [(0, 3)],
