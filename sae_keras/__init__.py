@@ -7,6 +7,9 @@ LSTMSAEEncoder
     Greedy unsupervised pretraining; ``transform`` gives learned features.
 LSTMSAERegressor
     Pretrain, stack, fine-tune and forecast.
+LSTMSAEForecaster
+    The regressor in sktime's forecaster interface (``fh``, panels,
+    ``pretrain``); needs the ``sktime`` extra.
 LSTMSAEOutlierDetector
     Outlier windows from the stack's reconstruction error (``predict`` +1/-1).
 TableForecaster
@@ -27,7 +30,8 @@ series), ``sae_keras.evaluation.metrics`` (RMSE, MAE, SMAPE, skill),
 ``sae_keras.nn.builders`` (the Keras models), ``sae_keras.training.pretraining``
 (the greedy loop) and ``sae_keras.nn.distribute`` (strategies). The package is
 laid out in subpackages by job (``estimators``, ``nn``, ``training``,
-``forecasting``, ``data``, ``io``, ``evaluation``, ``cli``; see CONTRIBUTING.md);
+``forecasting``, ``data``, ``io``, ``evaluation``, ``integrations``, ``cli``;
+see CONTRIBUTING.md);
 modules whose names start with ``_`` are private.
 
 The names above are imported on first use, so that ``import sae_keras`` (and
@@ -43,6 +47,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "LSTMSAEClassifier": "estimators._classifier",
     "LSTMSAEEncoder": "estimators._encoder",
+    "LSTMSAEForecaster": "integrations._sktime",
     "LSTMSAERegressor": "estimators._regressor",
     "LSTMSAEOutlierDetector": "estimators._outlier",
     "SequenceScaler": "data._windows",

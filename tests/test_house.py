@@ -17,7 +17,8 @@ def _module_name(path, package):
 
 #: The rooms of the package, top to bottom: a module may import from its own room
 #: and the rooms below it, never from one above (CONTRIBUTING.md, "Layout").
-ROOMS = ("cli", "evaluation", "estimators", "forecasting", "training", "nn", "data", "io")
+ROOMS = ("cli", "integrations", "evaluation", "estimators", "forecasting", "training", "nn",
+         "data", "io")
 
 #: What a room may take from the package's facade (``sae_keras/__init__.py``);
 #: anything else from it counts as an import of the top room.

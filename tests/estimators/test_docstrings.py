@@ -18,8 +18,8 @@ import sae_keras
 from sae_keras.estimators import _docstrings
 
 PACKAGE = Path(sae_keras.__file__).parent
-ESTIMATORS = ["LSTMSAEClassifier", "LSTMSAEEncoder", "LSTMSAERegressor", "LSTMSAEOutlierDetector",
-              "SequenceScaler", "TableForecaster"]
+ESTIMATORS = ["LSTMSAEClassifier", "LSTMSAEEncoder", "LSTMSAEForecaster", "LSTMSAERegressor",
+              "LSTMSAEOutlierDetector", "SequenceScaler", "TableForecaster"]
 _SECTION = re.compile(r"^([A-Z][A-Za-z ]+)\n-+$", re.MULTILINE)
 _ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_]\w*)(?: : (.*))?$")
 _UNFILLED = re.compile(r"^[ ]*\{\w+\}[ ]*$", re.MULTILINE)
