@@ -15,6 +15,8 @@ import os
 import keras
 import numpy as np
 
+from ._compile_cache import use_persistent_cache
+
 #: Keras backends sae_keras runs on.
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
 
@@ -184,7 +186,9 @@ def strategy_scope(strategy="auto"):
     ------
     resolved : object or None
         The resolved strategy or distribution. Under JAX the previous
-        ``keras.distribution`` is restored on exit.
+        ``keras.distribution`` is restored on exit, and JAX's persistent
+        compilation cache gets a user folder if it has none
+        (see "Speed" in the user guide).
 
     Examples
     --------
@@ -194,6 +198,7 @@ def strategy_scope(strategy="auto"):
     ...     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     """
     resolved = resolve_strategy(strategy)
+    use_persistent_cache()
     scope = contextlib.nullcontext() if resolved is None else resolved.scope()
     with scope:
         yield resolved
