@@ -17,23 +17,64 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 
-def pytest_collection_modifyitems(config, items):
-    """Run tests marked ``one_backend("name")`` in that backend's pass only.
+#: Test modules of behaviour above Keras, run in the JAX pass only. What they check is
+#: the library's own NumPy, pandas and scikit-learn work around the network: reading
+#: tables and the command's rough edges, leakage and gaps, scaling, conformal intervals,
+#: covariates, recursion, the ridge start, warm starts, frozen fitted state, nested
+#: estimators, sample weights and unlabeled windows, many series, TableForecaster,
+#: the sktime adapter, bad input and fuzzing, the outlier detector's thresholds and
+#: hostile model files. The code below them that depends on the backend (building,
+#: training, seeding, strategies, masking, MC dropout, saving, export, memory) is
+#: tested in both passes by the other modules (tests/nn, tests/training, tests/io,
+#: the regressor's, encoder's and classifier's own tests, ...). A test of such a
+#: module that must run in both passes says so with ``@pytest.mark.both_backends``.
+#: Together they were 39% of the TensorFlow pass's test time (measured at 51b6009).
+ABOVE_KERAS = (
+    "cli/test_many_series.py", "cli/test_rough_edges.py",
+    "data/test_leakage.py", "data/test_table_gaps.py",
+    "estimators/test_bad_input.py", "estimators/test_forecaster.py",
+    "estimators/test_forecaster_series.py", "estimators/test_frozen_state.py",
+    "estimators/test_nested_estimators.py", "estimators/test_outlier.py",
+    "estimators/test_reuse.py", "estimators/test_sample_weight.py",
+    "estimators/test_series.py", "estimators/test_unlabeled.py",
+    "forecasting/test_conformal.py", "forecasting/test_covariates.py",
+    "forecasting/test_forecasting_tools.py", "forecasting/test_linear_skip.py",
+    "forecasting/test_scaling.py", "integrations/test_sktime.py",
+    "io/test_safe_loading.py", "test_fuzz.py",
+)
 
-    Two kinds of tests run once: whole scripts (the examples in the TensorFlow
-    pass, where a fresh process starts faster; the benchmarks' quick modes in the
-    JAX pass), and tests of behaviour above Keras (scikit-learn's metadata routing
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def _pass_of(item):
+    """The one backend whose pass runs ``item``, or ``None`` for both."""
+    if item.get_closest_marker("both_backends") is not None:
+        return None
+    marker = item.get_closest_marker("one_backend")
+    if marker is not None:
+        return marker.args[0]
+    module = os.path.relpath(str(item.path), TESTS).replace(os.sep, "/")
+    return "jax" if module in ABOVE_KERAS else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run some tests in one backend's pass only.
+
+    Tests marked ``one_backend("name")`` run in that backend's pass: whole scripts
+    (the benchmarks' quick modes, in the JAX pass) and tests of behaviour above
+    Keras inside a module that also tests the backend (scikit-learn's metadata routing
     through ``Pipeline`` and searches, parallel and Dask searches, most of
-    ``check_estimator``) in the JAX pass, where a tiny fit costs about a third of
-    TensorFlow's (XLA's persistent compilation cache against TensorFlow's tracing).
-    The backend-specific code they reach is unit-tested on both backends.
+    ``check_estimator``). The modules of ``ABOVE_KERAS`` run in the JAX pass, where a
+    tiny fit costs about a third of TensorFlow's (XLA's persistent compilation cache
+    against TensorFlow's tracing). The backend-specific code they reach is tested on
+    both backends.
     """
     backend = keras.backend.backend()
     for item in items:
-        marker = item.get_closest_marker("one_backend")
-        if marker is not None and marker.args[0] != backend:
+        only = _pass_of(item)
+        if only is not None and only != backend:
             item.add_marker(pytest.mark.skip(
-                reason=f"a whole-script run, checked once: in the {marker.args[0]} pass"
+                reason=f"checked once, in the {only} pass (tests/conftest.py)"
             ))
 
 

@@ -147,3 +147,10 @@ def test_importing_the_package_and_its_rooms_loads_no_backend():
         print(sorted(m for m in ("keras", "tensorflow", "jax") if m in sys.modules))
     """)
     assert result.stdout.strip() == "[]", result.stderr[-2000:]
+
+
+def test_every_module_run_in_one_pass_exists():
+    from conftest import ABOVE_KERAS, TESTS
+
+    missing = [m for m in ABOVE_KERAS if not (Path(TESTS) / m).is_file()]
+    assert not missing, f"tests/conftest.py's ABOVE_KERAS names modules that are gone: {missing}"

@@ -28,6 +28,7 @@ def test_transform_is_the_stack_of_pretrained_encoders(windows, fitted_encoder):
     np.testing.assert_allclose(enc.transform(X), codes_2, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_feature_names_out_and_pandas_output(windows):
     X, _ = windows
     enc = tiny_encoder().fit(X)
@@ -70,6 +71,7 @@ def test_longer_pretraining_reconstructs_better(windows):
     assert error(30) < 0.75 * error(1)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_inverse_transform_checks_the_code_width(windows):
     enc = tiny_encoder().fit(windows[0])
     with pytest.raises(ValueError, match="X has 3 codes per sample, but LSTMSAEEncoder produces 4"):
@@ -83,6 +85,7 @@ def test_history_has_one_curve_per_layer(windows):
     }
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_codes_feed_a_scikit_learn_regressor_in_a_pipeline(windows):
     X, y = windows
     pipe = make_pipeline(tiny_encoder(), Ridge()).fit(X, y)

@@ -28,18 +28,21 @@ def test_predict_returns_the_shape_of_y_as_float64(windows, y_shape):
     assert reg.output_shape_ == y_shape
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_column_y_means_horizon_one_and_predicts_a_column(windows):
     X, y = windows
     reg = tiny_regressor().fit(X, y[:, None])
     assert reg.predict(X[:3]).shape == (3, 1)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_score_is_r2_of_predict(windows):
     X, y = windows
     reg = tiny_regressor(epochs=5).fit(X, y)
     assert reg.score(X, y) == pytest.approx(r2_score(y, reg.predict(X)))
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_score_averages_r2_over_lead_times_and_targets():
     X, y = sine_windows(horizon=3)
     y3 = np.stack([y, -y], axis=2)
@@ -158,12 +161,14 @@ def test_verbose_names_each_phase(windows, capsys):
         assert phase in out
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_verbose_zero_is_silent(windows, capsys):
     X, y = windows
     tiny_regressor(verbose=0).fit(X, y).predict(X)
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_two_d_input_is_one_channel(windows):
     X, y = windows
     reg = tiny_regressor().fit(X[:, :, 0], y)
@@ -175,6 +180,7 @@ def test_three_d_input_keeps_time_steps_and_channels_apart(fitted_regressor):
     assert (reg.timesteps_, reg.n_channels_in_, reg.n_features_in_) == (8, 2, 8)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_dataframe_input_records_feature_names(windows):
     X, y = windows
     frame = pd.DataFrame(X[:, :, 0], columns=[f"t-{8 - i}" for i in range(8)])
@@ -246,6 +252,7 @@ def test_diverging_loss_raises_and_leaves_the_estimator_unfitted(windows):
         reg.predict(X)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_fit_does_not_modify_its_inputs(windows):
     X, y = windows
     X_copy, y_copy = X.copy(), y.copy()
@@ -257,6 +264,7 @@ def test_fit_does_not_modify_its_inputs(windows):
     np.testing.assert_array_equal(X32, X32_copy)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_clone_gives_an_unfitted_twin(windows):
     reg = tiny_regressor(hidden_units=(5, 3)).fit(*windows)
     twin = clone(reg)

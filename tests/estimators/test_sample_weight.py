@@ -42,6 +42,7 @@ def test_weights_enter_pretraining_and_validation_losses():
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.both_backends  # weights reach each backend's loss reduction
 def test_encoder_weights_its_reconstruction_loss():
     X, _ = conflicting_windows()
     weights = np.r_[np.full(64, 3.0), np.zeros(64)]
