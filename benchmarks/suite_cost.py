@@ -5,7 +5,7 @@ Runs the README's test command (``python -m pytest -n 2``, coverage on, as in
 processes, and records for each: the wall-clock seconds, the counts of the
 final summary line, the package's line coverage (pytest-cov's JSON report) and
 the slowest tests (``--durations``); then the line coverage of both passes together
-(some tests run in one backend's pass only, see ``tests/conftest.py``). Compare runs made on an idle machine only:
+(some tests run in one backend's pass only, see ``tests/conftest.py``). Each pass starts from an empty JAX compilation cache, as on CI. Compare runs made on an idle machine only:
 other processes beside the suite inflate every second.
 
 Usage::
@@ -65,7 +65,10 @@ def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None):
         # A clean pytest: none of a calling pytest's (or its coverage's) variables.
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("PYTEST_", "COV_CORE_", "COVERAGE_"))}
-        env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2",
+                   # An empty compilation cache for the pass, as on CI's clean machine
+                   # (tests/conftest.py otherwise reuses the temp folder's programs).
+                   JAX_COMPILATION_CACHE_DIR=str(Path(folder) / "jax_cache"))
         if data_file is not None:
             env["COVERAGE_FILE"] = str(data_file)
         start = time.perf_counter()
