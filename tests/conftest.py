@@ -15,6 +15,7 @@ from collections.abc import Mapping  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _subprocess import TESTS  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 
 #: Test modules of behaviour above Keras, run in the JAX pass only. What they check is
@@ -42,9 +43,6 @@ ABOVE_KERAS = (
     "forecasting/test_scaling.py", "integrations/test_sktime.py",
     "io/test_safe_loading.py", "test_fuzz.py",
 )
-
-TESTS = os.path.dirname(os.path.abspath(__file__))
-
 
 def _pass_of(item):
     """The one backend whose pass runs ``item``, or ``None`` for both."""

@@ -150,7 +150,8 @@ def test_importing_the_package_and_its_rooms_loads_no_backend():
 
 
 def test_every_module_run_in_one_pass_exists():
-    from conftest import ABOVE_KERAS, TESTS
+    from _subprocess import TESTS
+    from conftest import ABOVE_KERAS
 
     missing = [m for m in ABOVE_KERAS if not (Path(TESTS) / m).is_file()]
     assert not missing, f"tests/conftest.py's ABOVE_KERAS names modules that are gone: {missing}"

@@ -188,7 +188,7 @@ def strategy_scope(strategy="auto"):
         The resolved strategy or distribution. Under JAX the previous
         ``keras.distribution`` is restored on exit, and JAX's persistent
         compilation cache gets a user folder if it has none
-        (see "Speed" in the user guide).
+        (see "JAX's compilation cache" in the Backends guide).
 
     Examples
     --------
