@@ -249,9 +249,17 @@ def last_window(history, timesteps):
     return values[-timesteps:, None]
 
 
+#: How a global contender normalises each series' windows, chosen on validation:
+#: ``"series"``: standardised by the mean and standard deviation of the series' history;
+#: ``"window"``: divided by the series' in-sample naive error (its mean absolute step,
+#: MASE's one-step scale), then each window and its targets shifted by the window's last
+#: value (the model learns moves from where the window ends, not levels).
+NORMALISATIONS = ("series", "window")
+
+
 @dataclass
 class PanelWindows:
-    """Every series' windows stacked (each series standardised by its own history)."""
+    """Every series' windows stacked, each series normalised by its own history."""
 
     X: np.ndarray
     y: np.ndarray
@@ -259,38 +267,59 @@ class PanelWindows:
     last: np.ndarray       # (n_series, timesteps, 1): the forecasting inputs, scaled
     mean: np.ndarray       # (n_series,)
     scale: np.ndarray      # (n_series,)
+    offset: np.ndarray     # (n_series,): the shift of ``last`` ("window"), else 0
 
     def unscale(self, forecasts):
         """Forecasts ``(n_series, horizon)`` in scaled units back to each series' units."""
-        return forecasts * self.scale[:, None] + self.mean[:, None]
+        return ((forecasts + self.offset[:, None]) * self.scale[:, None]
+                + self.mean[:, None])
 
 
-def scaled_panel_windows(histories, timesteps, horizon, targets=None):
-    """Windows of every series, standardised per series by its history's mean and std.
+def _statistics(history, normalisation):
+    if normalisation == "series":
+        mean, scale = float(history.mean()), float(history.std())
+    elif normalisation == "window":
+        steps = np.abs(np.diff(history))
+        mean, scale = 0.0, float(steps.mean()) if steps.size else 0.0
+    else:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    return mean, scale if scale > 0 else 1.0
+
+
+def scaled_panel_windows(histories, timesteps, horizon, targets=None, normalisation="series"):
+    """Windows of every series, each normalised by its own history (``NORMALISATIONS``).
 
     A stand-in for the estimators' own per-series scaling (``series=``, issue 23):
-    each series' windows and targets are standardised with the mean and standard
-    deviation of that series' history (the part the model is fitted on), and
+    each series' windows and targets are normalised with statistics of that
+    series' history (the part the model is fitted on), and
     :meth:`PanelWindows.unscale` maps forecasts back. With ``targets`` (the
     validation stage), their scaled values are kept as ``val_y``: the targets of
     the windows ``last``, which end where each history ends.
     """
-    Xs, ys, owner, last, means, scales = [], [], [], [], [], []
+    Xs, ys, owner, last, means, scales, offsets = [], [], [], [], [], [], []
     for i, history in enumerate(histories):
         history = np.asarray(history, dtype=np.float64)
-        mean, scale = float(history.mean()), float(history.std())
-        scale = scale if scale > 0 else 1.0
+        mean, scale = _statistics(history, normalisation)
         z = ((history - mean) / scale).astype(np.float32)
         X, y = series_windows(z, timesteps, horizon)
+        window = last_window(z, timesteps)
+        offset = np.float32(window[-1, 0]) if normalisation == "window" else np.float32(0)
+        if normalisation == "window" and len(X):
+            shift = X[:, -1, :]  # (n, 1): each window's last value
+            X, y = X - shift[:, None, :], y - shift
         Xs.append(X)
         ys.append(y)
         owner.append(np.full(len(X), i))
-        last.append(last_window(z, timesteps))
+        last.append(window - offset)
         means.append(mean)
         scales.append(scale)
+        offsets.append(offset)
     windows = PanelWindows(np.concatenate(Xs), np.concatenate(ys), np.concatenate(owner),
-                           np.stack(last), np.array(means), np.array(scales))
+                           np.stack(last), np.array(means), np.array(scales),
+                           np.array(offsets, dtype=np.float64))
     if targets is not None:
-        windows.val_y = np.stack([(np.asarray(t) - m) / s for t, m, s
-                                  in zip(targets, windows.mean, windows.scale)]).astype(np.float32)
+        windows.val_y = np.stack([
+            (np.asarray(t) - m) / s - o
+            for t, m, s, o in zip(targets, windows.mean, windows.scale, windows.offset)
+        ]).astype(np.float32)
     return windows

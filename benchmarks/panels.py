@@ -13,11 +13,15 @@ geometric means per panel, fit seconds.
 Contenders:
 
 - per series: seasonal naive; ``AutoETS`` and ``Theta`` (statsforecast);
-- global, on lag windows of every series, each series standardised by its own
+- global, on lag windows of every series, each series normalised by its own
   history (the skforecast-style global model), direct forecasts of the whole
-  horizon: ``Ridge`` (window length and penalty chosen on validation; the
-  window length is then shared by every windowed contender), LightGBM (one
-  model per step, boosting rounds by early stopping on validation);
+  horizon: ``Ridge`` (normalisation, window length and penalty chosen on
+  validation; the window length is then shared by every windowed contender),
+  LightGBM (one model per step, boosting rounds by early stopping on validation).
+  Two normalisations (``_panels.NORMALISATIONS``): ``"series"`` standardises a
+  series by its history's mean and standard deviation; ``"window"`` divides it
+  by its mean absolute step and starts each window and its targets from the
+  window's last value. Every global contender chooses its own on validation;
 - ``LSTMSAERegressor`` global, pretrained (an ``LSTMSAEEncoder`` at its defaults)
   and not (``pretraining=None``), and per series where the series are long and
   few enough (see ``PER_SERIES_LSTM``). Shipped defaults; epochs (and
@@ -29,7 +33,7 @@ al. 2021), quoted, not measured.
 
 Usage::
 
-    KERAS_BACKEND=jax python benchmarks/panels.py           # ~35-45 min on 2 cores
+    KERAS_BACKEND=jax python benchmarks/panels.py           # ~20-25 min on 2 cores
     KERAS_BACKEND=jax python benchmarks/panels.py --quick   # ~1-2 min: subsets, tiny nets
 
 writes ``benchmarks/results/panels[_quick].{json,png}`` and prints Markdown tables.
@@ -48,7 +52,8 @@ from pathlib import Path
 import numpy as np
 from _common import RESULTS, Stopwatch, machine_info, markdown_table, report, run_worker
 from _common import save_figure, summarize, write_json
-from _panels import LOADERS, scaled_panel_windows, scores, seasonal_naive, stage, summary
+from _panels import LOADERS, NORMALISATIONS, scaled_panel_windows, scores, seasonal_naive, stage
+from _panels import summary
 
 SCRIPT = Path(__file__).resolve()
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
@@ -110,54 +115,71 @@ def statsforecast_model(name, histories, horizon, season):
 
 
 def ridge_global(panel, quick):
-    """Ridge on the scaled windows; window length and penalty by validation MASE."""
+    """Ridge on the scaled windows; normalisation, window length and penalty by validation MASE."""
     from sklearn.linear_model import Ridge
 
     h = panel.horizon
     val_hist, val_target = stage(panel, "validation")
     grid = {}
     with Stopwatch() as selection:
-        for timesteps in panel.window_candidates:
-            w = scaled_panel_windows(val_hist, timesteps, h)
-            for alpha in RIDGE_ALPHAS:
-                model = Ridge(alpha=alpha).fit(_flat(w.X), w.y)
-                forecast = w.unscale(model.predict(_flat(w.last)))
-                grid[(timesteps, float(alpha))] = summary(
-                    scores(val_hist, val_target, forecast, panel.season))["gmean_mase"]
-    timesteps, alpha = min(grid, key=grid.get)
+        for normalisation in NORMALISATIONS:
+            for timesteps in panel.window_candidates:
+                w = scaled_panel_windows(val_hist, timesteps, h, normalisation=normalisation)
+                for alpha in RIDGE_ALPHAS:
+                    model = Ridge(alpha=alpha).fit(_flat(w.X), w.y)
+                    forecast = w.unscale(model.predict(_flat(w.last)))
+                    grid[(normalisation, timesteps, float(alpha))] = summary(
+                        scores(val_hist, val_target, forecast, panel.season))["gmean_mase"]
+    normalisation, timesteps, alpha = min(grid, key=grid.get)
     hist, _ = stage(panel, "test")
-    w = scaled_panel_windows(hist, timesteps, h)
+    w = scaled_panel_windows(hist, timesteps, h, normalisation=normalisation)
     with Stopwatch() as fit:
         model = Ridge(alpha=alpha).fit(_flat(w.X), w.y)
     return (list(w.unscale(model.predict(_flat(w.last)))), fit.seconds, selection.seconds,
-            {"timesteps": timesteps, "alpha": alpha, "windows": len(w.X),
-             "validation_gmean_mase": grid[(timesteps, alpha)]})
+            {"normalisation": normalisation, "timesteps": timesteps, "alpha": alpha,
+             "windows": len(w.X), "validation_gmean_mase": grid[(normalisation, timesteps, alpha)],
+             "validation_gmean_mase_by_normalisation": {
+                 n: min(v for k, v in grid.items() if k[0] == n) for n in NORMALISATIONS}})
 
 
 def lightgbm_global(panel, timesteps, quick):
-    """One LightGBM per forecast step; rounds by early stopping on the validation windows."""
+    """One LightGBM per forecast step; rounds by early stopping on the validation windows.
+
+    Each normalisation is fitted on the validation stage; the one with the lower
+    validation MASE is refitted.
+    """
     import lightgbm
 
     h = panel.horizon
     settings = dict(learning_rate=0.05, num_leaves=31, random_state=0, n_jobs=1, verbose=-1)
     most = 20 if quick else 2000
     val_hist, val_target = stage(panel, "validation")
-    w = scaled_panel_windows(val_hist, timesteps, h, val_target)
-    rounds = []
+    rounds, validation = {}, {}
     with Stopwatch() as selection:
-        for step in range(h):
-            model = lightgbm.LGBMRegressor(n_estimators=most, **settings)
-            model.fit(_flat(w.X), w.y[:, step], eval_set=[(_flat(w.last), w.val_y[:, step])],
-                      callbacks=[lightgbm.early_stopping(50, verbose=False)])
-            rounds.append(max(int(model.best_iteration_ or most), 1))
+        for normalisation in NORMALISATIONS:
+            w = scaled_panel_windows(val_hist, timesteps, h, val_target, normalisation)
+            rounds[normalisation], steps = [], []
+            for step in range(h):
+                model = lightgbm.LGBMRegressor(n_estimators=most, **settings)
+                model.fit(_flat(w.X), w.y[:, step],
+                          eval_set=[(_flat(w.last), w.val_y[:, step])],
+                          callbacks=[lightgbm.early_stopping(50, verbose=False)])
+                rounds[normalisation].append(max(int(model.best_iteration_ or most), 1))
+                steps.append(model.predict(_flat(w.last)))
+            validation[normalisation] = summary(scores(
+                val_hist, val_target, w.unscale(np.stack(steps, axis=1)), panel.season
+            ))["gmean_mase"]
+    normalisation = min(validation, key=validation.get)
     hist, _ = stage(panel, "test")
-    w = scaled_panel_windows(hist, timesteps, h)
+    w = scaled_panel_windows(hist, timesteps, h, normalisation=normalisation)
     with Stopwatch() as fit:
         steps = [lightgbm.LGBMRegressor(n_estimators=n, **settings)
                  .fit(_flat(w.X), w.y[:, step]).predict(_flat(w.last))
-                 for step, n in enumerate(rounds)]
+                 for step, n in enumerate(rounds[normalisation])]
     return (list(w.unscale(np.stack(steps, axis=1))), fit.seconds, selection.seconds,
-            {"timesteps": timesteps, "rounds_per_step": rounds, "windows": len(w.X)})
+            {"normalisation": normalisation, "timesteps": timesteps,
+             "rounds_per_step": rounds[normalisation], "windows": len(w.X),
+             "validation_gmean_mase_by_normalisation": validation})
 
 
 def _flat(X):
@@ -203,44 +225,70 @@ def _best_epochs(history):
     return best["finetune"], pretrain or None, best
 
 
-def lstm_forecast(histories, val_targets, test_histories, timesteps, horizon, pretrained,
-                  seed, quick):
-    """Fit on the validation stage (early stopping), refit on the test stage, forecast.
+def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, quick,
+                normalisation):
+    """Fit on the validation stage with early stopping; its validation forecast and epochs.
 
     Per-series scaling is done here, outside the estimator, as for the other
-    global contenders: each series' windows are standardised by its own history
+    global contenders: each series' windows are normalised by its own history
     (``scaled_panel_windows``) and the forecasts unscaled; early stopping holds
     out each series' last window (the validation ones, last in ``X``), which the
     estimators' ``series=`` split would not. With one history it is the
     per-series model.
     """
-    w = scaled_panel_windows(histories, timesteps, horizon, val_targets)
+    w = scaled_panel_windows(histories, timesteps, horizon, val_targets, normalisation)
     X = np.concatenate([w.X, w.last])  # the validation windows last: early stopping's part
     y = np.concatenate([w.y, w.val_y])
     model = lstm_estimator(pretrained, seed, quick, validation_fraction=len(w.last) / len(X))
     with Stopwatch() as selection:
         model.fit(X, y)
-    validation_forecast = w.unscale(model.predict(w.last))
-    epochs, pretrain_epochs, best = _best_epochs(model.history_)
-    t = scaled_panel_windows(test_histories, timesteps, horizon)
+    return (w.unscale(model.predict(w.last)), _best_epochs(model.history_), selection.seconds,
+            len(w.last))
+
+
+def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, normalisation,
+               best_epochs):
+    """Refit on everything but the test part for the chosen epochs; the forecasts."""
+    epochs, pretrain_epochs, _ = best_epochs
+    t = scaled_panel_windows(test_histories, timesteps, horizon, normalisation=normalisation)
     model = lstm_estimator(pretrained, seed, quick, epochs=epochs,
                            pretrain_epochs=pretrain_epochs)
     with Stopwatch() as fit:
         model.fit(t.X, t.y)
-    forecast = t.unscale(model.predict(t.last))
-    return list(forecast), list(validation_forecast), fit.seconds, selection.seconds, {
-        "timesteps": timesteps, "epochs": best, "windows": len(t.X),
-        "validation_windows": len(w.last)}
+    return list(t.unscale(model.predict(t.last))), fit.seconds, len(t.X)
+
+
+def lstm_forecast(histories, val_targets, test_histories, timesteps, horizon, pretrained,
+                  seed, quick, normalisation="series"):
+    """:func:`lstm_select` then :func:`lstm_refit`, for one normalisation."""
+    validation_forecast, best, sel_s, n_val = lstm_select(
+        histories, val_targets, timesteps, horizon, pretrained, seed, quick, normalisation)
+    forecast, fit_s, n = lstm_refit(test_histories, timesteps, horizon, pretrained, seed,
+                                    quick, normalisation, best)
+    return forecast, list(validation_forecast), fit_s, sel_s, {
+        "timesteps": timesteps, "epochs": best[2], "windows": n, "validation_windows": n_val}
 
 
 def lstm_global(panel, timesteps, pretrained, seed, quick):
+    """Each normalisation fitted on the validation stage; the better one refitted."""
     val_hist, val_target = stage(panel, "validation")
     hist, _ = stage(panel, "test")
-    forecast, val_forecast, fit_s, sel_s, choices = lstm_forecast(
-        val_hist, val_target, hist, timesteps, panel.horizon, pretrained, seed, quick)
-    choices["validation_gmean_mase"] = summary(
-        scores(val_hist, val_target, val_forecast, panel.season))["gmean_mase"]
-    return forecast, fit_s, sel_s, choices
+    selected, sel_s = {}, 0.0
+    for normalisation in NORMALISATIONS:
+        forecast, best, seconds, n_val = lstm_select(
+            val_hist, val_target, timesteps, panel.horizon, pretrained, seed, quick,
+            normalisation)
+        mase = summary(scores(val_hist, val_target, forecast, panel.season))["gmean_mase"]
+        selected[normalisation] = (mase, best)
+        sel_s += seconds
+    normalisation = min(selected, key=lambda n: selected[n][0])
+    mase, best = selected[normalisation]
+    forecast, fit_s, n = lstm_refit(hist, timesteps, panel.horizon, pretrained, seed, quick,
+                                    normalisation, best)
+    return forecast, fit_s, sel_s, {
+        "normalisation": normalisation, "timesteps": timesteps, "epochs": best[2],
+        "windows": n, "validation_windows": n_val, "validation_gmean_mase": mase,
+        "validation_gmean_mase_by_normalisation": {k: v[0] for k, v in selected.items()}}
 
 
 def lstm_per_series(panel, timesteps, seed, quick):

@@ -284,6 +284,20 @@ def test_panel_protocol_splits_scales_and_windows(panel_protocol, tmp_path):
         assert abs(own[:, -1, 0].mean()) < 1.0  # centred near 0, whatever the level
         np.testing.assert_allclose(w.unscale(w.last[:, :, 0])[i], history[-4:], rtol=1e-5)
     np.testing.assert_allclose(w.val_y[0] * w.scale[0] + w.mean[0], 25.0, rtol=1e-5)
+    # "window": each window and its targets start from the window's last value, in
+    # units of the series' mean absolute step; unscale adds the last value back.
+    v = P.scaled_panel_windows(histories, 4, 3, targets=[np.full(3, 25.0), np.zeros(3)],
+                               normalisation="window")
+    np.testing.assert_allclose(v.scale, [1.0, 10.0])
+    np.testing.assert_allclose(v.X[:, -1, 0], 0.0)
+    np.testing.assert_allclose(v.y[v.series_of_window == 1], np.tile([1, 2, 3], (sum(
+        v.series_of_window == 1), 1)), rtol=1e-5)  # a line of slope 10: one scale a step
+    np.testing.assert_allclose(v.unscale(v.val_y), [np.full(3, 25.0), np.zeros(3)],
+                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(v.unscale(v.last[:, -1:, 0] * 0)[:, 0],
+                               [histories[0][-1], histories[1][-1]], rtol=1e-6)
+    with pytest.raises(ValueError, match="normalisation must be one of"):
+        P.scaled_panel_windows(histories, 4, 3, normalisation="global")
     # The Monash .tsf reader.
     tsf = tmp_path / "toy.tsf"
     tsf.write_text("# comment\n@relation toy\n@attribute series_name string\n"
@@ -460,6 +474,11 @@ def test_panels_quick_run_scores_every_contender(tmp_path, capsys):
     assert len(runs["lstm_sae_global"]["runs"][0]["per_series"]["mase"]) == n_quick
     # Choices were made on validation: the window length is one of the candidates.
     assert runs["ridge_global"]["runs"][0]["choices"]["timesteps"] in (8, 16)
+    for contender in ("ridge_global", "lightgbm_global", "lstm_sae_global", "dlstm_global"):
+        choices = runs[contender]["runs"][0]["choices"]
+        by = choices["validation_gmean_mase_by_normalisation"]
+        assert set(by) == set(panels.NORMALISATIONS)
+        assert choices["normalisation"] == min(by, key=by.get)
     assert runs["lstm_sae_global"]["runs"][0]["choices"]["epochs"]["finetune"] >= 1
     assert set(saved["targets"]) >= {"le_0.95_on_at_least_two_panels", "le_1.00_on_all_panels",
                                      "pretrained_over_random_init_gmean_mase"}
