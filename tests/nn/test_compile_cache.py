@@ -88,3 +88,45 @@ returned = use_persistent_cache()
         assert report["dir"] is None and report["returned"] is None
     else:
         assert report["dir"] == report["returned"] == str(own)
+
+
+def test_macos_and_windows_have_their_own_cache_folders(monkeypatch, tmp_path):
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert default_cache_dir() == default_cache_dir().home() / "Library/Caches/sae_keras/jax"
+    monkeypatch.setattr("sys.platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "sae_keras" / "jax"
+
+
+@pytest.fixture
+def jax_cache_settings():
+    """JAX's cache settings, restored after the test (they are process-wide)."""
+    jax = pytest.importorskip("jax")
+    names = ("jax_enable_compilation_cache", "jax_compilation_cache_dir",
+             "jax_persistent_cache_min_compile_time_secs", "jax_compilation_cache_max_size")
+    saved = {name: getattr(jax.config, name) for name in names}
+    yield jax.config
+    for name, value in saved.items():
+        jax.config.update(name, value)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX's pass")
+def test_in_this_process_the_settings_follow_the_user(jax_cache_settings, monkeypatch,
+                                                      tmp_path):
+    config = jax_cache_settings
+    config.update("jax_compilation_cache_dir", None)
+    config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    config.update("jax_enable_compilation_cache", False)  # opted out: nothing changes
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert use_persistent_cache() is None and config.jax_compilation_cache_dir is None
+    config.update("jax_enable_compilation_cache", True)
+    blocked = tmp_path / "file"  # a cache home that cannot hold a folder: no cache
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert use_persistent_cache() is None and config.jax_compilation_cache_dir is None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = str(tmp_path / "sae_keras" / "jax")
+    assert use_persistent_cache() == folder == config.jax_compilation_cache_dir
+    assert config.jax_persistent_cache_min_compile_time_secs == 0.0
+    assert config.jax_compilation_cache_max_size == 2 * 1024**3
+    assert use_persistent_cache() == folder  # the folder is now the user's: kept
