@@ -253,8 +253,11 @@ def last_window(history, timesteps):
 #: ``"series"``: standardised by the mean and standard deviation of the series' history;
 #: ``"window"``: divided by the series' in-sample naive error (its mean absolute step,
 #: MASE's one-step scale), then each window and its targets shifted by the window's last
-#: value (the model learns moves from where the window ends, not levels).
-NORMALISATIONS = ("series", "window")
+#: value (the model learns moves from where the window ends, not levels);
+#: ``"global"``: every series standardised by the mean and standard deviation of all
+#: the histories together (one scaler for the panel, what a model without ``series=``
+#: does).
+NORMALISATIONS = ("series", "window", "global")
 
 
 @dataclass
@@ -276,7 +279,7 @@ class PanelWindows:
 
 
 def _statistics(history, normalisation):
-    if normalisation == "series":
+    if normalisation in ("series", "global"):  # "global": ``history`` is every series'
         mean, scale = float(history.mean()), float(history.std())
     elif normalisation == "window":
         steps = np.abs(np.diff(history))
@@ -297,9 +300,11 @@ def scaled_panel_windows(histories, timesteps, horizon, targets=None, normalisat
     the windows ``last``, which end where each history ends.
     """
     Xs, ys, owner, last, means, scales, offsets = [], [], [], [], [], [], []
+    histories = [np.asarray(history, dtype=np.float64) for history in histories]
+    pooled = (_statistics(np.concatenate(histories), normalisation)
+              if normalisation == "global" else None)
     for i, history in enumerate(histories):
-        history = np.asarray(history, dtype=np.float64)
-        mean, scale = _statistics(history, normalisation)
+        mean, scale = pooled or _statistics(history, normalisation)
         z = ((history - mean) / scale).astype(np.float32)
         X, y = series_windows(z, timesteps, horizon)
         window = last_window(z, timesteps)

@@ -18,10 +18,11 @@ Contenders:
   horizon: ``Ridge`` (normalisation, window length and penalty chosen on
   validation; the window length is then shared by every windowed contender),
   LightGBM (one model per step, boosting rounds by early stopping on validation).
-  Two normalisations (``_panels.NORMALISATIONS``): ``"series"`` standardises a
+  Three normalisations (``_panels.NORMALISATIONS``): ``"series"`` standardises a
   series by its history's mean and standard deviation; ``"window"`` divides it
   by its mean absolute step and starts each window and its targets from the
-  window's last value. Every global contender chooses its own on validation;
+  window's last value; ``"global"`` standardises every series by the statistics
+  of all of them together. Every global contender chooses its own on validation;
 - ``LSTMSAERegressor`` global, pretrained (an ``LSTMSAEEncoder`` at its defaults)
   and not (``pretraining=None``), and per series where the series are long and
   few enough (see ``PER_SERIES_LSTM``). Shipped defaults; epochs (and

@@ -296,8 +296,15 @@ def test_panel_protocol_splits_scales_and_windows(panel_protocol, tmp_path):
                                rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(v.unscale(v.last[:, -1:, 0] * 0)[:, 0],
                                [histories[0][-1], histories[1][-1]], rtol=1e-6)
+    # "global": one mean and standard deviation for every series, from all of them
+    g = P.scaled_panel_windows(histories, 4, 3, normalisation="global")
+    pooled = np.concatenate(histories)
+    np.testing.assert_allclose(g.mean, pooled.mean())
+    np.testing.assert_allclose(g.scale, pooled.std())
+    np.testing.assert_allclose(g.unscale(g.last[:, :, 0]), [h[-4:] for h in histories],
+                               rtol=1e-5)
     with pytest.raises(ValueError, match="normalisation must be one of"):
-        P.scaled_panel_windows(histories, 4, 3, normalisation="global")
+        P.scaled_panel_windows(histories, 4, 3, normalisation="level")
     # The Monash .tsf reader.
     tsf = tmp_path / "toy.tsf"
     tsf.write_text("# comment\n@relation toy\n@attribute series_name string\n"

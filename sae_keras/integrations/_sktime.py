@@ -289,9 +289,11 @@ class LSTMSAEForecaster(BaseForecaster):
         -------
         params : list of dict
         """
-        tiny = {"hidden_units": (4,), "epochs": 2, "batch_size": 16, "random_state": 0,
+        # One batch per epoch on sktime's test series: one training program to trace
+        # and compile per phase, not two (the last, partial batch has its own shape).
+        tiny = {"hidden_units": (4,), "epochs": 2, "batch_size": 64, "random_state": 0,
                 "early_stopping": False}
-        encoder = LSTMSAEEncoder(pretrain_epochs=1, batch_size=16, early_stopping=False)
+        encoder = LSTMSAEEncoder(pretrain_epochs=1, batch_size=64, early_stopping=False)
         return [
             {"window_length": 3, "regressor": LSTMSAERegressor(pretraining=encoder, **tiny)},
             {"window_length": 2,
