@@ -262,7 +262,7 @@ NORMALISATIONS = ("series", "window", "global")
 
 @dataclass
 class PanelWindows:
-    """Every series' windows stacked, each series normalised by its own history."""
+    """Every series' windows stacked, normalised as ``NORMALISATIONS`` says."""
 
     X: np.ndarray
     y: np.ndarray
@@ -290,11 +290,12 @@ def _statistics(history, normalisation):
 
 
 def scaled_panel_windows(histories, timesteps, horizon, targets=None, normalisation="series"):
-    """Windows of every series, each normalised by its own history (``NORMALISATIONS``).
+    """Windows of every series, normalised one of the ways of ``NORMALISATIONS``.
 
     A stand-in for the estimators' own per-series scaling (``series=``, issue 23):
     each series' windows and targets are normalised with statistics of that
-    series' history (the part the model is fitted on), and
+    series' history (the part the model is fitted on; of all the histories
+    together for ``"global"``), and
     :meth:`PanelWindows.unscale` maps forecasts back. With ``targets`` (the
     validation stage), their scaled values are kept as ``val_y``: the targets of
     the windows ``last``, which end where each history ends.

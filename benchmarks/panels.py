@@ -230,8 +230,8 @@ def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, qu
                 normalisation):
     """Fit on the validation stage with early stopping; its validation forecast and epochs.
 
-    Per-series scaling is done here, outside the estimator, as for the other
-    global contenders: each series' windows are normalised by its own history
+    Normalisation is done here, outside the estimator, as for the other global
+    contenders: the windows are normalised as ``normalisation`` says
     (``scaled_panel_windows``) and the forecasts unscaled; early stopping holds
     out each series' last window (the validation ones, last in ``X``), which the
     estimators' ``series=`` split would not. With one history it is the

@@ -31,8 +31,10 @@ Usage::
     python benchmarks/search.py --quick   # 2 candidates, 2 folds, 2 epochs
 
 writes ``benchmarks/results/search[_quick].{json,png}`` and prints a table. The
-Dask and Ray contenders need ``pip install ".[dask]"`` and ``pip install ray``; a
-contender whose package is missing is reported as skipped.
+Dask, Ray and Optuna contenders need ``pip install ".[dask,ray,search]"``; a
+contender whose package is missing is reported as skipped. ``TPESampler`` keeps
+Optuna's defaults: with fewer trials than its ``n_startup_trials`` (10) every trial
+is drawn at random.
 """
 
 from __future__ import annotations

@@ -289,8 +289,9 @@ class LSTMSAEForecaster(BaseForecaster):
         -------
         params : list of dict
         """
-        # One batch per epoch on sktime's test series: one training program to trace
-        # and compile per phase, not two (the last, partial batch has its own shape).
+        # Batches of 64: one batch per epoch on most of sktime's test series, so one
+        # training program to trace and compile per phase, not two (a last, partial
+        # batch has its own shape).
         tiny = {"hidden_units": (4,), "epochs": 2, "batch_size": 64, "random_state": 0,
                 "early_stopping": False}
         encoder = LSTMSAEEncoder(pretrain_epochs=1, batch_size=64, early_stopping=False)

@@ -114,6 +114,7 @@ def jax_cache_settings():
 def test_in_this_process_the_settings_follow_the_user(jax_cache_settings, monkeypatch,
                                                       tmp_path):
     config = jax_cache_settings
+    monkeypatch.setattr("sys.platform", "linux")  # the XDG folder
     config.update("jax_compilation_cache_dir", None)
     config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     config.update("jax_enable_compilation_cache", False)  # opted out: nothing changes
