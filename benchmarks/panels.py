@@ -34,7 +34,7 @@ al. 2021), quoted, not measured.
 
 Usage::
 
-    KERAS_BACKEND=jax python benchmarks/panels.py           # ~20-25 min on 2 cores
+    KERAS_BACKEND=jax python benchmarks/panels.py           # ~20 min on 2 idle cores
     KERAS_BACKEND=jax python benchmarks/panels.py --quick   # ~1-2 min: subsets, tiny nets
 
 writes ``benchmarks/results/panels[_quick].{json,png}`` and prints Markdown tables.
