@@ -166,17 +166,19 @@ def worker_call(argv, worker, parse):
     return True
 
 
-def script_args(argv, doc, count, quick, full):
+def script_args(argv, doc, count=None, quick=None, full=None):
     """Parse ``--quick``, ``--output`` and the integer option ``count`` of a script.
 
-    ``count`` (for instance ``"--calls"``) defaults to ``quick`` with ``--quick`` and
-    to ``full`` without.
+    ``count`` (for instance ``"--calls"``; none when ``None``) defaults to ``quick``
+    with ``--quick`` and to ``full`` without.
     """
     import argparse
 
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    if count is None:
+        return parser.parse_args(argv)
     parser.add_argument(count, type=int, default=None)
     args = parser.parse_args(argv)
     name = count.lstrip("-").replace("-", "_")

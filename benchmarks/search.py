@@ -39,14 +39,13 @@ is drawn at random.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import RESULTS, machine_info, markdown_table, run_worker, save_figure
+from _common import machine_info, markdown_table, run_worker, save_figure, script_args
 from _common import worker_call, write_json
 
 SCRIPT = Path(__file__).resolve()
@@ -242,10 +241,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if worker_call(argv, worker, lambda rest: (rest[0], rest[1] == "quick")):
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
+    args = script_args(argv, __doc__)
     info = machine_info()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
