@@ -259,17 +259,6 @@ def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, norm
     return list(t.unscale(model.predict(t.last))), fit.seconds, len(t.X)
 
 
-def lstm_forecast(histories, val_targets, test_histories, timesteps, horizon, pretrained,
-                  seed, quick, normalisation="series"):
-    """:func:`lstm_select` then :func:`lstm_refit`, for one normalisation."""
-    validation_forecast, best, sel_s, n_val = lstm_select(
-        histories, val_targets, timesteps, horizon, pretrained, seed, quick, normalisation)
-    forecast, fit_s, n = lstm_refit(test_histories, timesteps, horizon, pretrained, seed,
-                                    quick, normalisation, best)
-    return forecast, list(validation_forecast), fit_s, sel_s, {
-        "timesteps": timesteps, "epochs": best[2], "windows": n, "validation_windows": n_val}
-
-
 def lstm_global(panel, timesteps, pretrained, seed, quick):
     """Each normalisation fitted on the validation stage; the better one refitted."""
     val_hist, val_target = stage(panel, "validation")
@@ -297,12 +286,13 @@ def lstm_per_series(panel, timesteps, seed, quick):
     hist, _ = stage(panel, "test")
     forecasts, fit_s, sel_s, epochs = [], 0.0, 0.0, []
     for i in range(len(hist)):
-        forecast, _, f, s, choices = lstm_forecast(
-            [val_hist[i]], [val_target[i]], [hist[i]], timesteps, panel.horizon, True,
-            seed, quick)
+        _, best, s, _ = lstm_select([val_hist[i]], [val_target[i]], timesteps,
+                                    panel.horizon, True, seed, quick, "series")
+        forecast, f, _ = lstm_refit([hist[i]], timesteps, panel.horizon, True, seed, quick,
+                                    "series", best)
         forecasts.append(forecast[0])
         fit_s, sel_s = fit_s + f, sel_s + s
-        epochs.append(choices["epochs"])
+        epochs.append(best[2])
     return forecasts, fit_s, sel_s, {"timesteps": timesteps, "epochs": epochs}
 
 
