@@ -154,7 +154,7 @@ class _ComposesEncoder:
         (its seed, checkpoint, callbacks, strategy). Returns ``(encoder weights
         per layer, {"pretrain_k": curves})``.
         """
-        encoder._check_validation_split(len(X))
+        encoder._check_validation_split(encoder._n_strided(len(X)))
         stack = encoder._pretrain(
             self._scale_inputs(X, padded, codes), self._hidden_units(),
             encoder._settings_within(settings, len(X)), sample_weight, steps,

@@ -43,6 +43,12 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         of the layer below (classic greedy stacking).
     pretrain_epochs : int or sequence of int, default=10
         Epochs of each autoencoder; one int for all layers or one per layer.
+    pretrain_stride : int, default=1
+        Pretrain on every ``pretrain_stride``-th window only (the first, then
+        every ``pretrain_stride``-th after it). Consecutive windows of one series
+        overlap in all but one step, so a stride up to ``timesteps`` still shows
+        the autoencoders every step of the data, at a fraction of the cost. The
+        input scaling is still learned on every window.
     decoder_units : int, default=None
         Units of each pretraining decoder LSTM; ``None`` makes each decoder as
         wide as its encoder (the tutorial's and Srivastava et al.'s choice; the
@@ -188,6 +194,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         **_BaseLSTMSAE._parameter_constraints,
         "reconstruct": [StrOptions(set(PRETRAINING_TARGETS))],
         "pretrain_epochs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "pretrain_stride": [Interval(Integral, 1, None, closed="left")],
         "decoder_units": [Interval(Integral, 1, None, closed="left"), None],
         "pretrain_noise": [Interval(Real, 0, None, closed="left")],
         "reverse_reconstruction": ["boolean"],
@@ -205,6 +212,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         *,
         reconstruct="input",
         pretrain_epochs=10,
+        pretrain_stride=1,
         decoder_units=None,
         pretrain_noise=0.0,
         reverse_reconstruction=False,
@@ -233,6 +241,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         self.hidden_units = hidden_units
         self.reconstruct = reconstruct
         self.pretrain_epochs = pretrain_epochs
+        self.pretrain_stride = pretrain_stride
         self.decoder_units = decoder_units
         self.pretrain_noise = pretrain_noise
         self.reverse_reconstruction = reverse_reconstruction
@@ -292,7 +301,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         series = self._check_series(series, len(X))
         held_out = codes = self.series_ = None
         if series is None:
-            self._check_validation_split(X.shape[0])
+            self._check_validation_split(self._n_strided(X.shape[0]))
         else:
             codes, _ = self._fit_series(series)
             if self._early_stopping_active(len(X)):  # each series' last windows held out

@@ -43,8 +43,10 @@ class _Pretrains:
 
         ``settings``: how each phase trains (this encoder's own, or those of the
         estimator that composes it: :meth:`_settings_within`); ``steps``: the
-        valid steps of padded windows, or ``None``.
+        valid steps of padded windows, or ``None``. Only every
+        ``pretrain_stride``-th window trains (:meth:`_strided`).
         """
+        X, sample_weight, steps, settings = self._strided(X, sample_weight, steps, settings)
         step_weight = None
         if steps is not None:
             step_weight = steps.astype(np.float32)
@@ -74,6 +76,32 @@ class _Pretrains:
             seed=lambda index: settings.derive("build layer", index),
             predict=lambda model, x: CompiledForward(model, max(self.batch_size, 1024))(x),
         )
+
+    def _n_strided(self, n_samples):
+        """How many of ``n_samples`` windows pretrain: every ``pretrain_stride``-th."""
+        return len(range(0, n_samples, self.pretrain_stride))
+
+    def _strided(self, X, sample_weight, steps, settings):
+        """Every ``pretrain_stride``-th window, its weight and steps, and ``settings``
+        for them: early stopping decided on the windows that train, and a
+        validation part laid out by the estimator (``held_out``, the last windows)
+        counted in kept windows."""
+        stride = self.pretrain_stride
+        if stride == 1:
+            return X, sample_weight, steps, settings
+        n, kept = len(X), self._n_strided(len(X))
+        if settings.held_out is None:
+            active = settings.validation_fraction > 0 and self._early_stopping_active(kept)
+            settings = dataclasses.replace(
+                settings, validation_fraction=self.validation_fraction if active else 0.0)
+        else:  # the kept windows among the last held_out ones
+            held_out = kept - self._n_strided(n - settings.held_out)
+            settings = dataclasses.replace(
+                settings, held_out=held_out or None,
+                validation_fraction=settings.validation_fraction if held_out else 0.0)
+        rows = slice(None, None, stride)
+        return (X[rows], None if sample_weight is None else np.asarray(sample_weight)[rows],
+                None if steps is None else steps[rows], settings)
 
     def _settings_within(self, settings, n_samples):
         """The phase settings of pretraining inside another estimator's fit.

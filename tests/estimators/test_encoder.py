@@ -153,3 +153,49 @@ def test_reverse_reconstruction_in_a_stack_decodes_to_time_order(windows, scalin
     assert enc.get_params()["reverse_reconstruction"] is True
     with pytest.raises(ValueError, match="'reverse_reconstruction' parameter"):
         tiny_encoder(reverse_reconstruction="yes").fit(X)
+
+
+def test_pretrain_stride_pretrains_on_every_kth_window_and_scales_on_all(windows):
+    X, _ = windows
+    strided = tiny_encoder(pretrain_stride=3).fit(X)
+    scaled = (X - strided.input_mean_) / strided.input_scale_
+    # The same pretraining as a fit on every third window of the scaled windows.
+    by_hand = tiny_encoder(scaling=None).fit(scaled[::3])
+    for ours, theirs in zip(strided.model_.get_weights(), by_hand.model_.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+    # The input scaling is still learned on every window.
+    np.testing.assert_allclose(strided.input_mean_, tiny_encoder().fit(X).input_mean_)
+
+
+def test_pretrain_stride_in_a_regressor_trains_fewer_pretraining_batches(windows):
+    from sae_keras import LSTMSAERegressor
+    from conftest import PhaseRecorder
+
+    X, y = windows
+    recorder = PhaseRecorder()
+    LSTMSAERegressor(**{**TINY_REGRESSOR, "epochs": 1, "callbacks": [recorder],
+                        "pretraining": tiny_pretraining(pretrain_stride=4)}).fit(X, y)
+    # 160 windows in batches of 32: 40 strided windows (2 batches) in each
+    # pretraining phase, all 160 (5 batches) in fine-tuning.
+    assert recorder.steps == [2, 2, 5]
+
+
+def test_pretrain_stride_counts_a_held_out_part_in_kept_windows():
+    from sae_keras.training._loop import PhaseSettings
+
+    settings = PhaseSettings(seed=0, batch_size=4, validation_fraction=0.1, n_iter_no_change=2,
+                             tol=0.0, callbacks=[], verbose=0, owner="t", held_out=4)
+    X = np.arange(10.0)[:, None, None]
+    kept, _, _, strided = tiny_encoder(pretrain_stride=3)._strided(X, None, None, settings)
+    # Rows 0, 3, 6, 9 train; of the held-out rows 6-9, rows 6 and 9.
+    np.testing.assert_array_equal(kept.ravel(), [0, 3, 6, 9])
+    assert strided.held_out == 2
+    _, _, _, none_kept = tiny_encoder(pretrain_stride=5)._strided(
+        X, None, None, settings.__class__(**{**vars(settings), "held_out": 1}))
+    assert none_kept.held_out is None and none_kept.validation_fraction == 0.0
+
+
+def test_pretrain_stride_leaving_too_few_windows_for_early_stopping_is_refused(windows):
+    X, _ = windows
+    with pytest.raises(ValueError, match="validation_fraction"):
+        tiny_encoder(pretrain_stride=160, early_stopping=True, validation_fraction=0.1).fit(X)
