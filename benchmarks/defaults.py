@@ -177,7 +177,14 @@ CANDIDATES = {
                                                    n_iter_no_change=5)),
 }
 
-#: Today's defaults among the candidates: round 5's reference.
+#: The defaults before round 5 (0.1.0 up to #25), written out: the study fits them
+#: beside today's defaults, so that time and accuracy compare in one run.
+BEFORE = dict(hidden_units=(64, 32), epochs=100, learning_rate=3e-3, dropout=0.1,
+              batch_size=64, linear_skip="ridge", n_iter_no_change=10,
+              pretraining=encoder(pretrain_stride=1, pretrain_epochs=10, batch_size=64,
+                                  n_iter_no_change=10))
+
+#: The defaults before round 5 among the candidates: its reference.
 REFERENCE = "lr3e-3_drop0.1_b64_ridge"
 #: Round 5's rule, fixed before its run: a candidate qualifies when its validation
 #: geometric-mean ratio is at most max(1.00, the reference's) and its mean
@@ -312,8 +319,8 @@ def run_job(name, seed, validation, params_list, max_windows, overrides):
     hgb.fit(X_fit.reshape(len(X_fit), -1), y_fit)
     record("hgb", hgb.predict(flat_eval), time.perf_counter() - start)
     for label, params in params_list:
-        kinds = [("lstm_sae", {})] if validation else [("lstm_sae", {}),
-                                                       ("dlstm", {"pretraining": None})]
+        kinds = [("lstm_sae", {})] if validation or label else [
+            ("lstm_sae", {}), ("dlstm", {"pretraining": None})]
         for contender, pretraining in kinds:
             model = deep_contender(
                 LSTMSAERegressor(random_state=seed, **{**from_record(params), **pretraining}),
@@ -426,8 +433,8 @@ BASELINES = ["persistence", "seasonal_naive", "ridge", "hgb"]
 
 
 def study(args):
-    results = _run_all(args, [[None, {}]])
-    contenders = BASELINES + ["lstm_sae", "dlstm"]
+    results = _run_all(args, [[None, {}], ["before", BEFORE]])
+    contenders = BASELINES + ["lstm_sae", "dlstm", "before/lstm_sae"]
     table = summarise(results, contenders)
     targets = _targets(table)
     payload = {
@@ -440,7 +447,8 @@ def study(args):
         "datasets": {name: DATASETS[name].__dict__ for name in table},
         "results": table,
         "geometric_mean_ratio": {c: geometric_mean_ratio(table, c)
-                                 for c in ["ridge", "hgb", "lstm_sae", "dlstm"]},
+                                 for c in ["ridge", "hgb", "lstm_sae", "dlstm",
+                                           "before/lstm_sae"]},
         "targets": targets,
         "runs": results,
     }
@@ -462,6 +470,11 @@ def _targets(table):
     sae_le_dlstm = {name: sae[name]["rmse"]["mean"] <= dlstm[name]["rmse"]["mean"]
                     for name in sae if sae[name] and dlstm[name]}
     geo = geometric_mean_ratio(table, "lstm_sae")
+    before = {name: entry["contenders"].get("before/lstm_sae") for name, entry in table.items()}
+    rmse_vs_before = {name: sae[name]["rmse"]["mean"] / before[name]["rmse"]["mean"]
+                      for name in sae if sae[name] and before[name]}
+    seconds = [sum(entry[name]["fit_seconds"]["mean"] for name in entry if entry[name])
+               for entry in (sae, before)]
     return {
         "beats_persistence_everywhere": all(beats_persistence.values()),
         "beats_persistence": beats_persistence,
@@ -471,12 +484,21 @@ def _targets(table):
         "max_ratio_met": bool(ratios) and max(ratios.values()) <= 1.10,
         "lstm_sae_le_dlstm": sae_le_dlstm,
         "lstm_sae_le_dlstm_on_half": sum(sae_le_dlstm.values()) * 2 >= len(sae_le_dlstm),
+        # #25 target 1: today's defaults against those before, in this one run.
+        "rmse_vs_before": rmse_vs_before,
+        "within_1pct_of_before_everywhere": bool(rmse_vs_before) and max(
+            rmse_vs_before.values()) <= 1 + RMSE_TOLERANCE,
+        "fit_seconds_total": seconds[0],
+        "fit_seconds_total_before": seconds[1],
+        "fit_time_speed_up": seconds[1] / seconds[0] if seconds[0] else None,
+        "fit_time_speed_up_met": bool(seconds[0]) and seconds[1] / seconds[0] >= 5,
     }
 
 
 def _print_table(table, contenders, payload):
     header = ["dataset", "windows (fit/test)", "ch"] + [
-        f"{c} RMSE" for c in contenders] + ["SAE / best", "DLSTM / best", "SAE fit s"]
+        f"{c} RMSE" for c in contenders] + ["SAE / best", "DLSTM / best", "SAE fit s",
+                                           "before fit s"]
     rows = []
     for name, entry in table.items():
         c = entry["contenders"]
@@ -484,8 +506,8 @@ def _print_table(table, contenders, payload):
                     + [f"{c[k]['rmse']['mean']:.4g}" if k in c else "-" for k in contenders]
                     + [f"{c[k]['ratio_to_best_baseline']['mean']:.3f}" if k in c else "-"
                        for k in ("lstm_sae", "dlstm")]
-                    + [f"{c['lstm_sae']['fit_seconds']['mean']:.0f}" if "lstm_sae" in c
-                       else "-"])
+                    + [f"{c[k]['fit_seconds']['mean']:.0f}" if k in c else "-"
+                       for k in ("lstm_sae", "before/lstm_sae")])
     print(markdown_table(header, rows))
     print("\ngeometric mean of RMSE / best of (Ridge, HGB):",
           {k: round(v, 3) for k, v in payload["geometric_mean_ratio"].items()})

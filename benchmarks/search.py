@@ -13,7 +13,12 @@ with its own empty JAX compilation-cache folder (a first run):
   categorical choice), as many trials as the grid has candidates, run in one
   process; a Keras callback reports each fine-tuning epoch's validation loss and
   stops a trial the pruner gives up on (docs/guide/search.md). The best trial is
-  refitted on all the search windows, as ``GridSearchCV`` refits.
+  refitted on all the search windows, as ``GridSearchCV`` refits. ``TPESampler``
+  keeps Optuna's defaults: with fewer trials than its ``n_startup_trials`` (10),
+  every trial is drawn at random, so this is a random search with pruning;
+- ``Optuna, TPE after 3 random trials``: the same study with
+  ``TPESampler(n_startup_trials=3)``, so that five of its eight trials are drawn
+  from the sampler's model of the trials before.
 
 Data: the first windows of the bundled PM2.5 series (24 steps, every channel, the
 next hour's pollution), the last fifth held out for the test score after a gap of
@@ -32,9 +37,7 @@ Usage::
 
 writes ``benchmarks/results/search[_quick].{json,png}`` and prints a table. The
 Dask, Ray and Optuna contenders need ``pip install ".[dask,ray,search]"``; a
-contender whose package is missing is reported as skipped. ``TPESampler`` keeps
-Optuna's defaults: with fewer trials than its ``n_startup_trials`` (10) every trial
-is drawn at random.
+contender whose package is missing is reported as skipped.
 """
 
 from __future__ import annotations
@@ -55,7 +58,10 @@ GRID = {"hidden_units": [(8, 4), (16, 8)], "learning_rate": [1e-3, 3e-3],
 QUICK_GRID = {"hidden_units": [(4,), (8,)], "learning_rate": [3e-3], "dropout": [0.0]}
 #: (name, package the contender needs, or None)
 CONTENDERS = [("grid, one process", None), ("grid, joblib processes", None),
-              ("grid, Dask", "distributed"), ("grid, Ray", "ray"), ("Optuna", "optuna")]
+              ("grid, Dask", "distributed"), ("grid, Ray", "ray"), ("Optuna", "optuna"),
+              ("Optuna, TPE after 3 random trials", "optuna")]
+#: ``TPESampler(n_startup_trials=...)`` of each Optuna contender (None: Optuna's default)
+STARTUP_TRIALS = {"Optuna": None, "Optuna, TPE after 3 random trials": 3}
 
 
 def settings(quick):
@@ -106,8 +112,11 @@ def _grid_search(quick, backend, X, y):
                                           + 1})
 
 
-def _optuna_search(quick, X, y):
-    """A TPE study with a median pruner over the grid's candidates, then the refit."""
+def _optuna_search(quick, X, y, startup_trials=None):
+    """A TPE study with a median pruner over the grid's candidates, then the refit.
+
+    ``startup_trials`` is the sampler's ``n_startup_trials`` (None: Optuna's default).
+    """
     import keras
     import numpy as np
     import optuna
@@ -147,8 +156,9 @@ def _optuna_search(quick, X, y):
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     trials = int(np.prod([len(v) for v in grid.values()]))
+    sampler_options = {} if startup_trials is None else {"n_startup_trials": startup_trials}
     study = optuna.create_study(
-        direction="minimize", sampler=optuna.samplers.TPESampler(seed=0),
+        direction="minimize", sampler=optuna.samplers.TPESampler(seed=0, **sampler_options),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
     start = time.perf_counter()
     study.optimize(objective, n_trials=trials)
@@ -170,8 +180,9 @@ def worker(name, quick):
 
     X, y, X_test, y_test = _data(quick)
     startup = 0.0
-    if name == "Optuna":
-        best, params, cv_rmse, seconds, extra = _optuna_search(quick, X, y)
+    if name in STARTUP_TRIALS:
+        best, params, cv_rmse, seconds, extra = _optuna_search(quick, X, y,
+                                                               STARTUP_TRIALS[name])
     elif name == "grid, Dask":
         import distributed
 

@@ -27,6 +27,7 @@ def _benchmark(name):
 
 paper = pytest.fixture(scope="module", name="paper")(_benchmark("paper_pm25"))
 suite_script = pytest.fixture(name="suite_script")(_benchmark("suite_cost"))
+defaults_script = pytest.fixture(name="defaults_script")(_benchmark("defaults"))
 
 
 def test_protocol_reproduces_the_authors_split_and_persistence(paper):
@@ -209,10 +210,14 @@ def test_defaults_study_protocol_and_quick_run(tmp_path, capsys):
     saved = json.loads((tmp_path / "defaults.json").read_text())
     row = saved["results"]["pm25_hourly"]
     assert set(row["contenders"]) == {"persistence", "seasonal_naive", "ridge", "hgb",
-                                      "lstm_sae", "dlstm"}
+                                      "lstm_sae", "dlstm", "before/lstm_sae"}
     assert row["contenders"]["persistence"]["skill_vs_persistence"]["mean"] == 0.0
     assert row["contenders"]["lstm_sae"]["ratio_to_best_baseline"]["mean"] > 0
-    assert set(saved["targets"]) >= {"beats_persistence_everywhere", "geometric_mean_ratio"}
+    assert set(saved["targets"]) >= {"beats_persistence_everywhere", "geometric_mean_ratio",
+                                     "within_1pct_of_before_everywhere", "fit_time_speed_up"}
+    targets = saved["targets"]
+    assert targets["fit_time_speed_up"] == pytest.approx(
+        targets["fit_seconds_total_before"] / targets["fit_seconds_total"])
     assert (tmp_path / "defaults.png").stat().st_size > 10_000
     assert "geometric mean" in capsys.readouterr().out
 
@@ -556,3 +561,24 @@ def test_classification_quick_run_writes_rows_references_plot_and_targets(classi
     assert (tmp_path / "c.png").stat().st_size > 10_000
     out = capsys.readouterr().out
     assert "| UCR archive, 1-NN DTW (full window) (quoted, not measured) | 0.950 | - |" in out
+
+
+def test_defaults_time_to_accuracy_rule(defaults_script):
+    ref, fast, faster = (f"{name}/lstm_sae" for name in (defaults_script.REFERENCE, "a", "b"))
+
+    def entry(**rmse):
+        return {"contenders": {name: {"rmse": {"mean": value}} for name, value in rmse.items()}}
+
+    # "b" is the fastest but 2 % worse on one series; "a" is within 1 % everywhere.
+    table = {"s1": entry(**{ref: 1.0, fast: 1.009, faster: 0.9}),
+             "s2": entry(**{ref: 2.0, fast: 1.9, faster: 2.04})}
+    ranking = {ref: 1.02, fast: 1.01, faster: 0.98}
+    seconds = {ref: 100.0, fast: 40.0, faster: 10.0}
+    got = defaults_script.time_to_accuracy(table, ranking, seconds)
+    assert got["qualifies"] == {ref: True, fast: True, faster: False}
+    assert got["chosen"] == fast and got["speed_up"] == 2.5
+    assert got["geometric_mean_bar"] == 1.02  # the reference's, above 1.00
+    # Above the bar of max(1.00, reference's): out, however fast.
+    ranking[fast] = 1.03
+    assert defaults_script.time_to_accuracy(table, ranking, seconds)["chosen"] == ref
+    assert defaults_script.time_to_accuracy(table, {fast: 1.0}, seconds) is None
