@@ -63,6 +63,19 @@ def encoder(**params):
     return {"estimator": "LSTMSAEEncoder", "params": params}
 
 
+def _cheaper(stride, batch, patience, widths=None):
+    """Rounds 5 to 7: today's defaults (round 3's winner) made cheaper.
+
+    Pretraining on every ``stride``-th window, batches of ``batch`` and patience
+    ``patience`` in both phases, layers of ``widths`` (``None``: the default), each
+    as "auto" pretraining would write them with the ``pretrain_stride``.
+    """
+    return dict(**({"hidden_units": widths} if widths else {}), learning_rate=3e-3,
+                dropout=0.1, batch_size=batch, linear_skip="ridge", n_iter_no_change=patience,
+                pretraining=encoder(pretrain_stride=stride, batch_size=batch,
+                                    n_iter_no_change=patience))
+
+
 @dataclass(frozen=True)
 class Dataset:
     """One series and its fixed protocol."""
@@ -145,46 +158,21 @@ CANDIDATES = {
     "lr1e-3_drop0_b32_ridge": dict(learning_rate=1e-3, dropout=0.0, batch_size=32,
                                    linear_skip="ridge"),
     # Round 5 (#25, time to accuracy): the round-3 winner, today's defaults, made
-    # cheaper. Pretraining on every 4th or 8th window (pretrain_stride), bigger
-    # batches, patience 5 in both phases, narrower layers: each as "auto" pretraining
-    # would write it with the pretrain_stride.
-    "fast_s4_b128_p5": dict(learning_rate=3e-3, dropout=0.1, batch_size=128,
-                            linear_skip="ridge", n_iter_no_change=5,
-                            pretraining=encoder(pretrain_stride=4, batch_size=128,
-                                                n_iter_no_change=5)),
-    "fast_s4_b128_p5_w32": dict(hidden_units=(32, 16), learning_rate=3e-3, dropout=0.1,
-                                batch_size=128, linear_skip="ridge", n_iter_no_change=5,
-                                pretraining=encoder(pretrain_stride=4, batch_size=128,
-                                                    n_iter_no_change=5)),
-    "fast_s8_b256_p5_w32": dict(hidden_units=(32, 16), learning_rate=3e-3, dropout=0.1,
-                                batch_size=256, linear_skip="ridge", n_iter_no_change=5,
-                                pretraining=encoder(pretrain_stride=8, batch_size=256,
-                                                    n_iter_no_change=5)),
+    # cheaper (_cheaper): pretraining on every 4th or 8th window, bigger batches,
+    # patience 5 in both phases, narrower layers.
+    "fast_s4_b128_p5": _cheaper(stride=4, batch=128, patience=5),
+    "fast_s4_b128_p5_w32": _cheaper(stride=4, batch=128, patience=5, widths=(32, 16)),
+    "fast_s8_b256_p5_w32": _cheaper(stride=8, batch=256, patience=5, widths=(32, 16)),
     # Round 6, after round 5's candidates lost 8 % on macro_quarterly's 99 training
     # windows (a batch of 128 is one update an epoch there) and 1 % on co2_weekly:
     # batch 64 and patience 10 as before, the narrower layers and strided pretraining.
-    "fast_s4_b64_p10_w32": dict(hidden_units=(32, 16), learning_rate=3e-3, dropout=0.1,
-                                batch_size=64, linear_skip="ridge", n_iter_no_change=10,
-                                pretraining=encoder(pretrain_stride=4, batch_size=64,
-                                                    n_iter_no_change=10)),
-    "fast_s4_b128_p10_w32": dict(hidden_units=(32, 16), learning_rate=3e-3, dropout=0.1,
-                                 batch_size=128, linear_skip="ridge", n_iter_no_change=10,
-                                 pretraining=encoder(pretrain_stride=4, batch_size=128,
-                                                     n_iter_no_change=10)),
-    "fast_s4_b64_p5_w32": dict(hidden_units=(32, 16), learning_rate=3e-3, dropout=0.1,
-                               batch_size=64, linear_skip="ridge", n_iter_no_change=5,
-                               pretraining=encoder(pretrain_stride=4, batch_size=64,
-                                                   n_iter_no_change=5)),
+    "fast_s4_b64_p10_w32": _cheaper(stride=4, batch=64, patience=10, widths=(32, 16)),
+    "fast_s4_b128_p10_w32": _cheaper(stride=4, batch=128, patience=10, widths=(32, 16)),
+    "fast_s4_b64_p5_w32": _cheaper(stride=4, batch=64, patience=5, widths=(32, 16)),
     # Round 7, after every round-6 candidate (all with (32, 16) layers and stride 4)
     # lost 6 % on macro_quarterly: the stride alone, today's defaults otherwise.
-    "fast_s4_b64_p10": dict(learning_rate=3e-3, dropout=0.1, batch_size=64,
-                            linear_skip="ridge", n_iter_no_change=10,
-                            pretraining=encoder(pretrain_stride=4, batch_size=64,
-                                                n_iter_no_change=10)),
-    "fast_s2_b64_p10": dict(learning_rate=3e-3, dropout=0.1, batch_size=64,
-                            linear_skip="ridge", n_iter_no_change=10,
-                            pretraining=encoder(pretrain_stride=2, batch_size=64,
-                                                n_iter_no_change=10)),
+    "fast_s4_b64_p10": _cheaper(stride=4, batch=64, patience=10),
+    "fast_s2_b64_p10": _cheaper(stride=2, batch=64, patience=10),
 }
 
 #: The defaults before round 5 (0.1.0 up to #25), written out: the study fits them

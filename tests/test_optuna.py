@@ -35,7 +35,7 @@ class PruneTrial(keras.callbacks.Callback):
 
 
 def _study(pruner, n_trials):
-    """A study over the learning rate; the last fold's model of each trial kept."""
+    """A study over the learning rate, fitting one model per trial; the models kept."""
     X, y = sine_windows(n_samples=120)
     X_fit, y_fit, X_val, y_val = X[:90], y[:90], X[90:], y[90:]
     models = []
