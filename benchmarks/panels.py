@@ -27,7 +27,11 @@ Contenders:
   and not (``pretraining=None``), and per series where the series are long and
   few enough (see ``PER_SERIES_LSTM``). Shipped defaults; epochs (and
   pretraining epochs per layer) by early stopping on the validation windows,
-  then refitted for those epochs on everything but the test part.
+  then refitted for those epochs on everything but the test part;
+- the global pretrained one again with the series identity as a learned input
+  (``lstm_sae_global_identity``: each window's series one-hot, as static
+  covariates), paired with ``lstm_sae_global`` (its seed and the normalisation it
+  chose), so that the two differ only in that input.
 
 Reference row: the Monash archive paper's mean MASE on M1 yearly (Godahewa et
 al. 2021), quoted, not measured.
@@ -59,7 +63,8 @@ from _panels import summary
 SCRIPT = Path(__file__).resolve()
 RIDGE_ALPHAS = np.logspace(-3, 3, 7)
 BASELINES = ("seasonal_naive", "ets", "theta", "ridge_global", "lightgbm_global")
-LSTM_CONTENDERS = ("lstm_sae_global", "dlstm_global", "lstm_sae_per_series")
+LSTM_CONTENDERS = ("lstm_sae_global", "lstm_sae_global_identity", "dlstm_global",
+                   "lstm_sae_per_series")
 #: Seeds of the LSTM contenders per panel (``--seeds`` overrides): what fits in
 #: about 45 minutes of two cores (us_employment's 36k windows cost ~20 min a seed).
 SEEDS = {"m1_yearly": 3, "visnights_quarterly": 3, "us_employment_monthly": 1}
@@ -226,8 +231,13 @@ def _best_epochs(history):
     return best["finetune"], pretrain or None, best
 
 
+def _identity(series_of_window, n_series):
+    """The series of each window, one-hot: the series identity as static covariates."""
+    return np.eye(n_series, dtype=np.float32)[series_of_window]
+
+
 def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, quick,
-                normalisation):
+                normalisation, identity=False):
     """Fit on the validation stage with early stopping; its validation forecast and epochs.
 
     Normalisation is done here, outside the estimator, as for the other global
@@ -235,48 +245,67 @@ def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, qu
     (``scaled_panel_windows``) and the forecasts unscaled; early stopping holds
     out each series' last window (the validation ones, last in ``X``), which the
     estimators' ``series=`` split would not. With one history it is the
-    per-series model.
+    per-series model. With ``identity``, each window's series enters as one-hot
+    static covariates (``_identity``).
     """
     w = scaled_panel_windows(histories, timesteps, horizon, val_targets, normalisation)
     X = np.concatenate([w.X, w.last])  # the validation windows last: early stopping's part
     y = np.concatenate([w.y, w.val_y])
+    last_series = np.arange(len(w.last))
+    fit_static, static = ((_identity(np.concatenate([w.series_of_window, last_series]),
+                                     len(w.last)), _identity(last_series, len(w.last)))
+                          if identity else ({}, {}))
     model = lstm_estimator(pretrained, seed, quick, validation_fraction=len(w.last) / len(X))
     with Stopwatch() as selection:
-        model.fit(X, y)
-    return (w.unscale(model.predict(w.last)), _best_epochs(model.history_), selection.seconds,
-            len(w.last))
+        model.fit(X, y, **_static(fit_static))
+    return (w.unscale(model.predict(w.last, **_static(static))), _best_epochs(model.history_),
+            selection.seconds, len(w.last))
+
+
+def _static(covariates):
+    """``fit``/``predict`` keyword arguments: the static covariates, if any."""
+    return {"static_covariates": covariates} if len(covariates) else {}
 
 
 def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, normalisation,
-               best_epochs):
+               best_epochs, identity=False):
     """Refit on everything but the test part for the chosen epochs; the forecasts."""
     epochs, pretrain_epochs, _ = best_epochs
     t = scaled_panel_windows(test_histories, timesteps, horizon, normalisation=normalisation)
+    n = len(t.last)
+    fit_static, static = ((_identity(t.series_of_window, n), _identity(np.arange(n), n))
+                          if identity else ({}, {}))
     model = lstm_estimator(pretrained, seed, quick, epochs=epochs,
                            pretrain_epochs=pretrain_epochs)
     with Stopwatch() as fit:
-        model.fit(t.X, t.y)
-    return list(t.unscale(model.predict(t.last))), fit.seconds, len(t.X)
+        model.fit(t.X, t.y, **_static(fit_static))
+    return list(t.unscale(model.predict(t.last, **_static(static)))), fit.seconds, len(t.X)
 
 
-def lstm_global(panel, timesteps, pretrained, seed, quick):
-    """Each normalisation fitted on the validation stage; the better one refitted."""
+def lstm_global(panel, timesteps, pretrained, seed, quick, identity=False,
+                normalisations=NORMALISATIONS):
+    """Each of ``normalisations`` fitted on the validation stage; the better one refitted.
+
+    With ``identity``, the series identity is a learned input (one-hot static
+    covariates, ``_identity``).
+    """
     val_hist, val_target = stage(panel, "validation")
     hist, _ = stage(panel, "test")
     selected, sel_s = {}, 0.0
-    for normalisation in NORMALISATIONS:
+    for normalisation in normalisations:
         forecast, best, seconds, n_val = lstm_select(
             val_hist, val_target, timesteps, panel.horizon, pretrained, seed, quick,
-            normalisation)
+            normalisation, identity)
         mase = summary(scores(val_hist, val_target, forecast, panel.season))["gmean_mase"]
         selected[normalisation] = (mase, best)
         sel_s += seconds
     normalisation = min(selected, key=lambda n: selected[n][0])
     mase, best = selected[normalisation]
     forecast, fit_s, n = lstm_refit(hist, timesteps, panel.horizon, pretrained, seed, quick,
-                                    normalisation, best)
+                                    normalisation, best, identity)
     return forecast, fit_s, sel_s, {
         "normalisation": normalisation, "timesteps": timesteps, "epochs": best[2],
+        "series_identity": identity,
         "windows": n, "validation_windows": n_val, "validation_gmean_mase": mase,
         "validation_gmean_mase_by_normalisation": {k: v[0] for k, v in selected.items()}}
 
@@ -329,9 +358,14 @@ def run_panel(name, seeds, quick):
     timesteps = ridge["timesteps"]
     record("lightgbm_global", *lightgbm_global(panel, timesteps, quick))
     for seed in range(seeds):
-        for contender, pretrained in (("lstm_sae_global", True), ("dlstm_global", False)):
-            record(contender, *lstm_global(panel, timesteps, pretrained, seed, quick),
-                   seed=seed)
+        plain = lstm_global(panel, timesteps, True, seed, quick)
+        record("lstm_sae_global", *plain, seed=seed)
+        # The same, with the series identity as a learned input: paired with the run
+        # above (its seed and its normalisation, chosen on validation without identity).
+        record("lstm_sae_global_identity",
+               *lstm_global(panel, timesteps, True, seed, quick, identity=True,
+                            normalisations=(plain[3]["normalisation"],)), seed=seed)
+        record("dlstm_global", *lstm_global(panel, timesteps, False, seed, quick), seed=seed)
     reason = PER_SERIES_LSTM[name]
     if reason is None:
         record("lstm_sae_per_series", *lstm_per_series(panel, timesteps, 0, quick), seed=0)
@@ -354,11 +388,20 @@ def aggregate(result):
         table[contender] = {key: summarize([r[key] for r in runs])
                             for key in ("gmean_mase", "mean_mase", "median_mase",
                                         "gmean_rmse", "fit_seconds", "selection_seconds")}
+        chosen = [r["choices"].get("validation_gmean_mase") for r in runs]
+        if all(v is not None for v in chosen):
+            table[contender]["validation_gmean_mase"] = summarize(chosen)
     best = min(BASELINES, key=lambda c: table[c]["gmean_mase"]["mean"])
     for contender, row in table.items():
         row["ratio_to_best_baseline"] = summarize(
             [r["gmean_mase"] / table[best]["gmean_mase"]["mean"] for r in rows[contender]["runs"]])
     return {"best_baseline": best, "contenders": table}
+
+
+def _ratio(summary_, contender, other, key):
+    """``contender``'s mean ``key`` over ``other``'s, over seeds."""
+    rows = summary_["contenders"]
+    return rows[contender][key]["mean"] / rows[other][key]["mean"]
 
 
 def targets(summaries):
@@ -368,7 +411,13 @@ def targets(summaries):
     pretraining = {p: s["contenders"]["lstm_sae_global"]["gmean_mase"]["mean"]
                    / s["contenders"]["dlstm_global"]["gmean_mase"]["mean"]
                    for p, s in summaries.items() if "dlstm_global" in s["contenders"]}
+    identity = {p: {stage: _ratio(s, "lstm_sae_global_identity", "lstm_sae_global", key)
+                    for stage, key in (("test", "gmean_mase"),
+                                       ("validation", "validation_gmean_mase"))}
+                for p, s in summaries.items()
+                if "lstm_sae_global_identity" in s["contenders"]}
     out = {"lstm_sae_global_over_best_baseline": ratio,
+           "series_identity_over_none_gmean_mase": identity,
            "le_0.95_on_at_least_two_panels": sum(r <= 0.95 for r in ratio.values()) >= 2,
            "le_1.00_on_all_panels": bool(ratio) and all(r <= 1.0 for r in ratio.values()),
            "pretrained_over_random_init_gmean_mase": pretraining}

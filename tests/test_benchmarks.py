@@ -492,6 +492,17 @@ def test_panels_quick_run_scores_every_contender(tmp_path, capsys):
         assert set(by) == set(panels.NORMALISATIONS)
         assert choices["normalisation"] == min(by, key=by.get)
     assert runs["lstm_sae_global"]["runs"][0]["choices"]["epochs"]["finetune"] >= 1
+    # The identity contender is paired with the plain one: its normalisation, fitted
+    # once on validation, with the one-hot series as static covariates.
+    plain = runs["lstm_sae_global"]["runs"][0]["choices"]
+    identity = runs["lstm_sae_global_identity"]["runs"][0]["choices"]
+    assert identity["series_identity"] and not plain["series_identity"]
+    assert list(identity["validation_gmean_mase_by_normalisation"]) == [plain["normalisation"]]
+    ratios = saved["targets"]["series_identity_over_none_gmean_mase"]["visnights_quarterly"]
+    assert ratios["test"] == pytest.approx(
+        rows["lstm_sae_global_identity"]["gmean_mase"]["mean"]
+        / rows["lstm_sae_global"]["gmean_mase"]["mean"])
+    assert ratios["validation"] > 0
     assert set(saved["targets"]) >= {"le_0.95_on_at_least_two_panels", "le_1.00_on_all_panels",
                                      "pretrained_over_random_init_gmean_mase"}
     assert (tmp_path / "panels_quick.png").stat().st_size > 10_000
