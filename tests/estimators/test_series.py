@@ -135,6 +135,27 @@ def test_the_series_survive_pickle_and_save(panel, fitted, tmp_path):
         assert copy.series_.tolist() == fitted.series_.tolist()
 
 
+def test_the_series_identity_enters_as_one_hot_static_covariates(panel):
+    """The recipe of the Many series guide: one network, each series its own input."""
+    X, y, ids = panel
+    names = np.unique(ids)
+
+    def one_hot(ids):
+        return (np.asarray(ids)[:, None] == names).astype(float)
+
+    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(
+        X, y, series=ids, static_covariates=one_hot(ids))
+    assert reg.model_.get_layer("static").output.shape[-1] == len(names)
+    rows = [0, 200, 300]
+    forecasts = reg.predict(X[rows], series=ids[rows], static_covariates=one_hot(ids[rows]))
+    for row, forecast in zip(rows, np.ravel(forecasts)):
+        assert abs(forecast - LEVELS[ids[row]]) < 0.5 * abs(LEVELS[ids[row]])
+    # The identity is an input: the same window told another series forecasts otherwise.
+    other = reg.predict(X[rows], series=ids[rows],
+                        static_covariates=one_hot(np.roll(ids[rows], 1)))
+    assert not np.allclose(other, forecasts)
+
+
 def test_recursive_forecasts_stay_in_each_series_units(panel, fitted):
     X, _, ids = panel
     rows = [0, 200, 300]
