@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 from _common import RESULTS, Stopwatch, machine_info, markdown_table, report, run_worker
 from _common import save_figure, summarize, write_json
+from _panel_lstm import lstm_global, lstm_per_series
 from _panels import LOADERS, NORMALISATIONS, scaled_panel_windows, scores, seasonal_naive, stage
 from _panels import summary
 
@@ -190,139 +191,6 @@ def lightgbm_global(panel, timesteps, quick):
 
 def _flat(X):
     return X.reshape(len(X), -1)
-
-
-# -- LSTMSAERegressor ---------------------------------------------------------------
-
-
-def lstm_estimator(pretrained, seed, quick, *, validation_fraction=None, epochs=None,
-                   pretrain_epochs=None):
-    """The one place an ``LSTMSAERegressor`` is built.
-
-    Shipped defaults but the schedule, the same for pretraining (its
-    ``LSTMSAEEncoder``) and fine-tuning: with ``validation_fraction``, early
-    stopping on the last windows (the validation ones); otherwise exactly
-    ``epochs`` (and ``pretrain_epochs`` per layer), no early stopping.
-    """
-    from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
-
-    params = {"random_state": seed}
-    recipe = {}
-    if quick:
-        params.update(hidden_units=(8, 4), epochs=2)
-        recipe["pretrain_epochs"] = 1
-    if validation_fraction is not None:
-        schedule = dict(early_stopping=True, validation_fraction=validation_fraction)
-    else:
-        schedule = dict(early_stopping=False)
-        params["epochs"] = epochs
-        recipe["pretrain_epochs"] = pretrain_epochs
-    params.update(schedule)
-    params["pretraining"] = LSTMSAEEncoder(**recipe, **schedule) if pretrained else None
-    return LSTMSAERegressor(**params)
-
-
-def _best_epochs(history):
-    """Epochs to refit for: each phase's best validation epoch (at least 1)."""
-    best = {phase: max(int(np.argmin(curves["val_loss"])) + 1, 1)
-            if curves.get("val_loss") else len(curves["loss"])
-            for phase, curves in history.items()}
-    pretrain = [best[k] for k in sorted(best) if k.startswith("pretrain_")]
-    return best["finetune"], pretrain or None, best
-
-
-def _identity(series_of_window, n_series):
-    """The series of each window, one-hot: the series identity as static covariates."""
-    return np.eye(n_series, dtype=np.float32)[series_of_window]
-
-
-def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, quick,
-                normalisation, identity=False):
-    """Fit on the validation stage with early stopping; its validation forecast and epochs.
-
-    Normalisation is done here, outside the estimator, as for the other global
-    contenders: the windows are normalised as ``normalisation`` says
-    (``scaled_panel_windows``) and the forecasts unscaled; early stopping holds
-    out each series' last window (the validation ones, last in ``X``), which the
-    estimators' ``series=`` split would not. With one history it is the
-    per-series model. With ``identity``, each window's series enters as one-hot
-    static covariates (``_identity``).
-    """
-    w = scaled_panel_windows(histories, timesteps, horizon, val_targets, normalisation)
-    X = np.concatenate([w.X, w.last])  # the validation windows last: early stopping's part
-    y = np.concatenate([w.y, w.val_y])
-    last_series = np.arange(len(w.last))
-    fit_static, static = ((_identity(np.concatenate([w.series_of_window, last_series]),
-                                     len(w.last)), _identity(last_series, len(w.last)))
-                          if identity else ({}, {}))
-    model = lstm_estimator(pretrained, seed, quick, validation_fraction=len(w.last) / len(X))
-    with Stopwatch() as selection:
-        model.fit(X, y, **_static(fit_static))
-    return (w.unscale(model.predict(w.last, **_static(static))), _best_epochs(model.history_),
-            selection.seconds, len(w.last))
-
-
-def _static(covariates):
-    """``fit``/``predict`` keyword arguments: the static covariates, if any."""
-    return {"static_covariates": covariates} if len(covariates) else {}
-
-
-def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, normalisation,
-               best_epochs, identity=False):
-    """Refit on everything but the test part for the chosen epochs; the forecasts."""
-    epochs, pretrain_epochs, _ = best_epochs
-    t = scaled_panel_windows(test_histories, timesteps, horizon, normalisation=normalisation)
-    n = len(t.last)
-    fit_static, static = ((_identity(t.series_of_window, n), _identity(np.arange(n), n))
-                          if identity else ({}, {}))
-    model = lstm_estimator(pretrained, seed, quick, epochs=epochs,
-                           pretrain_epochs=pretrain_epochs)
-    with Stopwatch() as fit:
-        model.fit(t.X, t.y, **_static(fit_static))
-    return list(t.unscale(model.predict(t.last, **_static(static)))), fit.seconds, len(t.X)
-
-
-def lstm_global(panel, timesteps, pretrained, seed, quick, identity=False,
-                normalisations=NORMALISATIONS):
-    """Each of ``normalisations`` fitted on the validation stage; the better one refitted.
-
-    With ``identity``, the series identity is a learned input (one-hot static
-    covariates, ``_identity``).
-    """
-    val_hist, val_target = stage(panel, "validation")
-    hist, _ = stage(panel, "test")
-    selected, sel_s = {}, 0.0
-    for normalisation in normalisations:
-        forecast, best, seconds, n_val = lstm_select(
-            val_hist, val_target, timesteps, panel.horizon, pretrained, seed, quick,
-            normalisation, identity)
-        mase = summary(scores(val_hist, val_target, forecast, panel.season))["gmean_mase"]
-        selected[normalisation] = (mase, best)
-        sel_s += seconds
-    normalisation = min(selected, key=lambda n: selected[n][0])
-    mase, best = selected[normalisation]
-    forecast, fit_s, n = lstm_refit(hist, timesteps, panel.horizon, pretrained, seed, quick,
-                                    normalisation, best, identity)
-    return forecast, fit_s, sel_s, {
-        "normalisation": normalisation, "timesteps": timesteps, "epochs": best[2],
-        "series_identity": identity,
-        "windows": n, "validation_windows": n_val, "validation_gmean_mase": mase,
-        "validation_gmean_mase_by_normalisation": {k: v[0] for k, v in selected.items()}}
-
-
-def lstm_per_series(panel, timesteps, seed, quick):
-    val_hist, val_target = stage(panel, "validation")
-    hist, _ = stage(panel, "test")
-    forecasts, fit_s, sel_s, epochs = [], 0.0, 0.0, []
-    for i in range(len(hist)):
-        _, best, s, _ = lstm_select([val_hist[i]], [val_target[i]], timesteps,
-                                    panel.horizon, True, seed, quick, "series")
-        forecast, f, _ = lstm_refit([hist[i]], timesteps, panel.horizon, True, seed, quick,
-                                    "series", best)
-        forecasts.append(forecast[0])
-        fit_s, sel_s = fit_s + f, sel_s + s
-        epochs.append(best[2])
-    return forecasts, fit_s, sel_s, {"timesteps": timesteps, "epochs": epochs}
 
 
 # -- one panel (a worker process) ---------------------------------------------------
