@@ -33,6 +33,7 @@ EXPECTED = {
     "rolling_origin.py": "LSTM-SAE beats Ridge at",
     "classify_sequences.py": "pretraining on the unlabeled sequences changes held-out accuracy by",
     "search_optuna.py": "test RMSE: best trial refitted",
+    "many_series.py": "one LSTM-SAE for",
 }
 
 # An argparse option that names a file the example writes, and its default.
