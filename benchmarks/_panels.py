@@ -256,8 +256,13 @@ def last_window(history, timesteps):
 #: value (the model learns moves from where the window ends, not levels);
 #: ``"global"``: every series standardised by the mean and standard deviation of all
 #: the histories together (one scaler for the panel, what a model without ``series=``
-#: does).
-NORMALISATIONS = ("series", "window", "global")
+#: does);
+#: ``"change"``: standardised as ``"series"``, the inputs left so, and the targets
+#: taken as the change from the window's last value (what ``TableForecaster``'s
+#: default ``target_mode="change"`` over ``LSTMSAERegressor(series=)`` learns).
+NORMALISATIONS = ("series", "window", "global", "change")
+#: The normalisations whose targets are changes from the window's last value.
+_SHIFTED_TARGETS = ("window", "change")
 
 
 @dataclass
@@ -270,7 +275,7 @@ class PanelWindows:
     last: np.ndarray       # (n_series, timesteps, 1): the forecasting inputs, scaled
     mean: np.ndarray       # (n_series,)
     scale: np.ndarray      # (n_series,)
-    offset: np.ndarray     # (n_series,): the shift of ``last`` ("window"), else 0
+    offset: np.ndarray     # (n_series,): the last value of ``last`` ("window", "change"), else 0
 
     def unscale(self, forecasts):
         """Forecasts ``(n_series, horizon)`` in scaled units back to each series' units."""
@@ -279,7 +284,7 @@ class PanelWindows:
 
 
 def _statistics(history, normalisation):
-    if normalisation in ("series", "global"):  # "global": ``history`` is every series'
+    if normalisation in ("series", "global", "change"):  # "global": every series'
         mean, scale = float(history.mean()), float(history.std())
     elif normalisation == "window":
         steps = np.abs(np.diff(history))
@@ -309,14 +314,15 @@ def scaled_panel_windows(histories, timesteps, horizon, targets=None, normalisat
         z = ((history - mean) / scale).astype(np.float32)
         X, y = series_windows(z, timesteps, horizon)
         window = last_window(z, timesteps)
-        offset = np.float32(window[-1, 0]) if normalisation == "window" else np.float32(0)
-        if normalisation == "window" and len(X):
+        shifted = normalisation in _SHIFTED_TARGETS
+        offset = np.float32(window[-1, 0]) if shifted else np.float32(0)
+        if shifted and len(X):
             shift = X[:, -1, :]  # (n, 1): each window's last value
-            X, y = X - shift[:, None, :], y - shift
+            X, y = (X - shift[:, None, :] if normalisation == "window" else X), y - shift
         Xs.append(X)
         ys.append(y)
         owner.append(np.full(len(X), i))
-        last.append(window - offset)
+        last.append(window - offset if normalisation == "window" else window)
         means.append(mean)
         scales.append(scale)
         offsets.append(offset)

@@ -18,11 +18,13 @@ Contenders:
   horizon: ``Ridge`` (normalisation, window length and penalty chosen on
   validation; the window length is then shared by every windowed contender),
   LightGBM (one model per step, boosting rounds by early stopping on validation).
-  Three normalisations (``_panels.NORMALISATIONS``): ``"series"`` standardises a
+  Four normalisations (``_panels.NORMALISATIONS``): ``"series"`` standardises a
   series by its history's mean and standard deviation; ``"window"`` divides it
   by its mean absolute step and starts each window and its targets from the
   window's last value; ``"global"`` standardises every series by the statistics
-  of all of them together. Every global contender chooses its own on validation;
+  of all of them together; ``"change"`` standardises as ``"series"`` and takes
+  the targets as changes from the window's last value (``TableForecaster``'s
+  default over ``series=``). Every global contender chooses its own on validation;
 - ``LSTMSAERegressor`` global, pretrained (an ``LSTMSAEEncoder`` at its defaults)
   and not (``pretraining=None``), and per series where the series are long and
   few enough (see ``PER_SERIES_LSTM``). Shipped defaults; epochs (and
@@ -38,7 +40,7 @@ al. 2021), quoted, not measured.
 
 Usage::
 
-    KERAS_BACKEND=jax python benchmarks/panels.py           # ~20 min on 2 idle cores
+    KERAS_BACKEND=jax python benchmarks/panels.py           # ~30 min on 2 idle cores
     KERAS_BACKEND=jax python benchmarks/panels.py --quick   # ~1-2 min: subsets, tiny nets
 
 writes ``benchmarks/results/panels[_quick].{json,png}`` and prints Markdown tables.

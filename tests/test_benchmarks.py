@@ -301,6 +301,16 @@ def test_panel_protocol_splits_scales_and_windows(panel_protocol, tmp_path):
                                rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(v.unscale(v.last[:, -1:, 0] * 0)[:, 0],
                                [histories[0][-1], histories[1][-1]], rtol=1e-6)
+    # "change": standardised inputs as "series", targets the change from the window's
+    # last value; unscale adds that value back.
+    c = P.scaled_panel_windows(histories, 4, 3, targets=[np.full(3, 25.0), np.zeros(3)],
+                               normalisation="change")
+    np.testing.assert_allclose(c.X, w.X)
+    np.testing.assert_allclose(c.y, w.y - w.X[:, -1, :], atol=1e-6)
+    np.testing.assert_allclose(c.unscale(c.val_y), [np.full(3, 25.0), np.zeros(3)],
+                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(c.unscale(np.zeros((2, 1)))[:, 0],
+                               [histories[0][-1], histories[1][-1]], rtol=1e-6)
     # "global": one mean and standard deviation for every series, from all of them
     g = P.scaled_panel_windows(histories, 4, 3, normalisation="global")
     pooled = np.concatenate(histories)
