@@ -50,9 +50,17 @@ def _best_epochs(history):
     return best["finetune"], pretrain or None, best
 
 
-def _identity(series_of_window, n_series):
-    """The series of each window, one-hot: the series identity as static covariates."""
-    return np.eye(n_series, dtype=np.float32)[series_of_window]
+def _identity(fit_series, n_series, identity):
+    """``fit`` and ``predict`` keyword arguments: the series identity, or none.
+
+    With ``identity``, the series of each fitted window (``fit_series``), one-hot,
+    as static covariates, and for the forecasts one row per series (the inputs
+    ``last`` of ``scaled_panel_windows``, in series order); else no arguments.
+    """
+    if not identity:
+        return {}, {}
+    one_hot = np.eye(n_series, dtype=np.float32)
+    return {"static_covariates": one_hot[fit_series]}, {"static_covariates": one_hot}
 
 
 def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, quick,
@@ -70,20 +78,14 @@ def lstm_select(histories, val_targets, timesteps, horizon, pretrained, seed, qu
     w = scaled_panel_windows(histories, timesteps, horizon, val_targets, normalisation)
     X = np.concatenate([w.X, w.last])  # the validation windows last: early stopping's part
     y = np.concatenate([w.y, w.val_y])
-    last_series = np.arange(len(w.last))
-    fit_static, static = ((_identity(np.concatenate([w.series_of_window, last_series]),
-                                     len(w.last)), _identity(last_series, len(w.last)))
-                          if identity else ({}, {}))
-    model = lstm_estimator(pretrained, seed, quick, validation_fraction=len(w.last) / len(X))
+    n = len(w.last)
+    fit_static, static = _identity(np.concatenate([w.series_of_window, np.arange(n)]), n,
+                                   identity)
+    model = lstm_estimator(pretrained, seed, quick, validation_fraction=n / len(X))
     with Stopwatch() as selection:
-        model.fit(X, y, **_static(fit_static))
-    return (w.unscale(model.predict(w.last, **_static(static))), _best_epochs(model.history_),
-            selection.seconds, len(w.last))
-
-
-def _static(covariates):
-    """``fit``/``predict`` keyword arguments: the static covariates, if any."""
-    return {"static_covariates": covariates} if len(covariates) else {}
+        model.fit(X, y, **fit_static)
+    return (w.unscale(model.predict(w.last, **static)), _best_epochs(model.history_),
+            selection.seconds, n)
 
 
 def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, normalisation,
@@ -91,14 +93,12 @@ def lstm_refit(test_histories, timesteps, horizon, pretrained, seed, quick, norm
     """Refit on everything but the test part for the chosen epochs; the forecasts."""
     epochs, pretrain_epochs, _ = best_epochs
     t = scaled_panel_windows(test_histories, timesteps, horizon, normalisation=normalisation)
-    n = len(t.last)
-    fit_static, static = ((_identity(t.series_of_window, n), _identity(np.arange(n), n))
-                          if identity else ({}, {}))
+    fit_static, static = _identity(t.series_of_window, len(t.last), identity)
     model = lstm_estimator(pretrained, seed, quick, epochs=epochs,
                            pretrain_epochs=pretrain_epochs)
     with Stopwatch() as fit:
-        model.fit(t.X, t.y, **_static(fit_static))
-    return list(t.unscale(model.predict(t.last, **_static(static)))), fit.seconds, len(t.X)
+        model.fit(t.X, t.y, **fit_static)
+    return list(t.unscale(model.predict(t.last, **static))), fit.seconds, len(t.X)
 
 
 def lstm_global(panel, timesteps, pretrained, seed, quick, identity=False,
