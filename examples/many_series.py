@@ -89,16 +89,19 @@ ridge_forecast = pd.concat([
 truth = actual.loc[lstm_forecast.index]
 naive = actual.reindex([(s, d - 7 * one_day) for s, d in truth.index]).to_numpy()
 
+# Absolute errors of each model, aligned with ``truth``: scored per store below.
+errors = {name: np.abs(forecast - truth.to_numpy())
+          for name, forecast in [("seasonal naive", naive),
+                                 ("Ridge per store", ridge_forecast.loc[truth.index].to_numpy()),
+                                 ("LSTM-SAE (one for all)", lstm_forecast.to_numpy())]}
 rows = []
 for store in sorted(table["store"].unique()):
-    history = actual.loc[store][actual.loc[store].index < test_start].to_numpy()
+    sales = actual.loc[store]
+    history = sales[sales.index < test_start].to_numpy()
     scale = np.mean(np.abs(history[7:] - history[:-7]))  # seasonal naive's in-sample error
     mine = truth.index.get_level_values(0) == store
-    errors = {name: np.mean(np.abs(forecast[mine] - truth.to_numpy()[mine])) / scale
-              for name, forecast in [("seasonal naive", naive),
-                                     ("Ridge per store", ridge_forecast.loc[truth.index].to_numpy()),
-                                     ("LSTM-SAE (one for all)", lstm_forecast.to_numpy())]}
-    rows.append({"store": store, "level": history.mean(), **errors})
+    rows.append({"store": store, "level": history.mean(),
+                 **{name: error[mine].mean() / scale for name, error in errors.items()}})
 scores = pd.DataFrame(rows).set_index("store")
 models = ["seasonal naive", "Ridge per store", "LSTM-SAE (one for all)"]
 gmean = np.exp(np.log(scores[models]).mean())
