@@ -28,6 +28,7 @@ def _benchmark(name):
 paper = pytest.fixture(scope="module", name="paper")(_benchmark("paper_pm25"))
 suite_script = pytest.fixture(name="suite_script")(_benchmark("suite_cost"))
 defaults_script = pytest.fixture(name="defaults_script")(_benchmark("defaults"))
+main_job_script = pytest.fixture(name="main_job_script")(_benchmark("main_job"))
 
 
 def test_protocol_reproduces_the_authors_split_and_persistence(paper):
@@ -603,3 +604,29 @@ def test_defaults_time_to_accuracy_rule(defaults_script):
     ranking[fast] = 1.03
     assert defaults_script.time_to_accuracy(table, ranking, seconds)["chosen"] == ref
     assert defaults_script.time_to_accuracy(table, {fast: 1.0}, seconds) is None
+
+
+def test_main_job_study_selects_on_the_jobs_training_part_only(main_job_script):
+    from sae_keras.cli import _job
+    from sae_keras.cli._command import build_parser
+
+    args = build_parser().parse_args([])
+    frame, target, categorical = _job.read_data(args)
+    job = _job.prepare(frame.iloc[:3000], target, categorical, args)
+    study = main_job_script.selection_data(args, rows=3000)
+    # The last selection target is the job's last training row; the job's test part
+    # starts after it, and the study splits the job's training windows 80 / 20 alike.
+    assert study.test_time[-1] == job.train.index[-1] < job.test_time[0]
+    assert study.train_windows + study.test_windows == job.train_windows
+    assert study.test_windows == pytest.approx(0.2 * job.train_windows, abs=1)
+
+
+def test_main_job_rule_takes_the_fastest_within_the_tolerance(main_job_script):
+    ref = main_job_script.REFERENCE
+    summary = {ref: {"rmse": 20.0, "seconds": 100.0}, "a": {"rmse": 20.19, "seconds": 50.0},
+               "b": {"rmse": 20.21, "seconds": 10.0}}
+    got = main_job_script.choose(summary)
+    assert got["qualifies"] == {ref: True, "a": True, "b": False}
+    assert got["chosen"] == "a" and got["speed_up"] == 2.0
+    summary["a"]["rmse"] = 20.3  # none faster qualifies: the reference stays
+    assert main_job_script.choose(summary)["chosen"] == ref

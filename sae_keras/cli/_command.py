@@ -94,8 +94,9 @@ def build_parser():
     parser.add_argument("--hidden-units", type=_int_list, default=None, help="units per stacked layer (default: LSTMSAERegressor's, 64,32)")
     parser.add_argument("--pretraining", choices=("input", "previous", "none"), default="input", help="pretraining target (default input)")
     parser.add_argument("--pretrain-epochs", type=_int_list, default=None, help="epochs per autoencoder: one value or one per layer (default: LSTMSAERegressor's)")
+    parser.add_argument("--pretrain-stride", type=_positive_int, default=None, metavar="K", help="pretrain each autoencoder on every K-th training window; the input scaling still reads them all (default: LSTMSAEEncoder's, 1)")
     parser.add_argument("--epochs", type=_positive_int, default=None, help="most fine-tuning epochs; early stopping ends sooner (default: LSTMSAERegressor's)")
-    parser.add_argument("--batch-size", type=_positive_int, default=None, help="windows per step (default: LSTMSAERegressor's)")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="windows per step, in pretraining and fine-tuning (default: LSTMSAERegressor's)")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="last fraction of windows kept for testing (default 0.2)")
     parser.add_argument("--strategy", choices=("auto", "cpu", "gpu", "mirrored"), default="auto", help="where to train (default auto)")
     parser.add_argument("--output", type=Path, default=Path("sae_keras_output"), help="output folder (default sae_keras_output)")
@@ -197,6 +198,12 @@ def main(argv=None):
             f"argument --pretrain-epochs: give one value or one per layer "
             f"({n_layers}), got {len(args.pretrain_epochs)}"
         )
+    if args.pretraining == "none":
+        for option, value in (("--pretrain-epochs", args.pretrain_epochs),
+                              ("--pretrain-stride", args.pretrain_stride)):
+            if value is not None:
+                parser.error(f"argument {option}: nothing is pretrained with --pretraining "
+                             "none; leave it out, or choose --pretraining input or previous")
     with quiet_backend_import():
         from . import _job
         from ..nn.distribute import resolve_strategy

@@ -262,18 +262,20 @@ def _chosen_settings(args):
 
 
 def _pretraining(args):
-    """``--pretraining`` and ``--pretrain-epochs`` as the regressor's ``pretraining``."""
+    """``--pretraining``, ``--pretrain-epochs`` and ``--pretrain-stride`` as ``pretraining``."""
     if args.pretraining == "none":
         return None
-    if args.pretraining == "input" and not args.pretrain_epochs:
+    recipe = {name: value for name, value in (("pretrain_epochs", args.pretrain_epochs),
+                                              ("pretrain_stride", args.pretrain_stride))
+              if value}
+    if args.pretraining == "input" and not recipe:
         return "auto"  # the encoder's recipe, with the regressor's training settings
-    recipe = {"reconstruct": args.pretraining}
-    if args.pretrain_epochs:
-        epochs = args.pretrain_epochs
+    if "pretrain_epochs" in recipe:
+        epochs = recipe["pretrain_epochs"]
         recipe["pretrain_epochs"] = epochs if len(epochs) > 1 else epochs[0]
     if args.batch_size is not None:  # pretraining trains with the batch size asked for too
         recipe["batch_size"] = args.batch_size
-    return LSTMSAEEncoder(**recipe)
+    return LSTMSAEEncoder(reconstruct=args.pretraining, **recipe)
 
 
 def _jsonable(value):

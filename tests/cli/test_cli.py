@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 import sae_keras
-from sae_keras.cli._command import main
+from sae_keras.cli import _job
+from sae_keras.cli._command import build_parser, main
 from sae_keras.data.datasets import make_synthetic
 from _subprocess import run_python
 
@@ -92,6 +93,9 @@ def test_the_default_data_is_the_bundled_pm25(tmp_path, capsys):
         (["--strategy", "quantum"], "argument --strategy: invalid choice"),
         (["--test-fraction", "1.5"], "argument --test-fraction: expected a number in (0, 1)"),
         (["--hidden-units", "8,4", "--pretrain-epochs", "1,2,3"], "give one value or one per layer (2)"),
+        (["--pretraining", "none", "--pretrain-epochs", "2"], "argument --pretrain-epochs: nothing is pretrained"),
+        (["--pretraining", "none", "--pretrain-stride", "4"], "argument --pretrain-stride: nothing is pretrained"),
+        (["--pretrain-stride", "0"], "argument --pretrain-stride: expected a positive integer"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
@@ -102,6 +106,25 @@ def test_bad_options_give_one_line_and_exit_code_2(argv, message, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--pretrain-stride", "16", "--batch-size", "512"],
+         dict(reconstruct="input", batch_size=512, pretrain_stride=16, pretrain_epochs=10)),
+        (["--pretraining", "previous", "--pretrain-epochs", "2,3"],
+         dict(reconstruct="previous", batch_size=64, pretrain_stride=1, pretrain_epochs=(2, 3))),
+    ],
+)
+def test_the_training_options_reach_pretraining_and_fine_tuning(argv, expected):
+    args = build_parser().parse_args(argv)
+    encoder = _job._pretraining(args)
+    assert {name: encoder.get_params()[name] for name in expected} == expected
+    assert _job._chosen_settings(args).get("batch_size", 64) == expected["batch_size"]
+    # Without them: the regressor's own recipe ("auto"), or none.
+    assert _job._pretraining(build_parser().parse_args([])) == "auto"
+    assert _job._pretraining(build_parser().parse_args(["--pretraining", "none"])) is None
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,9 @@ Most checks test scikit-learn's contract above the network (parameters, input
 validation, tags, feature names, data containers): they run in the JAX pass, the
 faster one, like the suite's other tests of behaviour above Keras (``conftest``'s
 ``one_backend``). The checks that read what the network learnt or how its state is
-kept (pickling, refits, invariances, training) run on both backends.
+kept (pickling, refits, invariances, training) run on both backends, in their plain
+form; their read-only memory-map and float32 variants, which test the input
+containers, run in the JAX pass.
 The regressor and the classifier declare the ``poor_score`` tag (see
 ``LSTMSAERegressor``), because two epochs of a 4-unit LSTM do not reach R² > 0.5 (or
 the accuracy asked of classifiers) on scikit-learn's generic data, which the tag
@@ -57,6 +59,16 @@ def check_name(check):
     return getattr(check, "func", check).__name__
 
 
+def on_both_backends(check):
+    """A check kept on both backends, in its plain form.
+
+    Its variants on read-only memory maps and float32 inputs (``readonly_memmap=True``,
+    ``X_dtype=...``) test how the input container is read, above the network: they
+    run in the JAX pass only.
+    """
+    return check_name(check) in ON_BOTH_BACKENDS and not getattr(check, "keywords", None)
+
+
 def test_the_checks_kept_on_both_backends_are_sklearns():
     # The names scikit-learn generates for these estimators: a renamed check fails here.
     params = parametrize_with_checks(ESTIMATORS).mark.args[1]
@@ -66,6 +78,6 @@ def test_the_checks_kept_on_both_backends_are_sklearns():
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible_estimator(estimator, check):
-    if keras.backend.backend() != "jax" and check_name(check) not in ON_BOTH_BACKENDS:
+    if keras.backend.backend() != "jax" and not on_both_backends(check):
         pytest.skip("a check of scikit-learn's contract above the network: in the JAX pass")
     check(estimator)

@@ -34,11 +34,15 @@ def _panel(scales=(1.0, 1000.0), n=40):
 
 
 @pytest.mark.one_backend("jax")
-def test_passes_sktime_check_estimator():
-    # sktime's whole suite for forecasters (389 checks, ~3 min on 2 cores) on the first
-    # test parameter set; the second passes it too, run by hand (docs/guide/sktime.md):
-    # as long again, for the same code paths.
-    forecaster = LSTMSAEForecaster(**LSTMSAEForecaster.get_test_params()[0])
+def test_passes_sktime_check_estimator(tmp_path):
+    # sktime's whole suite for forecasters (389 checks) on the first test parameter set;
+    # the second passes it too, run by hand (docs/guide/sktime.md): as long again, for
+    # the same code paths. The suite fits the same few series over and over (229 fits):
+    # the pretraining encoder's layer cache (memory=) pretrains each series once and
+    # loads the layer in its later fits, which test_pretraining_cache.py shows ends in
+    # the same network. Without it, pretraining is three quarters of the suite's time.
+    forecaster = LSTMSAEForecaster(**LSTMSAEForecaster.get_test_params()[0]).set_params(
+        regressor__pretraining__memory=str(tmp_path))
     results = check_estimator(forecaster, raise_exceptions=True, verbose=False)
     failed = {name: result for name, result in results.items() if result != "PASSED"}
     assert results and not failed

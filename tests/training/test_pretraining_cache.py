@@ -31,6 +31,7 @@ def test_a_second_fit_loads_its_layers_and_ends_identical(tmp_path):
     np.testing.assert_array_equal(uncached.transform(X), a.transform(X))
 
 
+@pytest.mark.one_backend("jax")  # the key's contents, above Keras: see conftest
 def test_what_shapes_a_layer_is_in_its_key(tmp_path):
     X, _ = sine_windows(n_samples=96)
     LSTMSAEEncoder(**TINY, memory=str(tmp_path)).fit(X)
