@@ -40,7 +40,8 @@ def test_passes_sktime_check_estimator(tmp_path):
     # the same code paths. The suite fits the same few series over and over (229 fits):
     # the pretraining encoder's layer cache (memory=) pretrains each series once and
     # loads the layer in its later fits, which test_pretraining_cache.py shows ends in
-    # the same network. Without it, pretraining is three quarters of the suite's time.
+    # the same network. Measured alone on JAX: 100 s instead of 169 s; under the
+    # suite's coverage tracing, which slows the cache's hashing, 146 s instead of 157 s.
     forecaster = LSTMSAEForecaster(**LSTMSAEForecaster.get_test_params()[0]).set_params(
         regressor__pretraining__memory=str(tmp_path))
     results = check_estimator(forecaster, raise_exceptions=True, verbose=False)
