@@ -11,7 +11,7 @@ interleaved, and the figure timed is the job's ``run`` (the LSTM-SAE fit, Ridge 
 the forecasts), what the command prints as "fitted in".
 
 Candidates are command lines of ``sae-keras`` (:data:`CANDIDATES`); the first is the
-job as it was before this study (the estimator's defaults). The rule, fixed before
+job as it is (the estimators' defaults). The rule, fixed before
 the run (:func:`choose`): a candidate qualifies when its mean selection RMSE over the
 seeds is within :data:`RMSE_TOLERANCE` of the reference's; the qualifying candidate
 with the lowest median time wins.

@@ -265,17 +265,17 @@ def _pretraining(args):
     """``--pretraining``, ``--pretrain-epochs`` and ``--pretrain-stride`` as ``pretraining``."""
     if args.pretraining == "none":
         return None
-    recipe = {name: value for name, value in (("pretrain_epochs", args.pretrain_epochs),
-                                              ("pretrain_stride", args.pretrain_stride))
-              if value}
-    if args.pretraining == "input" and not recipe:
+    if args.pretraining == "input" and not args.pretrain_epochs and not args.pretrain_stride:
         return "auto"  # the encoder's recipe, with the regressor's training settings
-    if "pretrain_epochs" in recipe:
-        epochs = recipe["pretrain_epochs"]
+    recipe = {"reconstruct": args.pretraining}
+    if args.pretrain_epochs:
+        epochs = args.pretrain_epochs
         recipe["pretrain_epochs"] = epochs if len(epochs) > 1 else epochs[0]
+    if args.pretrain_stride:
+        recipe["pretrain_stride"] = args.pretrain_stride
     if args.batch_size is not None:  # pretraining trains with the batch size asked for too
         recipe["batch_size"] = args.batch_size
-    return LSTMSAEEncoder(reconstruct=args.pretraining, **recipe)
+    return LSTMSAEEncoder(**recipe)
 
 
 def _jsonable(value):
