@@ -236,3 +236,20 @@ def published_rows(names):
             "source": f"{TSML_RESULTS['source']}; {row['file']}; {row['paper']}",
         }
     return {label: row for label, row in rows.items() if row["accuracy"]}
+
+
+def study_arguments(parser, quick_help):
+    """The options both classification scripts take (and their workers' own, hidden)."""
+    import argparse
+    from pathlib import Path
+
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=None)
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes at once")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per job")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--problem", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    return parser

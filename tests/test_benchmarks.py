@@ -346,6 +346,38 @@ def test_m1_yearly_panel_is_the_monash_file(panel_protocol):
 # the runs that read them skip without aeon; the helpers and tables run everywhere.
 
 classif = pytest.fixture(scope="module", name="classif")(_benchmark("classification"))
+selection = pytest.fixture(scope="module", name="selection")(
+    _benchmark("classification_selection"))
+
+
+def test_classification_selection_reads_training_folds_only_and_follows_its_rule(
+        selection, monkeypatch):
+    pytest.importorskip("aeon")
+    import _classification_data
+
+    import sae_keras
+
+    loaded = _classification_data.load_problem("ItalyPowerDemand")
+    guarded = type("TrainingPartOnly", (), {
+        "X_train": loaded.X_train, "y_train": loaded.y_train,
+        "X_test": property(lambda self: pytest.fail("the test part was read")),
+        "y_test": property(lambda self: pytest.fail("the test part was read")),
+    })()
+    monkeypatch.setattr(selection, "load_problem", lambda name: guarded)
+    monkeypatch.setattr(sae_keras, "LSTMSAEClassifier", _StandInClassifier)
+    monkeypatch.setattr(_StandInClassifier, "fits", [])
+    row = selection.run_job("ItalyPowerDemand", 0, "patches<=16, lr 1e-3, 300 epochs",
+                            quick=False)
+    fits = _StandInClassifier.fits
+    assert len(fits) == selection.FOLDS
+    assert {f["n"] for f in fits} == {44, 45}  # two of three folds of the 67 sequences
+    assert fits[0]["params"] == {"patch_size": 2, "learning_rate": 1e-3, "epochs": 300}
+    assert len(row["accuracy"]) == selection.FOLDS and row["patch_size"] == 2  # 24 steps
+    # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
+    table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
+             "b": {"accuracy": {"mean": 0.825}, "fit_seconds_total": 40.0},
+             "c": {"accuracy": {"mean": 0.810}, "fit_seconds_total": 10.0}}
+    assert selection.choose(table) == "b"
 
 
 def test_classification_labeled_subsets_are_stratified_disjoint_and_seeded(classif):
@@ -455,17 +487,21 @@ class _StandInClassifier:
 
     fits = []
 
-    def __init__(self, hidden_units=(64, 32), epochs=100, pretraining="auto",
-                 random_state=None):
-        self.pretraining, self.random_state = pretraining, random_state
+    def __init__(self, pretraining="auto", random_state=None, **params):
+        self.pretraining, self.random_state, self.params = pretraining, random_state, params
 
     def fit(self, X, y, X_unlabeled=None):
         from sklearn.linear_model import LogisticRegression
 
-        type(self).fits.append({"pretraining": self.pretraining, "n": len(X),
+        type(self).fits.append({"pretraining": self.pretraining, "params": self.params,
+                                "n": len(X),
                                 "unlabeled": None if X_unlabeled is None else len(X_unlabeled)})
         self._model = LogisticRegression().fit(np.nan_to_num(X).reshape(len(X), -1), y)
+        self.patch_size_ = self.params.get("patch_size", 1)
         return self
+
+    def score(self, X, y):
+        return float(np.mean(self.predict(X) == y))
 
     def predict(self, X):
         return self._model.predict(np.nan_to_num(X).reshape(len(X), -1))
@@ -537,7 +573,10 @@ def test_classification_job_fits_classifier_rows_with_unlabeled_windows(classif,
     # Full labels: 67 windows, nothing unlabeled; 10 %: 7 labeled, the 60 others
     # unlabeled for the pretrained classifier only.
     fits = [(f["n"], f["unlabeled"], f["pretraining"] is None) for f in _StandInClassifier.fits]
-    assert fits == [(67, None, False), (67, None, True), (7, 60, False), (7, None, True)]
+    assert fits == [(67, None, False), (67, None, True), (67, None, False), (7, 60, False),
+                    (7, None, True)]
+    # The previous defaults, side by side with today's: step by step, as they were.
+    assert _StandInClassifier.fits[2]["params"]["patch_size"] == 1
 
 
 @pytest.mark.slow

@@ -22,7 +22,13 @@ from ..data._split import time_split
 from ..data._validation import named_errors
 from ..io._params import _saved_class
 from ..nn._serving import serving_model
-from ..nn.builders import build_forecaster
+from ..forecasting._scaling import scale_windows
+from ..nn.builders import PAD_VALUE, build_forecaster, patch_windows
+
+#: ``patch_size="auto"`` joins steps into patches until the encoders read at most
+#: this many: chosen on the archive problems' training parts
+#: (``benchmarks/classification_selection.py``).
+AUTO_PATCH_STEPS = 16
 
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
@@ -52,6 +58,18 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         ``pretraining__<parameter>``); a fitted one, or a
         ``sklearn.frozen.FrozenEstimator`` of one, supplies the stack as it is.
     {cell}
+    patch_size : "auto" or int, default="auto"
+        Consecutive steps the encoders read as one (a "patch" of
+        ``patch_size * channels`` values): the LSTMs run over
+        ``ceil(timesteps / patch_size)`` steps, in pretraining and
+        fine-tuning alike. Long sequences are hard for an LSTM to learn from
+        step by step, and a shorter recurrence is also cheaper. ``"auto"``:
+        the smallest size that leaves at most 16 steps (1 for sequences of 16
+        steps or fewer; 1 too when ``pretraining`` is a fitted encoder, which
+        read the sequences step by step); 1: step by step. A sequence whose
+        length is not a multiple of ``patch_size`` is completed with padding;
+        the padded steps of a patch that holds data read as 0, the mean of
+        standardised input.
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
     dropout : float, default=0.1
@@ -100,6 +118,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         pretrained) and ``"finetune"``, each ``{"loss": [...], ...}``.
     hidden_units_ : tuple of int
         The resolved layer sizes.
+    patch_size_ : int
+        The steps per patch the network reads (``patch_size`` resolved).
     input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
         Input standardisation (``None`` with ``scaling=None``).
     timesteps_ : int
@@ -144,6 +164,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
     _parameter_constraints: dict = {
         **_BaseLSTMSAE._parameter_constraints,
         "pretraining": [StrOptions({"auto"}), None, HasMethods(["fit", "transform"])],
+        "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoders": ["boolean"],
@@ -156,6 +177,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         *,
         pretraining="auto",
         cell="lstm",
+        patch_size="auto",
         epochs=100,
         dropout=0.1,
         freeze_encoders=False,
@@ -178,6 +200,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self.hidden_units = hidden_units
         self.pretraining = pretraining
         self.cell = cell
+        self.patch_size = patch_size
         self.epochs = epochs
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
@@ -240,6 +263,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self._check_validation_split(len(X))
         if fitted_encoder:
             _check_encoder_windows(encoder, X)
+        self.patch_size_ = self._resolve_patch_size(X.shape[1], fitted_encoder)
         settings = self._start_fit(X, codes, sample_weight, X_unlabeled)
         order = self._held_out_last(codes, settings)
         X, codes = X[order], codes[order]
@@ -249,7 +273,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
         if encoder is not None and not fitted_encoder:
-            encoder._check_objective(X.shape[1], padded)
+            encoder._check_objective(-(-X.shape[1] // self.patch_size_), padded)
         timesteps, n_channels = X.shape[1:]
         with distribute.strategy_scope(self.strategy) as resolved:
             X_model, encoder_weights, history, padded, network = self._prepare_stack(
@@ -258,7 +282,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
                 timesteps, n_channels, hidden_units, (len(self.classes_),),
                 dropout=self.dropout, activation=network.activation, masked=padded,
                 cell=network.cell, output_activation="softmax",
-                seed=settings.derive("build classifier"),
+                patch_size=self.patch_size_, seed=settings.derive("build classifier"),
             )
             self._load_stack(model, encoder_weights)
             history["finetune"] = self._train(
@@ -348,6 +372,27 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self.classes_ = encoder.classes_
         return encoder.transform(y)
 
+    def _resolve_patch_size(self, timesteps, fitted_encoder):
+        """``patch_size`` as an int; a fitted encoder read windows step by step."""
+        if self.patch_size == "auto":
+            return 1 if fitted_encoder else -(-timesteps // AUTO_PATCH_STEPS)
+        if fitted_encoder and self.patch_size > 1:
+            raise ValueError(
+                f"patch_size={self.patch_size} needs the encoders pretrained on patches, "
+                "but pretraining is a fitted LSTMSAEEncoder, which read the windows step "
+                "by step: use patch_size=1 (or 'auto'), or pass an unfitted encoder."
+            )
+        return int(self.patch_size)
+
+    def _stack_input(self, X, steps):
+        patches, steps = patch_windows(X, self.patch_size_, steps)
+        if steps is None or self.patch_size_ == 1:
+            return patches, steps
+        # Padded patches as pretraining reads padding: NaN, filled lazily (and as
+        # 0 in its reconstruction targets, weighted 0).
+        patches = np.where(steps[..., np.newaxis], patches, np.float32(np.nan))
+        return scale_windows(patches, None, None, fill=PAD_VALUE), steps
+
     def _fine_tuning_weight(self, codes, sample_weight):
         """``sample_weight`` times ``class_weight`` (``None`` when both are)."""
         if self.class_weight is None:
@@ -393,11 +438,13 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
     # -- persistence and export ---------------------------------------------
 
     def _fitted_state(self):
-        return {**super()._fitted_state(), "classes_": self.classes_.tolist()}
+        return {**super()._fitted_state(), "classes_": self.classes_.tolist(),
+                "patch_size_": self.patch_size_}
 
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.classes_ = np.asarray(state["classes_"])
+        self.patch_size_ = int(state.get("patch_size_", 1))  # saved before patches: 1
 
     def _serving_model(self):
         """What ``export`` writes: raw windows to class probabilities."""

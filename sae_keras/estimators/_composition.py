@@ -155,11 +155,16 @@ class _ComposesEncoder:
         per layer, {"pretrain_k": curves})``.
         """
         encoder._check_validation_split(encoder._n_strided(len(X)))
+        X_stack, steps = self._stack_input(self._scale_inputs(X, padded, codes), steps)
         stack = encoder._pretrain(
-            self._scale_inputs(X, padded, codes), self._hidden_units(),
-            encoder._settings_within(settings, len(X)), sample_weight, steps,
+            X_stack, self._hidden_units(), encoder._settings_within(settings, len(X)),
+            sample_weight, steps,
         )
         return stack.encoder_weights, dict(stack.history)
+
+    def _stack_input(self, X, steps):
+        """Scaled windows, and their valid steps, as the stack's first encoder reads them."""
+        return X, steps
 
     def _fitted_stack(self, encoder):
         """A fitted encoder's stack: its input scaling (now this estimator's) and weights."""

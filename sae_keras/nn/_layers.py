@@ -1,6 +1,6 @@
 """Custom layers of the models (their registered names are stable) and their seeds.
 
-``_MaskedFlatten``, ``_ConvLSTM``, ``_Standardize`` and ``_TargetUnits`` are
+``_MaskedFlatten``, ``_ConvLSTM``, ``_Patches``, ``_Standardize`` and ``_TargetUnits`` are
 registered with Keras as ``sae_keras>_MaskedFlatten`` and so on: saved models
 name them so, whatever module holds them, and keep loading as long as those
 names stay. (``_Standardize`` and ``_TargetUnits`` fold an estimator's scaling
@@ -133,6 +133,42 @@ class _Standardize(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "scale": self.scale,
                 "fill": self.fill}
+
+
+@keras.saving.register_keras_serializable(package="sae_keras")
+class _Patches(layers.Layer):
+    """Windows ``(T, C)`` as ``ceil(T / size)`` steps of ``size * C`` values: patches.
+
+    Each step of the output joins ``size`` consecutive steps of the input (a
+    "patch", as in PatchTST, Nie et al. 2023): the recurrence runs over a
+    ``size``-times shorter sequence. A window whose length is not a multiple of
+    ``size`` is completed with padding. A patch wholly padding (its first step
+    is) stays ``pad_value`` in every value, for the ``Masking`` layer after it;
+    the padded steps of a patch that holds data become 0 (the mean, on
+    standardised input).
+    """
+
+    def __init__(self, size, pad_value, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.pad_value = int(size), float(pad_value)
+
+    def call(self, inputs):
+        steps, channels = inputs.shape[1], inputs.shape[2]
+        n_patches = -(-steps // self.size)
+        if n_patches * self.size > steps:
+            inputs = keras.ops.pad(inputs, [(0, 0), (0, n_patches * self.size - steps), (0, 0)],
+                                   constant_values=self.pad_value)
+        patches = keras.ops.reshape(inputs, (-1, n_patches, self.size * channels))
+        padding = keras.ops.equal(patches, self.pad_value)
+        empty = keras.ops.all(padding[..., :channels], axis=-1, keepdims=True)
+        return keras.ops.where(keras.ops.logical_and(padding, keras.ops.logical_not(empty)),
+                               0.0, patches)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], -(-input_shape[1] // self.size), self.size * input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "pad_value": self.pad_value}
 
 
 @keras.saving.register_keras_serializable(package="sae_keras")

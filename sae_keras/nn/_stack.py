@@ -7,9 +7,11 @@ share.
 
 from __future__ import annotations
 
+import keras
+import numpy as np
 from keras import layers
 
-from ._layers import _ConvLSTM, _Seeds
+from ._layers import _ConvLSTM, _Patches, _Seeds
 
 #: What padded steps of variable-length windows hold when a model reads them:
 #: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
@@ -21,6 +23,40 @@ CELLS = ("lstm", "bilstm", "cnn_lstm")
 
 def _masking(inputs):
     return layers.Masking(mask_value=PAD_VALUE, name="mask")(inputs)
+
+
+def _patches(inputs, size):
+    """The layer ``patches``: ``size`` steps of the windows as one (``size=1``: as they are)."""
+    if size == 1:
+        return inputs
+    return _Patches(size, PAD_VALUE, name="patches")(inputs)
+
+
+def patch_windows(X, size, steps=None):
+    """Scaled, padded windows as the stacked encoders read them behind ``patches`` (float32).
+
+    What :func:`~sae_keras.nn.builders.build_forecaster`'s layer ``patches``
+    makes of ``X`` (the same layer, run on the array), for the autoencoders
+    pretrained to start those encoders; ``steps`` (which steps of each window
+    hold data, or ``None``) become the patches that do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sae_keras.nn.builders import patch_windows
+    >>> patch_windows(np.zeros((2, 10, 3), "float32"), 4)[0].shape
+    (2, 3, 12)
+    """
+    size = int(size)
+    if size == 1:
+        return X, steps
+    patched = keras.ops.convert_to_numpy(_Patches(size, PAD_VALUE)(np.asarray(X, np.float32)))
+    if steps is not None:
+        n_patches = patched.shape[1]
+        full = np.zeros((len(steps), n_patches * size), dtype=bool)
+        full[:, : steps.shape[1]] = steps
+        steps = full.reshape(len(steps), n_patches, size)[..., 0]
+    return patched, steps
 
 
 def encoder_layer(kind, units, activation, index, *, reads_window, seed=None):

@@ -31,7 +31,9 @@ from keras import layers
 # CONV_KERNEL_SIZE: one of this module's documented constants, kept importable from it.
 from ._layers import CONV_KERNEL_SIZE, _FreeRunning, _MaskedFlatten, _Seeds  # noqa
 # PAD_VALUE, CELLS and encoder_layer: documented here, kept importable from here.
-from ._stack import CELLS, PAD_VALUE, _masking, _stack_encoders, encoder_layer  # noqa: F401
+from ._stack import (  # noqa: F401
+    CELLS, PAD_VALUE, _masking, _patches, _stack_encoders, encoder_layer, patch_windows,
+)
 
 
 #: What each pretrained autoencoder learns (see :func:`build_lstm_autoencoder`).
@@ -310,11 +312,12 @@ def build_forecaster(
     n_static=0,
     future_shape=None,
     output_activation=None,
+    patch_size=1,
     seed=None,
 ):
     """Build the deep LSTM forecaster (or classifier): stacked encoders under a dense head.
 
-    ``window → encoder_1 → dropout_1 → repeat_1 → encoder_2 → ... →
+    ``window [→ patches] → encoder_1 → dropout_1 → repeat_1 → encoder_2 → ... →
     dropout_L → Dense(prod(output_shape)) [→ Reshape(output_shape)]``
 
     With ``linear_skip`` a linear map of the flattened window (layer
@@ -360,6 +363,11 @@ def build_forecaster(
         ``"softmax"``: the head's outputs become class probabilities (layer
         ``probabilities``), the classifier's network; ``None``: linear
         forecasts.
+    patch_size : int, default=1
+        Steps of the window the encoders read as one (layer ``patches``, before
+        ``mask``): they run over ``ceil(timesteps / patch_size)`` steps of
+        ``patch_size * n_features`` values (see :func:`patch_windows`, which
+        gives the pretraining windows of those encoders). 1: step by step.
     seed : int, default=None
         Seed of the initial weights and of dropout (see
         :func:`build_lstm_autoencoder`).
@@ -379,10 +387,13 @@ def build_forecaster(
     """
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
-    sequence = _masking(inputs) if masked else inputs
+    if linear_skip and patch_size > 1:
+        raise ValueError("linear_skip reads the window step by step: use patch_size=1.")
+    sequence = _patches(inputs, patch_size)
+    sequence = _masking(sequence) if masked else sequence
     seeds = _Seeds(seed)
-    codes = _stack_encoders(sequence, timesteps, hidden_units, dropout, activation, cell,
-                            seeds)
+    codes = _stack_encoders(sequence, sequence.shape[1], hidden_units, dropout, activation,
+                            cell, seeds)
     covariates = []
     if n_static:
         covariates.append(keras.Input((int(n_static),), name="static"))

@@ -184,3 +184,43 @@ def test_a_search_tunes_the_pretraining_and_routes_unlabeled_windows():
     assert best.pretraining.pretrain_epochs in (1, 2)
     assert best.input_mean_[0] < -2  # the unlabeled windows (20 of 80) were negated and read
     assert search.predict(X[:3]).shape == (3,)
+
+
+def test_patches_of_steps_in_pretraining_and_fine_tuning(tmp_path):
+    rng = np.random.default_rng(3)
+    X, y = waves(n=48, timesteps=14)
+    sequences = [x[:n] for x, n in zip(X, rng.integers(5, 15, size=len(X)))]
+    spy = PhaseRecorder()
+    clf = LSTMSAEClassifier(**TINY_CLASSIFIER, patch_size=3, epochs=1, early_stopping=False,
+                            callbacks=[spy]).fit(sequences, y, X_unlabeled=sequences[:16])
+    assert clf.patch_size_ == 3 and clf.timesteps_ == 14
+    # The encoder pretrained and the one fine-tuned read 5 patches of 3 steps x 2 channels.
+    assert clf.model_.get_layer("patches").output.shape[1:] == (5, 6)
+    assert clf.model_.get_layer("encoder_1").get_weights()[0].shape == (6, 4 * 6)
+    assert list(clf.history_) == ["pretrain_1", "finetune"] and spy.steps == [2, 2]
+    padded = np.full((3, 14, 2), np.nan)
+    for row, length in enumerate((4, 7, 14)):
+        padded[row, :length] = X[row, :length]
+    expected = clf.predict_proba(padded)
+    np.testing.assert_allclose(expected, clf.predict_proba([x[:n] for x, n in
+                                                            zip(X, (4, 7, 14))]))
+    for copy in (pickle.loads(pickle.dumps(clf)), sae_keras.load(clf.save(tmp_path / "c.zip"))):
+        np.testing.assert_allclose(copy.predict_proba(padded), expected, rtol=1e-6)
+        assert copy.patch_size_ == 3
+    # "auto": the smallest patches that leave at most AUTO_PATCH_STEPS steps.
+    from sae_keras.estimators._classifier import AUTO_PATCH_STEPS
+    for timesteps, size in [(AUTO_PATCH_STEPS, 1), (AUTO_PATCH_STEPS + 1, 2),
+                            (5 * AUTO_PATCH_STEPS, 5)]:
+        assert LSTMSAEClassifier()._resolve_patch_size(timesteps, False) == size
+        assert LSTMSAEClassifier()._resolve_patch_size(timesteps, True) == 1
+
+
+def test_a_fitted_encoder_read_steps_not_patches():
+    X, y = waves(n=30)
+    encoder = LSTMSAEEncoder((4,), pretrain_epochs=1, random_state=0).fit(X)
+    recorder = PhaseRecorder()
+    with pytest.raises(ValueError, match="patch_size=2 needs the encoders pretrained on"):
+        LSTMSAEClassifier(pretraining=encoder, patch_size=2, callbacks=[recorder]).fit(X, y)
+    assert recorder.steps == []
+    with pytest.raises(ValueError, match="'patch_size' parameter"):
+        LSTMSAEClassifier(patch_size=0).fit(X, y)

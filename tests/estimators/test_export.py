@@ -165,7 +165,10 @@ def test_a_classifiers_export_gives_its_probabilities(tmp_path):
     _needs_onnx()
     X, y = sine_windows()
     labels = np.where(y > 0, "up", "down")
-    classifier = LSTMSAEClassifier(**TINY_REGRESSOR, epochs=1).fit(X * 50 + 200, labels)
+    # Patches of 3 steps (8 steps: the last patch completed with padding) in the graph.
+    classifier = LSTMSAEClassifier(**TINY_REGRESSOR, epochs=1, patch_size=3).fit(
+        X * 50 + 200, labels)
+    assert classifier.model_.get_layer("patches").output.shape[1:] == (3, 6)
     path = classifier.export(tmp_path / "classifier.onnx")
     for n in (1, 37):
         got = _onnx_outputs(path, window=X[:n] * 50 + 200)

@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 
 from sae_keras.nn.builders import (
+    PAD_VALUE,
     build_forecaster,
     build_lstm_autoencoder,
     build_stacked_encoder,
     extract_decoder,
     load_encoder_weights,
+    patch_windows,
 )
 
 
@@ -113,3 +115,26 @@ def test_noise_is_a_training_only_input_layer_of_the_autoencoder():
     upper, _ = build_lstm_autoencoder(6, 4, 3, repeat_input=True, noise=0.1, index=2)
     assert layer_types(upper)[:3] == ["InputLayer", "RepeatVector", "GaussianNoise"]
     assert "noise_1" not in [l.name for l in build_lstm_autoencoder(6, 2, 4)[0].layers]
+
+
+def test_patches_join_steps_and_keep_padding_maskable():
+    x = np.arange(2 * 7 * 2, dtype="float32").reshape(2, 7, 2)
+    x[1, 3:] = PAD_VALUE  # the second window: 3 steps, then padding
+    steps = np.arange(7) < np.array([[7], [3]])
+    patches, patch_steps = patch_windows(x, 3, steps)
+    assert patches.shape == (2, 3, 6) and patches.dtype == np.float32
+    np.testing.assert_array_equal(patches[0, 0], x[0, :3].ravel())  # steps 0-2, channels in turn
+    np.testing.assert_array_equal(patches[0, 2], [12, 13, 0, 0, 0, 0])  # completed with 0
+    np.testing.assert_array_equal(patches[1, 0], x[1, :3].ravel())
+    assert (patches[1, 1:] == PAD_VALUE).all()  # wholly padding: masked downstream
+    np.testing.assert_array_equal(patch_steps, [[True, True, True], [True, False, False]])
+    assert patch_windows(x, 1, steps)[0] is x
+    model = build_forecaster(7, 2, (4,), (3,), masked=True, patch_size=3,
+                             output_activation="softmax")
+    assert model.get_layer("patches").output.shape[1:] == (3, 6)
+    assert model.get_layer("encoder_1").get_weights()[0].shape == (6, 4 * 4)  # LSTM kernel
+    np.testing.assert_array_equal(  # the model's layer is patch_windows' transform
+        keras.Model(model.inputs, model.get_layer("patches").output).predict(x, verbose=0),
+        patches)
+    with pytest.raises(ValueError, match="linear_skip reads the window step by step"):
+        build_forecaster(7, 2, (4,), (1,), linear_skip=True, patch_size=2)
