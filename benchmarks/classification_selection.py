@@ -18,10 +18,18 @@ Every candidate pretrains as ``LSTMSAEClassifier()`` does. Rule: the highest mea
 accuracy over problems (per seed, then averaged over seeds); among the candidates
 within 1 point of it, the one with the lowest total fit seconds.
 
+``--labels F``: scarce labels. In each fold's training part only a stratified
+``max(n_classes, round(F * n))`` sequences keep their label
+(``_classification_data.labeled_subset``); the rest are passed as ``X_unlabeled``
+to the pretrained candidates. Then the candidates are ways to pretrain, all with
+``patch_size="auto"`` (:data:`SCARCE_CANDIDATES`), and the table adds each one's
+gain over no pretraining.
+
 Usage::
 
     python benchmarks/classification_selection.py           # results/classification_selection.json
     python benchmarks/classification_selection.py --quick   # smoke test: tiny networks
+    python benchmarks/classification_selection.py --labels 0.1   # ..._labels0.1.json
 """
 
 from __future__ import annotations
@@ -45,24 +53,48 @@ CANDIDATES = {
     "patches<=16, lr 1e-3, 300 epochs": (16, {"learning_rate": 1e-3, "epochs": 300}),
     "patches<=32, lr 1e-3, 300 epochs": (32, {"learning_rate": 1e-3, "epochs": 300}),
 }
+#: With ``--labels``: name -> (most steps, parameters; a dict as ``pretraining`` is an
+#: ``LSTMSAEEncoder``'s parameters).
+SCARCE_CANDIDATES = {
+    "no pretraining": (16, {"pretraining": None}),
+    "pretraining (the default)": (16, {}),
+    "denoising pretraining (noise 0.2)": (16, {"pretraining": {"pretrain_noise": 0.2}}),
+    "pretraining, frozen encoders": (16, {"freeze_encoders": True}),
+}
+NO_PRETRAINING = "no pretraining"
 WITHIN_POINTS = 1.0
 
 
-def classifier(name, timesteps, seed, quick):
+def candidates(labels):
+    """The candidates of a run: all labels, or scarce ones (``--labels``)."""
+    return CANDIDATES if labels is None else SCARCE_CANDIDATES
+
+
+def classifier(name, timesteps, seed, quick, labels=None):
     """Candidate ``name`` for windows of ``timesteps`` steps (``--quick``: tiny networks)."""
     from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
 
-    most_steps, params = CANDIDATES[name]
+    most_steps, params = candidates(labels)[name]
     patch_size = 1 if most_steps is None else -(-timesteps // most_steps)
     params = dict(params, patch_size=patch_size)
+    if isinstance(params.get("pretraining"), dict):
+        params["pretraining"] = LSTMSAEEncoder(**params["pretraining"])
     if quick:
-        params.update(hidden_units=(8, 4), epochs=2,
-                      pretraining=LSTMSAEEncoder(pretrain_epochs=1))
+        params.update(hidden_units=(8, 4), epochs=2)
+        if params.get("pretraining", "auto") is not None:
+            encoder = params.get("pretraining")
+            extra = {} if encoder in (None, "auto") else encoder.get_params(deep=False)
+            params["pretraining"] = LSTMSAEEncoder(**{**extra, "pretrain_epochs": 1})
     return LSTMSAEClassifier(random_state=seed, **params)
 
 
-def run_job(problem, seed, name, quick):
-    """Candidate ``name`` on every fold of ``problem``'s training part (the test part unread)."""
+def run_job(problem, seed, name, quick, labels=None):
+    """Candidate ``name`` on every fold of ``problem``'s training part (the test part unread).
+
+    ``labels``: the share of each fold's training part that keeps its labels (the
+    rest pretrained on, unlabeled); ``None``: all of them.
+    """
+    from _classification_data import labeled_subset
     from sklearn.model_selection import StratifiedKFold
 
     split = load_problem(problem)
@@ -70,9 +102,16 @@ def run_job(problem, seed, name, quick):
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(X[:, 0, 0], y)
     result = {"accuracy": [], "fit_seconds": []}
     for train, held in folds:
-        model = classifier(name, X.shape[1], seed, quick)
+        model = classifier(name, X.shape[1], seed, quick, labels)
+        fit_params = {}
+        if labels is not None:
+            labeled, rest = labeled_subset(y[train], labels, seed)
+            if model.pretraining is not None:
+                fit_params["X_unlabeled"] = X[train[rest]]
+            train = train[labeled]
+            result["n_labeled"] = len(train)
         started = time.perf_counter()
-        model.fit(X[train], y[train])
+        model.fit(X[train], y[train], **fit_params)
         result["fit_seconds"].append(time.perf_counter() - started)
         result["accuracy"].append(float(model.score(X[held], y[held])))
         result["patch_size"] = model.patch_size_
@@ -87,10 +126,13 @@ def choose(table):
     return min(close, key=lambda name: table[name]["fit_seconds_total"])
 
 
-def summarise(results, problems, seeds):
-    """Per candidate: accuracy per problem, mean over problems (per seed), fit seconds."""
+def summarise(results, problems, seeds, labels=None):
+    """Per candidate: accuracy per problem, mean over problems (per seed), fit seconds.
+
+    With ``labels``, each row also holds its mean gain over no pretraining, in points.
+    """
     table = {}
-    for name in CANDIDATES:
+    for name in candidates(labels):
         per_problem, per_seed, seconds = {}, [], 0.0
         mine = [r for r in results if r["candidate"] == name]
         for problem in problems:
@@ -105,14 +147,19 @@ def summarise(results, problems, seeds):
                                      if r["seed"] == seed]))
         table[name] = {"problems": per_problem, "accuracy": summarize(per_seed),
                        "fit_seconds_total": seconds}
+    if labels is not None:
+        base = table[NO_PRETRAINING]["accuracy"]["mean"]
+        for row in table.values():
+            row["gain_over_no_pretraining_points"] = 100 * (row["accuracy"]["mean"] - base)
     return table
 
 
 def study(args):
     started = time.perf_counter()
     jobs = [(problem, seed, name) for seed in range(args.seeds) for problem in args.problems
-            for name in CANDIDATES]
-    flags = ["--quick"] if args.quick else []
+            for name in candidates(args.labels)]
+    flags = (["--quick"] if args.quick else []) + (
+        [] if args.labels is None else ["--labels", args.labels])
 
     def one(job):
         problem, seed, name = job
@@ -129,29 +176,34 @@ def study(args):
     failed = [r for r in results if "error" in r]
     if failed:
         raise SystemExit(f"{len(failed)} job(s) failed; nothing is chosen or written.")
-    table = summarise(results, args.problems, args.seeds)
+    table = summarise(results, args.problems, args.seeds, args.labels)
     chosen = choose(table)
     payload = {
         "machine": machine_info(),
         "protocol": {"problems": args.problems, "seeds": args.seeds, "folds": FOLDS,
                      "quick": args.quick, "concurrent_jobs": args.jobs,
+                     "labels": "all" if args.labels is None else args.labels,
                      "processes": "one per (problem, seed, candidate), JAX's persistent "
                                   "compilation cache off",
                      "candidates": {n: {"most_steps": s, **p} for n, (s, p) in
-                                    CANDIDATES.items()},
+                                    candidates(args.labels).items()},
                      "rule": f"highest mean accuracy over problems; within {WITHIN_POINTS} "
                              "point(s) of it, the lowest total fit seconds",
                      "test_part": "never read"},
         "table": table, "chosen": chosen, "runs": results,
         "wall_seconds": time.perf_counter() - started,
     }
-    out = args.out or RESULTS / ("classification_selection_quick.json" if args.quick
-                                 else "classification_selection.json")
+    name = "classification_selection" + (
+        "" if args.labels is None else f"_labels{args.labels:g}") + (
+        "_quick" if args.quick else "")
+    out = args.out or RESULTS / f"{name}.json"
     write_json(out, payload)
     rows = [[name, *(f"{row['problems'][p]['accuracy']['mean']:.3f}" for p in args.problems),
-             f"{row['accuracy']['mean']:.3f}", f"{row['fit_seconds_total']:.0f}"]
+             f"{row['accuracy']['mean']:.3f}", f"{row['fit_seconds_total']:.0f}",
+             f"{row.get('gain_over_no_pretraining_points', float('nan')):+.1f}"]
             for name, row in table.items()]
-    print(markdown_table(["candidate", *args.problems, "mean", "fit s"], rows))
+    print(markdown_table(["candidate", *args.problems, "mean", "fit s", "gain (points)"],
+                         rows))
     print(f"chosen: {chosen}   ({out})")
     return payload
 
@@ -159,12 +211,15 @@ def study(args):
 def main(argv=None):
     parser = study_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]),
                              "smoke test: tiny networks")
-    parser.add_argument("--candidate", choices=list(CANDIDATES), help=argparse.SUPPRESS)
+    parser.add_argument("--labels", type=float, default=None,
+                        help="share of each fold's training part that keeps its labels")
+    parser.add_argument("--candidate", choices=[*CANDIDATES, *SCARCE_CANDIDATES],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.problems = args.problems or (QUICK_PROBLEMS if args.quick else DEFAULT_PROBLEMS)
     args.seeds = args.seeds or (1 if args.quick else 2)
     if args.worker:
-        report(run_job(args.problem, args.seed, args.candidate, args.quick))
+        report(run_job(args.problem, args.seed, args.candidate, args.quick, args.labels))
     else:
         return study(args)
 

@@ -373,6 +373,22 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
     assert {f["n"] for f in fits} == {44, 45}  # two of three folds of the 67 sequences
     assert fits[0]["params"] == {"patch_size": 2, "learning_rate": 1e-3, "epochs": 300}
     assert len(row["accuracy"]) == selection.FOLDS and row["patch_size"] == 2  # 24 steps
+    # Scarce labels: 10 % of each fold's training part labeled (at least one per
+    # class), the rest unlabeled for the pretrained candidates only.
+    monkeypatch.setattr(_StandInClassifier, "fits", [])
+    for name in ("pretraining (the default)", "no pretraining"):
+        row = selection.run_job("ItalyPowerDemand", 0, name, quick=False, labels=0.1)
+        assert row["n_labeled"] == 4  # round(0.1 * 44 or 45)
+    fits = [(f["n"], f["unlabeled"], f["pretraining"] is None) for f in _StandInClassifier.fits]
+    assert {f[:2] for f in fits[:3]} == {(4, 40), (4, 41)} and not any(f[2] for f in fits[:3])
+    assert [f[1:] for f in fits[3:]] == [(None, True)] * 3
+    table = selection.summarise(
+        [{"problem": "p", "seed": 0, "candidate": name, "accuracy": [accuracy],
+          "fit_seconds": [1.0], "patch_size": 1}
+         for name, accuracy in zip(selection.SCARCE_CANDIDATES, (0.5, 0.6, 0.4, 0.55))],
+        ["p"], 1, labels=0.1)
+    assert table["pretraining (the default)"]["gain_over_no_pretraining_points"] == (
+        pytest.approx(10.0))
     # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
     table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
              "b": {"accuracy": {"mean": 0.825}, "fit_seconds_total": 40.0},
