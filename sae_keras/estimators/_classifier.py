@@ -69,7 +69,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         read the sequences step by step); 1: step by step. A sequence whose
         length is not a multiple of ``patch_size`` is completed with padding;
         the padded steps of a patch that holds data read as 0, the mean of
-        standardised input.
+        standardised input. A composed encoder's ``prediction_steps`` counts
+        patches.
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
     dropout : float, default=0.1
@@ -445,6 +446,13 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         super()._restore_fitted(state, models)
         self.classes_ = np.asarray(state["classes_"])
         self.patch_size_ = int(state.get("patch_size_", 1))  # saved before patches: 1
+
+    def __setstate__(self, state):
+        # Pickled before patches existed: that network read step by step.
+        state = {"patch_size": 1, **state}
+        if "model_" in state:
+            state.setdefault("patch_size_", 1)
+        super().__setstate__(state)
 
     def _serving_model(self):
         """What ``export`` writes: raw windows to class probabilities."""

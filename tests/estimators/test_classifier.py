@@ -64,6 +64,17 @@ def test_it_pickles_saves_and_loads(fitted, tmp_path):
         assert type(copy) is LSTMSAEClassifier
 
 
+def test_a_classifier_pickled_before_patches_reads_step_by_step(fitted):
+    clf, X, _ = fitted
+    state = clf.__getstate__()
+    del state["patch_size"], state["patch_size_"]
+    old = LSTMSAEClassifier.__new__(LSTMSAEClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["patch_size"] == 1 and old.patch_size_ == 1
+    np.testing.assert_allclose(old.predict_proba(X[:3]), clf.predict_proba(X[:3]))
+    assert clone(old).patch_size == 1
+
+
 def test_binary_int_labels_and_no_pretraining():
     X, y = waves(n=60, labels=(3, 7))
     clf = LSTMSAEClassifier(**{**TINY_CLASSIFIER, "pretraining": None}, epochs=2).fit(X, y)
