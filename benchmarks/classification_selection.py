@@ -75,16 +75,13 @@ def classifier(name, timesteps, seed, quick, labels=None):
     from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
 
     most_steps, params = candidates(labels)[name]
-    patch_size = 1 if most_steps is None else -(-timesteps // most_steps)
-    params = dict(params, patch_size=patch_size)
-    if isinstance(params.get("pretraining"), dict):
-        params["pretraining"] = LSTMSAEEncoder(**params["pretraining"])
+    params = dict(params, patch_size=1 if most_steps is None else -(-timesteps // most_steps))
+    recipe = params.pop("pretraining", "auto")  # "auto", None or an encoder's parameters
     if quick:
         params.update(hidden_units=(8, 4), epochs=2)
-        if params.get("pretraining", "auto") is not None:
-            encoder = params.get("pretraining")
-            extra = {} if encoder in (None, "auto") else encoder.get_params(deep=False)
-            params["pretraining"] = LSTMSAEEncoder(**{**extra, "pretrain_epochs": 1})
+        if recipe is not None:
+            recipe = {**({} if recipe == "auto" else recipe), "pretrain_epochs": 1}
+    params["pretraining"] = LSTMSAEEncoder(**recipe) if isinstance(recipe, dict) else recipe
     return LSTMSAEClassifier(random_state=seed, **params)
 
 

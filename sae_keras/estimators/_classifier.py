@@ -23,7 +23,7 @@ from ..data._validation import named_errors
 from ..io._params import _saved_class
 from ..nn._serving import serving_model
 from ..forecasting._scaling import scale_windows
-from ..nn.builders import PAD_VALUE, build_forecaster, patch_windows
+from ..nn.builders import PAD_VALUE, build_forecaster, n_patches, patch_windows
 
 #: ``patch_size="auto"`` joins steps into patches until the encoders read at most
 #: this many: chosen on the archive problems' training parts
@@ -274,7 +274,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
         if encoder is not None and not fitted_encoder:
-            encoder._check_objective(-(-X.shape[1] // self.patch_size_), padded)
+            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded)
         timesteps, n_channels = X.shape[1:]
         with distribute.strategy_scope(self.strategy) as resolved:
             X_model, encoder_weights, history, padded, network = self._prepare_stack(
@@ -376,7 +376,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
     def _resolve_patch_size(self, timesteps, fitted_encoder):
         """``patch_size`` as an int; a fitted encoder read windows step by step."""
         if self.patch_size == "auto":
-            return 1 if fitted_encoder else -(-timesteps // AUTO_PATCH_STEPS)
+            # The smallest size leaving at most AUTO_PATCH_STEPS patches.
+            return 1 if fitted_encoder else n_patches(timesteps, AUTO_PATCH_STEPS)
         if fitted_encoder and self.patch_size > 1:
             raise ValueError(
                 f"patch_size={self.patch_size} needs the encoders pretrained on patches, "

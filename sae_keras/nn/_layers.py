@@ -135,6 +135,11 @@ class _Standardize(layers.Layer):
                 "fill": self.fill}
 
 
+def n_patches(timesteps, size):
+    """How many patches of ``size`` steps cover ``timesteps`` steps: ``ceil(timesteps / size)``."""
+    return -(-int(timesteps) // int(size))
+
+
 @keras.saving.register_keras_serializable(package="sae_keras")
 class _Patches(layers.Layer):
     """Windows ``(T, C)`` as ``ceil(T / size)`` steps of ``size * C`` values: patches.
@@ -154,18 +159,18 @@ class _Patches(layers.Layer):
 
     def call(self, inputs):
         steps, channels = inputs.shape[1], inputs.shape[2]
-        n_patches = -(-steps // self.size)
-        if n_patches * self.size > steps:
-            inputs = keras.ops.pad(inputs, [(0, 0), (0, n_patches * self.size - steps), (0, 0)],
+        count = n_patches(steps, self.size)
+        if count * self.size > steps:
+            inputs = keras.ops.pad(inputs, [(0, 0), (0, count * self.size - steps), (0, 0)],
                                    constant_values=self.pad_value)
-        patches = keras.ops.reshape(inputs, (-1, n_patches, self.size * channels))
+        patches = keras.ops.reshape(inputs, (-1, count, self.size * channels))
         padding = keras.ops.equal(patches, self.pad_value)
         empty = keras.ops.all(padding[..., :channels], axis=-1, keepdims=True)
         return keras.ops.where(keras.ops.logical_and(padding, keras.ops.logical_not(empty)),
                                0.0, patches)
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], -(-input_shape[1] // self.size), self.size * input_shape[2])
+        return (input_shape[0], n_patches(input_shape[1], self.size), self.size * input_shape[2])
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "pad_value": self.pad_value}

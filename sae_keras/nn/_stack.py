@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from ._layers import _ConvLSTM, _Patches, _Seeds
+from ._layers import _ConvLSTM, _Patches, _Seeds, n_patches  # noqa: F401
 
 #: What padded steps of variable-length windows hold when a model reads them:
 #: its ``Masking`` layer (``mask``) hides steps equal to it in every channel.
@@ -51,11 +51,8 @@ def patch_windows(X, size, steps=None):
     if size == 1:
         return X, steps
     patched = keras.ops.convert_to_numpy(_Patches(size, PAD_VALUE)(np.asarray(X, np.float32)))
-    if steps is not None:
-        n_patches = patched.shape[1]
-        full = np.zeros((len(steps), n_patches * size), dtype=bool)
-        full[:, : steps.shape[1]] = steps
-        steps = full.reshape(len(steps), n_patches, size)[..., 0]
+    if steps is not None:  # right padding: a patch holds data where its first step does
+        steps = steps[:, ::size]
     return patched, steps
 
 

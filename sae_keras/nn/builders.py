@@ -32,7 +32,8 @@ from keras import layers
 from ._layers import CONV_KERNEL_SIZE, _FreeRunning, _MaskedFlatten, _Seeds  # noqa
 # PAD_VALUE, CELLS and encoder_layer: documented here, kept importable from here.
 from ._stack import (  # noqa: F401
-    CELLS, PAD_VALUE, _masking, _patches, _stack_encoders, encoder_layer, patch_windows,
+    CELLS, PAD_VALUE, _masking, _patches, _stack_encoders, encoder_layer, n_patches,
+    patch_windows,
 )
 
 
