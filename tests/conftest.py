@@ -74,6 +74,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(
                 reason=f"checked once, in the {only} pass (tests/conftest.py)"
             ))
+    # The long tests that run in this pass start first (the sort is stable): xdist hands
+    # the first tests out in turn, so they run side by side on the workers instead of
+    # one of them finishing the pass alone while the other waits.
+    items.sort(key=lambda item: not _runs_long(item, backend))
+
+
+def _runs_long(item, backend):
+    return (item.get_closest_marker("slow") is not None
+            and _pass_of(item) in (None, backend))
 
 
 #: Settings that keep every network tiny and every fit to a few seconds: an encoder's.

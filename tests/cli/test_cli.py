@@ -61,6 +61,7 @@ def test_the_saved_model_forecasts_new_rows_in_data_units_with_timestamps(csv, t
     assert (written.index == forecast.index).all()
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_predict_refuses_what_it_cannot_read(csv, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["--data", str(csv), "--timesteps", "12", "--output", str(out), *FAST]) == 0
@@ -76,6 +77,7 @@ def test_predict_refuses_what_it_cannot_read(csv, tmp_path, capsys):
     assert "not a readable sae_keras model file" in capsys.readouterr().err
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_the_default_data_is_the_bundled_pm25(tmp_path, capsys):
     assert main(["--timesteps", "6", "--output", str(tmp_path), *FAST]) == 0
     report = json.loads((tmp_path / "metrics.json").read_text())

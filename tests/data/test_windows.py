@@ -194,6 +194,7 @@ def test_sequence_scaler_checks_the_channel_count():
         scaler.transform(np.zeros((4, 5, 2)))
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_unscaling_recipe_with_transformed_target_regressor():
     """Scale inputs with SequenceScaler and targets with TransformedTargetRegressor:
     predictions come back in the target's own units."""

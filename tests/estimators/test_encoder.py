@@ -155,6 +155,7 @@ def test_reverse_reconstruction_in_a_stack_decodes_to_time_order(windows, scalin
         tiny_encoder(reverse_reconstruction="yes").fit(X)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_pretrain_stride_pretrains_on_every_kth_window_and_scales_on_all(windows):
     X, _ = windows
     strided = tiny_encoder(pretrain_stride=3).fit(X)
@@ -167,6 +168,7 @@ def test_pretrain_stride_pretrains_on_every_kth_window_and_scales_on_all(windows
     np.testing.assert_allclose(strided.input_mean_, tiny_encoder().fit(X).input_mean_)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_pretrain_stride_in_a_regressor_trains_fewer_pretraining_batches(windows):
     from sae_keras import LSTMSAERegressor
     from conftest import PhaseRecorder

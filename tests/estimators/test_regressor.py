@@ -58,6 +58,7 @@ def test_learns_a_sine_better_than_the_mean():
     assert reg.score(X, y) > 0.8
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 @pytest.mark.parametrize("reconstruct", ["input", "previous"])
 def test_history_has_one_curve_per_phase(windows, reconstruct):
     X, y = windows
@@ -75,6 +76,7 @@ def test_no_pretraining_is_the_dlstm_baseline_with_the_same_network(windows, fit
     assert [l.name for l in dlstm.model_.layers] == [l.name for l in sae.model_.layers]
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_pretraining_is_the_encoder_estimators_own(windows):
     """Same seed and settings: the regressor's frozen encoders are the encoder's."""
     X, y = windows
@@ -114,6 +116,7 @@ def test_same_random_state_gives_identical_predictions(windows):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_early_stopping_holds_out_data_and_stops(windows):
     X, y = windows
     # A huge tol means no epoch counts as an improvement over the starting weights
@@ -153,6 +156,7 @@ def test_user_callbacks_see_every_phase(windows):
     assert [("val_loss" in logs) for _, _, logs in RecordEpochs.epochs] == [False] * 3 + [True] * 3
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_verbose_names_each_phase(windows, capsys):
     X, y = windows
     tiny_regressor(verbose=1).fit(X, y)

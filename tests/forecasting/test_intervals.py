@@ -32,6 +32,7 @@ def test_half_width_is_the_corrected_rank_of_the_scores():
         conformal_half_width(scores, 0.99)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_calibration_windows_are_held_out_of_training():
     X, y = sine_windows(n_samples=200)
     reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, calibration_fraction=0.25).fit(X, y)
@@ -103,6 +104,7 @@ def test_interval_requests_that_cannot_be_met_are_refused_clearly():
         LSTMSAERegressor(**TINY_REGRESSOR, calibration_fraction=0.99).fit(X, y)
 
 
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
 def test_mapie_wraps_a_fitted_regressor_for_split_conformal_intervals():
     mapie = pytest.importorskip("mapie.regression")  # in the test extra
     X, y = noisy_ar_windows(1500, noise=0.3)

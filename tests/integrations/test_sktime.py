@@ -33,6 +33,7 @@ def _panel(scales=(1.0, 1000.0), n=40):
     return pd.concat(parts, names=["site", "time"])
 
 
+@pytest.mark.slow
 @pytest.mark.one_backend("jax")
 def test_passes_sktime_check_estimator(tmp_path):
     # sktime's whole suite for forecasters (389 checks) on the first test parameter set;

@@ -1,3 +1,4 @@
+import os
 import pickle
 
 import keras
@@ -7,27 +8,7 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from sae_keras import LSTMSAEEncoder, LSTMSAERegressor
 from conftest import TINY, TINY_REGRESSOR, sine_windows
-from _subprocess import run_python
-
-
-@pytest.mark.parametrize("cls", [LSTMSAERegressor, LSTMSAEEncoder])
-def test_pickle_round_trip_in_a_fresh_process_predicts_identically(tmp_path, windows, cls):
-    X, y = windows
-    settings = dict(TINY_REGRESSOR, epochs=2) if cls is LSTMSAERegressor else TINY
-    est = cls(**settings).fit(X, y)
-    output = est.predict(X) if cls is LSTMSAERegressor else est.transform(X)
-    (tmp_path / "est.pkl").write_bytes(pickle.dumps(est))
-    np.save(tmp_path / "X.npy", X)
-    code = f"""
-        import pickle, numpy as np
-        est = pickle.loads(open({str(tmp_path / 'est.pkl')!r}, 'rb').read())
-        X = np.load({str(tmp_path / 'X.npy')!r})
-        out = est.predict(X) if hasattr(est, 'predict') else est.transform(X)
-        np.save({str(tmp_path / 'out.npy')!r}, out)
-    """
-    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
-    assert result.returncode == 0, result.stderr[-3000:]
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), output)
+from _subprocess import TESTS, run_python
 
 
 def test_pickling_leaves_the_original_working(windows, fitted_regressor):
@@ -73,29 +54,6 @@ def test_grid_search_over_hidden_units_with_time_series_split_in_parallel():
     assert search.best_params_["hidden_units"] in [(4,), (6, 3)]
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.predict(X[:4]).shape == (4,)
-
-
-@pytest.mark.parametrize("cls", [LSTMSAERegressor, LSTMSAEEncoder])
-def test_save_load_round_trip_in_a_fresh_process_predicts_identically(tmp_path, cls):
-    X, y = sine_windows(horizon=3)
-    settings = dict(TINY_REGRESSOR, epochs=2) if cls is LSTMSAERegressor else TINY
-    est = cls(**settings).fit(X, y)
-    output = est.predict(X) if cls is LSTMSAERegressor else est.transform(X)
-    est.save(tmp_path / "model.zip")
-    np.save(tmp_path / "X.npy", X)
-    code = f"""
-        import numpy as np
-        import sae_keras
-        est = sae_keras.load({str(tmp_path / 'model.zip')!r})
-        X = np.load({str(tmp_path / 'X.npy')!r})
-        out = est.predict(X) if hasattr(est, 'predict') else est.transform(X)
-        np.save({str(tmp_path / 'out.npy')!r}, out)
-        print(type(est).__name__, est.get_params()["hidden_units"], est.timesteps_)
-    """
-    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert f"{cls.__name__} [6, 4] 8" in result.stdout
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), output)
 
 
 def test_loaded_encoder_decodes_like_the_saved_one(tmp_path, windows):
@@ -197,74 +155,75 @@ def test_save_needs_a_fitted_estimator(tmp_path):
 FORECASTING_PARAMS = {"cell": "cnn_lstm", "calibration_fraction": 0.25}
 
 
-def test_forecasting_parameters_survive_clone_pickle_and_save_in_a_fresh_process(tmp_path):
+def _outputs(estimator, X, covariates):
+    """What a fitted estimator computes from ``X``, as one array: in this process and in
+    the fresh one of the test below (which imports this function)."""
+    if hasattr(estimator, "predict"):
+        parts = [estimator.predict(X, **covariates)]
+        if estimator.get_params()["calibration_fraction"]:
+            parts += estimator.predict_interval(X, coverage=0.8, **covariates)
+        return np.stack(parts)
+    codes = estimator.transform(X)
+    return np.concatenate([codes, estimator.inverse_transform(codes).reshape(len(X), -1)], axis=1)
+
+
+def test_fitted_estimators_survive_pickle_and_save_in_a_fresh_process(tmp_path):
+    """Each estimator, pickled and saved, computes the same arrays in a fresh interpreter
+    (fresh Keras, fresh backend: nothing comes from this process' state) and keeps its
+    parameters. One interpreter loads them all: starting one costs more than a tiny fit."""
     from sklearn.base import clone
 
-    X, y = sine_windows(n_samples=120)
+    X, y = sine_windows(n_samples=120, horizon=3)
     rng = np.random.default_rng(0)
     covariates = {"static_covariates": rng.normal(size=(120, 2)),
-                  "future_covariates": rng.normal(size=(120, 1, 3))}
-    reg = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, **FORECASTING_PARAMS)
-    assert {k: clone(reg).get_params()[k] for k in FORECASTING_PARAMS} == FORECASTING_PARAMS
-    reg.fit(X, y, **covariates)
-    expected = np.stack([reg.predict(X, **covariates),
-                         *reg.predict_interval(X, coverage=0.8, **covariates)])
-    (tmp_path / "reg.pkl").write_bytes(pickle.dumps(reg))
-    reg.save(tmp_path / "reg.zip")
+                  "future_covariates": rng.normal(size=(120, 3, 3))}
+    forecasting = LSTMSAERegressor(**TINY_REGRESSOR, epochs=2, **FORECASTING_PARAMS)
+    assert {k: clone(forecasting).get_params()[k] for k in FORECASTING_PARAMS} == FORECASTING_PARAMS
+    bilstm = LSTMSAEEncoder(**TINY, cell="bilstm")
+    assert clone(bilstm).get_params()["cell"] == "bilstm"
+    cases = {
+        "regressor": (LSTMSAERegressor(**TINY_REGRESSOR, epochs=2).fit(X, y), {}),
+        "encoder": (LSTMSAEEncoder(**TINY).fit(X), {}),
+        "forecasting": (forecasting.fit(X, y, **covariates), covariates),
+        "bilstm": (bilstm.fit(X), {}),
+    }
     np.save(tmp_path / "X.npy", X)
     for name, values in covariates.items():
         np.save(tmp_path / f"{name}.npy", values)
+    for name, (estimator, covs) in cases.items():
+        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps(estimator))
+        estimator.save(tmp_path / f"{name}.zip")
     code = f"""
-        import pickle, numpy as np
+        import os, pickle, sys
+        import numpy as np
         import sae_keras
-        X = np.load({str(tmp_path / 'X.npy')!r})
-        cov = {{name: np.load({str(tmp_path)!r} + f"/{{name}}.npy")
-               for name in ("static_covariates", "future_covariates")}}
-        for name, est in [
-            ("pkl", pickle.loads(open({str(tmp_path / 'reg.pkl')!r}, 'rb').read())),
-            ("zip", sae_keras.load({str(tmp_path / 'reg.zip')!r})),
-        ]:
-            out = np.stack([est.predict(X, **cov), *est.predict_interval(X, coverage=0.8, **cov)])
-            np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
-            print(name, {{k: est.get_params()[k] for k in {list(FORECASTING_PARAMS)!r}}})
+        sys.path[:0] = [{TESTS!r}, {os.path.dirname(__file__)!r}]
+        from test_persistence import _outputs
+        folder = {str(tmp_path)!r}
+        X = np.load(os.path.join(folder, "X.npy"))
+        covariates = {{name: np.load(os.path.join(folder, name + ".npy"))
+                      for name in ("static_covariates", "future_covariates")}}
+        for name in {list(cases)!r}:
+            for kind in ("pkl", "zip"):
+                path = os.path.join(folder, name + "." + kind)
+                est = (pickle.loads(open(path, "rb").read()) if kind == "pkl"
+                       else sae_keras.load(path))
+                covs = covariates if name == "forecasting" else {{}}
+                np.save(os.path.join(folder, name + "-" + kind + ".npy"), _outputs(est, X, covs))
+                params = est.get_params()
+                print(name, kind, type(est).__name__, params["hidden_units"], params["cell"],
+                      params.get("calibration_fraction"), est.timesteps_)
     """
     result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("pkl", "zip"):
-        assert f"{name} {FORECASTING_PARAMS}" in result.stdout
-        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), expected)
-
-
-def test_an_encoder_with_a_bidirectional_stack_survives_pickle_and_save_in_a_fresh_process(
-    tmp_path, windows
-):
-    from sklearn.base import clone
-
-    X, _ = windows
-    encoder = LSTMSAEEncoder(**TINY, cell="bilstm")
-    assert clone(encoder).get_params()["cell"] == "bilstm"
-    encoder.fit(X)
-    expected = np.concatenate([encoder.transform(X),
-                               encoder.inverse_transform(encoder.transform(X)).reshape(len(X), -1)],
-                              axis=1)
-    (tmp_path / "enc.pkl").write_bytes(pickle.dumps(encoder))
-    encoder.save(tmp_path / "enc.zip")
-    np.save(tmp_path / "X.npy", X)
-    code = f"""
-        import pickle, numpy as np
-        import sae_keras
-        X = np.load({str(tmp_path / 'X.npy')!r})
-        for name, est in [
-            ("pkl", pickle.loads(open({str(tmp_path / 'enc.pkl')!r}, 'rb').read())),
-            ("zip", sae_keras.load({str(tmp_path / 'enc.zip')!r})),
-        ]:
-            codes = est.transform(X)
-            out = np.concatenate([codes, est.inverse_transform(codes).reshape(len(X), -1)], axis=1)
-            np.save({str(tmp_path)!r} + f"/{{name}}.npy", out)
-            print(name, est.get_params()["cell"], codes.shape[1])
-    """
-    result = run_python(code, env={"KERAS_BACKEND": keras.backend.backend()})
-    assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("pkl", "zip"):
-        assert f"{name} bilstm 8" in result.stdout
-        np.testing.assert_array_equal(np.load(tmp_path / f"{name}.npy"), expected)
+    for name, (estimator, covs) in cases.items():
+        expected = _outputs(estimator, X, covs)
+        params = estimator.get_params()
+        for kind in ("pkl", "zip"):
+            # a saved file holds lists where the estimator held tuples
+            assert (f"{name} {kind} {type(estimator).__name__} "
+                    f"{list(params['hidden_units']) if kind == 'zip' else params['hidden_units']} "
+                    f"{params['cell']} {params.get('calibration_fraction')} 8") in result.stdout, (
+                name, kind, result.stdout)
+            np.testing.assert_array_equal(np.load(tmp_path / f"{name}-{kind}.npy"), expected,
+                                          err_msg=f"{name} from its .{kind}")

@@ -4,7 +4,7 @@ import json
 
 import keras
 import numpy as np
-import pytest
+from sklearn.base import clone
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.training._checkpoint import Checkpoint
@@ -41,7 +41,7 @@ SCRIPT = """
 
 
 def run_fit(tmp_path, name, kill_at, checkpoint_dir):
-    out = tmp_path / f"{name}.npy"
+    out = tmp_path / f"{name.replace(' ', '_')}.npy"
     code = SCRIPT.format(
         X=str(tmp_path / "X.npy"), y=str(tmp_path / "y.npy"), kill_at=kill_at,
         params=PARAMS, ckpt=None if checkpoint_dir is None else str(checkpoint_dir), out=str(out),
@@ -50,33 +50,40 @@ def run_fit(tmp_path, name, kill_at, checkpoint_dir):
     return result, out
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """The training windows on disk, and the predictions of an uninterrupted fit."""
-    directory = tmp_path_factory.mktemp("checkpoint_data")
+def test_a_fit_killed_twice_mid_phase_resumes_each_time_and_ends_as_if_never_killed(tmp_path):
+    """Killed at the end of an epoch, before the checkpoint saves it: the next process
+    resumes that phase after its last saved epoch (restoring weights, optimizer and
+    early-stopping state) and skips the phases done. Two kills, three processes: mid
+    pretraining layer 2, then (in the resumed process) mid fine-tuning. The fit ends
+    with the weights of a fit never interrupted, made here."""
     X, y = sine_windows(n_samples=96)
-    np.save(directory / "X.npy", X)
-    np.save(directory / "y.npy", y)
-    reference, reference_out = run_fit(directory, "reference", 0, None)
-    assert reference.returncode == 0, reference.stderr[-3000:]
-    return directory, np.load(reference_out)
-
-
-@pytest.mark.parametrize("kill_at", [3, 6], ids=["after pretraining layer 1", "mid fine-tuning"])
-def test_a_killed_fit_resumes_and_ends_with_the_uninterrupted_weights(data_dir, tmp_path, kill_at):
-    directory, reference = data_dir
-    for name in ("X.npy", "y.npy"):
-        (tmp_path / name).write_bytes((directory / name).read_bytes())
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    reference = clone(LSTMSAERegressor(**PARAMS)).fit(X, y).predict(X)
     checkpoints = tmp_path / "ckpt"
 
-    killed, _ = run_fit(tmp_path, "killed", kill_at, checkpoints)
+    def phases():
+        return json.loads((checkpoints / "state.json").read_text())["phases"]
+
+    # Epochs: layer 1's two, layer 2's three, fine-tuning's three. The 4th epoch is
+    # layer 2's second: its first is saved.
+    killed, _ = run_fit(tmp_path, "killed", 4, checkpoints)
     assert killed.returncode == -9, killed.stderr[-2000:]
-    phases = json.loads((checkpoints / "state.json").read_text())["phases"]
-    assert phases["pretraining layer 1/2"] == {**phases["pretraining layer 1/2"], "epoch": 2, "done": True}
+    assert phases()["pretraining layer 1/2"] == {**phases()["pretraining layer 1/2"],
+                                                  "epoch": 2, "done": True}
+    assert phases()["pretraining layer 2/2"] == {**phases()["pretraining layer 2/2"],
+                                                  "epoch": 1, "done": False}
+    assert "fine-tuning" not in phases()
+    # The resumed process trains layer 2's last two epochs, then fine-tuning's first
+    # (saved) and second (killed).
+    again, _ = run_fit(tmp_path, "killed again", 4, checkpoints)
+    assert again.returncode == -9, again.stderr[-2000:]
+    assert phases()["pretraining layer 2/2"] == {**phases()["pretraining layer 2/2"],
+                                                  "epoch": 3, "done": True}
+    assert phases()["fine-tuning"] == {**phases()["fine-tuning"], "epoch": 1, "done": False}
 
     resumed, resumed_out = run_fit(tmp_path, "resumed", 0, checkpoints)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-
     assert "history {'pretrain_1': 2, 'pretrain_2': 3, 'finetune': 3}" in resumed.stdout
     np.testing.assert_array_equal(np.load(resumed_out), reference)
     assert not any(checkpoints.iterdir())  # cleaned up after success
