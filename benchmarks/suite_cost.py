@@ -15,7 +15,11 @@ Usage::
 
 writes ``benchmarks/results/suite_cost[_quick].json`` and prints a table. With
 ``--baseline FILE`` (a JSON this script wrote before), the table gives the
-ratios of wall time beside the raw figures.
+ratios of wall time beside the raw figures. With ``--compile-profile`` it also
+books JAX's compilation seconds to the test that caused them (the pytest plugin
+``_compile_profile.py``; in-process compilations only) and records their totals
+and the modules that compile most, in ``suite_cost[_quick]_compile_profile.json``:
+where the JAX pass's time goes on CI's empty cache.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ import time
 from pathlib import Path
 
 from _common import RESULTS, machine_info, markdown_table, write_json
+from _compile_profile import FOLDER_VARIABLE
 
-ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = Path(__file__).resolve().parent
+
+ROOT = BENCHMARKS.parent
 BACKENDS = ("tensorflow", "jax")
 QUICK_TESTS = ("tests/test_house.py",)
 _DURATION = re.compile(r"^\s*([0-9.]+)s (call|setup|teardown)\s+(\S+)")
@@ -55,10 +62,45 @@ def _slowest(lines, count):
     return [{"seconds": s, "phase": phase, "test": test} for s, phase, test in found[:count]]
 
 
-def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None):
-    """Run the suite under ``backend``; return its record (coverage data to ``data_file``)."""
+#: JAX's monitoring events that a compile profile sums (seconds, count).
+COMPILE_EVENTS = {"compile": "/jax/core/compile/backend_compile_duration",
+                  "trace": "/jax/core/compile/jaxpr_trace_duration",
+                  "lower": "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                  "cache_hit": "/jax/compilation_cache/cache_retrieval_time_sec"}
+
+
+def compile_summary(profiles, top=15):
+    """Totals and the ``top`` modules by compile seconds, from the plugin's files' contents.
+
+    ``profiles``: one ``{test id: {event: [seconds, count]}}`` per pytest process.
+    """
+    modules = {}
+    for profile in profiles:
+        for test, events in profile.items():
+            row = modules.setdefault(test.split("::")[0], {"wall_seconds": 0.0, **{
+                f"{name}_{unit}": 0 for name in COMPILE_EVENTS for unit in ("seconds", "count")}})
+            row["wall_seconds"] += events.get("wall", [0.0, 0])[0]
+            for name, event in COMPILE_EVENTS.items():
+                seconds, count = events.get(event, [0.0, 0])
+                row[f"{name}_seconds"] += seconds
+                row[f"{name}_count"] += count
+    totals = {key: sum(row[key] for row in modules.values())
+              for key in next(iter(modules.values()), {})}
+    ranked = sorted(modules.items(), key=lambda item: -item[1]["compile_seconds"])[:top]
+    rounded = lambda row: {key: round(value, 1) if isinstance(value, float) else value
+                           for key, value in row.items()}
+    return {"totals": rounded(totals),
+            "modules": [{"module": module, **rounded(row)} for module, row in ranked]}
+
+
+def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None, profile=False):
+    """Run the suite under ``backend``; return its record (coverage data to ``data_file``).
+
+    With ``profile``, the record's ``"compile"`` is :func:`compile_summary` of the run.
+    """
     with tempfile.TemporaryDirectory() as folder:
         coverage_json = Path(folder) / "coverage.json"
+        profiles = Path(folder) / "compile_profile"
         command = [sys.executable, "-m", "pytest", "-n", str(workers), "-q", "-p",
                    "no:cacheprovider", f"--durations={slowest}",
                    f"--cov-report=json:{coverage_json}", *tests]
@@ -71,12 +113,21 @@ def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None):
                    JAX_COMPILATION_CACHE_DIR=str(Path(folder) / "jax_cache"))
         if data_file is not None:
             env["COVERAGE_FILE"] = str(data_file)
+        if profile:
+            profiles.mkdir()
+            command[3:3] = ["-p", "_compile_profile"]
+            env[FOLDER_VARIABLE] = str(profiles)
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(BENCHMARKS), env.get("PYTHONPATH")]))
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
         totals = json.loads(coverage_json.read_text())["totals"] if coverage_json.exists() else {}
+        compiled = (compile_summary([json.loads(path.read_text())
+                                     for path in sorted(profiles.glob("*.json"))])
+                    if profile else None)
     lines = done.stdout.splitlines()
-    return {
+    record = {
         "backend": backend,
         "command": " ".join(["python", *command[1:]]).replace(str(coverage_json), "<tmp>"),
         "exit_code": done.returncode,
@@ -88,6 +139,9 @@ def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None):
         "slowest": _slowest(lines, slowest),
         "failures": [line for line in lines if line.startswith(("FAILED", "ERROR"))],
     }
+    if profile:
+        record["compile"] = compiled
+    return record
 
 
 def combined_coverage(data_files):
@@ -122,12 +176,14 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--baseline", type=Path, default=None)
+    parser.add_argument("--compile-profile", action="store_true",
+                        help="book JAX's compile seconds to tests (a separate JSON)")
     args = parser.parse_args(argv)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     tests = QUICK_TESTS if args.quick else ()
     with tempfile.TemporaryDirectory() as folder:
         files = [Path(folder) / f".coverage.{backend}" for backend in args.backends]
-        runs = [run_suite(backend, tests, data_file=file)
+        runs = [run_suite(backend, tests, data_file=file, profile=args.compile_profile)
                 for backend, file in zip(args.backends, files)]
         combined = combined_coverage([file for file in files if file.exists()])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -135,10 +191,22 @@ def main(argv=None):
     payload = {"what": __doc__.split("\n\n")[0], "commit": commit, "machine": machine_info(),
                "baseline": str(args.baseline) if args.baseline else None, "runs": runs,
                "combined_coverage": combined}
-    path = write_json(args.output / f"suite_cost{'_quick' if args.quick else ''}.json", payload)
+    name = ("suite_cost" + ("_quick" if args.quick else "")
+            + ("_compile_profile" if args.compile_profile else ""))
+    path = write_json(args.output / f"{name}.json", payload)
     print(markdown_table(["backend", "wall s", "vs baseline", "outcome", "coverage"],
                          [_row(record, baseline) for record in runs]))
     print(f"\nline coverage of the passes together: {combined['percent']}%")
+    for record in runs if args.compile_profile else ():
+        totals = record["compile"]["totals"]
+        print(f"\n{record['backend']}: {totals.get('compile_seconds', 0):.0f} s compiling "
+              f"({totals.get('compile_count', 0)} programs, "
+              f"{totals.get('cache_hit_count', 0)} cache hits) in "
+              f"{totals.get('wall_seconds', 0):.0f} s of tests in-process; most:")
+        print(markdown_table(["module", "compile s", "programs", "cache hits", "tests s"], [
+            [row["module"], f"{row['compile_seconds']:.0f}", str(row["compile_count"]),
+             str(row["cache_hit_count"]), f"{row['wall_seconds']:.0f}"]
+            for row in record["compile"]["modules"][:10]]))
     print(f"\nwritten: {path}")
     return payload
 

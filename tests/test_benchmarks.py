@@ -235,6 +235,23 @@ def test_suite_recorder_reads_pytests_summary_and_durations(suite_script):
     assert suite_script._summary_counts(["no summary here"]) == {}
 
 
+def test_suite_compile_profile_books_each_module_and_ranks_by_compile_seconds(suite_script):
+    compile_, hit = suite_script.COMPILE_EVENTS["compile"], suite_script.COMPILE_EVENTS["cache_hit"]
+    worker_0 = {"tests/a.py::one": {"wall": [10.0, 1], compile_: [4.0, 3]},
+                "tests/b.py::two": {"wall": [5.0, 1], compile_: [1.0, 1], hit: [0.5, 2]}}
+    worker_1 = {"tests/b.py::three": {"wall": [7.0, 1], compile_: [6.0, 2]},
+                "<outside tests>": {compile_: [0.25, 1]}}
+    summary = suite_script.compile_summary([worker_0, worker_1], top=2)
+    assert [row["module"] for row in summary["modules"]] == ["tests/b.py", "tests/a.py"]
+    b = summary["modules"][0]
+    assert (b["wall_seconds"], b["compile_seconds"], b["compile_count"]) == (12.0, 7.0, 3)
+    assert (b["cache_hit_seconds"], b["cache_hit_count"], b["trace_count"]) == (0.5, 2, 0)
+    totals = summary["totals"]
+    assert (totals["wall_seconds"], totals["compile_seconds"], totals["compile_count"]) == (
+        22.0, 11.2, 7)
+    assert suite_script.compile_summary([]) == {"totals": {}, "modules": []}
+
+
 @pytest.mark.slow
 @pytest.mark.one_backend("jax")
 def test_suite_recorder_quick_run(suite_script, tmp_path, capsys):
