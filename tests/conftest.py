@@ -65,24 +65,22 @@ def pytest_collection_modifyitems(config, items):
     ``check_estimator``). The modules of ``ABOVE_KERAS`` run in the JAX pass, where a
     tiny fit costs about a third of TensorFlow's (XLA's persistent compilation cache
     against TensorFlow's tracing). The backend-specific code they reach is tested on
-    both backends.
+    both backends. The slow tests that run in the pass go first.
     """
     backend = keras.backend.backend()
+    runs_long = set()
     for item in items:
         only = _pass_of(item)
         if only is not None and only != backend:
             item.add_marker(pytest.mark.skip(
                 reason=f"checked once, in the {only} pass (tests/conftest.py)"
             ))
+        elif item.get_closest_marker("slow") is not None:
+            runs_long.add(item.nodeid)
     # The long tests that run in this pass start first (the sort is stable): xdist hands
     # the first tests out in turn, so they run side by side on the workers instead of
     # one of them finishing the pass alone while the other waits.
-    items.sort(key=lambda item: not _runs_long(item, backend))
-
-
-def _runs_long(item, backend):
-    return (item.get_closest_marker("slow") is not None
-            and _pass_of(item) in (None, backend))
+    items.sort(key=lambda item: item.nodeid not in runs_long)
 
 
 #: Settings that keep every network tiny and every fit to a few seconds: an encoder's.
