@@ -3,10 +3,13 @@
 Runs the README's test command (``python -m pytest -n 2``, coverage on, as in
 ``pyproject.toml``) once per Keras backend, one after the other, in fresh
 processes, and records for each: the wall-clock seconds, the counts of the
-final summary line, the package's line coverage (pytest-cov's JSON report) and
-the slowest tests (``--durations``); then the line coverage of both passes together
-(some tests run in one backend's pass only, see ``tests/conftest.py``). Each pass starts from an empty JAX compilation cache, as on CI. Compare runs made on an idle machine only:
-other processes beside the suite inflate every second.
+final summary line, the package's line coverage (pytest-cov's JSON report), the
+slowest tests (``--durations``) and the ``XLA_FLAGS`` it passed (``XLA_FLAGS=
+python benchmarks/suite_cost.py`` runs the JAX pass at XLA's default optimisation
+level instead of ``tests/conftest.py``'s 0); then the line coverage of both passes
+together (some tests run in one backend's pass only, see ``tests/conftest.py``).
+Each pass starts from an empty JAX compilation cache, as on CI. Compare runs made
+on an idle machine only: other processes beside the suite inflate every second.
 
 Usage::
 
@@ -132,6 +135,8 @@ def run_suite(backend, tests=(), workers=2, slowest=25, data_file=None, profile=
         "command": " ".join(["python", *command[1:]]).replace(str(coverage_json), "<tmp>"),
         "exit_code": done.returncode,
         "wall_seconds": round(wall, 1),
+        # None: tests/conftest.py's own choice (XLA's optimisation level 0 on JAX).
+        "xla_flags": env.get("XLA_FLAGS"),
         "counts": _summary_counts(lines),
         "coverage": {"statements": totals.get("num_statements"),
                      "missed": totals.get("missing_lines"),
