@@ -20,7 +20,9 @@ if ls .whl/*.whl >/dev/null 2>&1; then
 else
     export PYTHONPATH="$PWD"
 fi
-export KERAS_BACKEND=jax PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+# XLA_FLAGS set, even empty: XLA's default optimisation on the GPU, as users run it
+# (tests/conftest.py otherwise lowers it to 0 for the CPU suite's compile time).
+export KERAS_BACKEND=jax PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2 XLA_FLAGS=
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out/gpu_check_nvidia.txt"
 status=0
 python3 -m pytest tests/nn/test_gpu.py tests/nn/test_distribute.py -v -rA --no-cov -p no:cacheprovider \

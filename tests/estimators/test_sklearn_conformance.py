@@ -79,8 +79,8 @@ def test_the_checks_kept_on_both_backends_are_sklearns():
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible_estimator(estimator, check):
     if check_name(check) in WEIGHT_EQUIVALENCE:
-        # Not run: an expected failure (xfail) can never fail, and it took 21 s of the
-        # JAX pass (four estimators' fits on repeated and weighted windows).
+        # Not run: an expected failure (xfail) can never fail, and each costs fits on
+        # repeated and on weighted windows.
         pytest.skip(WEIGHT_EQUIVALENCE[check_name(check)])
     if keras.backend.backend() != "jax" and not on_both_backends(check):
         pytest.skip("a check of scikit-learn's contract above the network: in the JAX pass")
