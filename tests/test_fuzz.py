@@ -7,7 +7,7 @@ cases run on an estimator whose training is replaced by a sentinel exception
 (:class:`_Accepted`): reaching it means every check passed, and the inputs are
 then checked to be ones training can read. Predict-time cases run on one
 fitted estimator per module. Generation is derandomized, so every run (and CI)
-sees the same cases; ``conftest.py`` prints how many ran.
+sees the same cases, and each test fails unless it generated as many as it asks for.
 """
 
 import collections
@@ -36,6 +36,25 @@ SETTINGS = dict(deadline=None, derandomize=True, database=None,
 CASES = collections.Counter()
 #: How they ended: (argument, "accepted" / "refused" / "handled").
 OUTCOMES = collections.Counter()
+
+
+def fuzz(cases):
+    """Hypothesis's settings for a fuzz test that must generate ``cases`` cases."""
+    def decorate(test):
+        test = settings(max_examples=cases, **SETTINGS)(test)
+        test.cases_asked = cases
+        return test
+    return decorate
+
+
+@pytest.fixture(autouse=True)
+def _every_case_ran(request):
+    """A fuzz test fails unless it generated the cases it asks for (in its own process)."""
+    asked = getattr(request.function, "cases_asked", 0)
+    before = sum(CASES.values())
+    yield
+    ran = sum(CASES.values()) - before
+    assert ran >= asked, f"{ran} generated cases, {asked} asked"
 
 
 class _Accepted(Exception):
@@ -230,7 +249,7 @@ def _n_rows(X):
 # -- fit: X, y, sample weights, covariates -------------------------------------
 
 
-@settings(max_examples=250, **SETTINGS)
+@fuzz(250)
 @given(X=st.one_of(arrays(), object_arrays(), ragged(), frames()))
 def test_fit_refuses_bad_windows_or_reads_them(X):
     CASES["fit X"] += 1
@@ -250,7 +269,7 @@ def _shaped(n, shapes, low=-5, high=5):
         if tail != () or n % 2 else st.floats(low, high)))
 
 
-@settings(max_examples=150, **SETTINGS)
+@fuzz(150)
 @given(n=st.integers(1, 5), data=st.data())
 def test_fit_refuses_bad_targets_or_reads_them(n, data):
     CASES["fit y"] += 1
@@ -265,7 +284,7 @@ def test_fit_refuses_bad_targets_or_reads_them(n, data):
         assert 1 <= values.ndim <= 3 and len(values) == n and np.isfinite(values).all()
 
 
-@settings(max_examples=150, **SETTINGS)
+@fuzz(150)
 @given(n=st.integers(1, 5), data=st.data())
 def test_fit_refuses_bad_sample_weights_or_reads_them(n, data):
     CASES["fit sample_weight"] += 1
@@ -283,7 +302,7 @@ def test_fit_refuses_bad_sample_weights_or_reads_them(n, data):
         assert values.size in (1, n) and np.isfinite(values).all() and (values >= 0).all()
 
 
-@settings(max_examples=150, **SETTINGS)
+@fuzz(150)
 @given(n=st.integers(1, 5), which=st.sampled_from(["static_covariates", "future_covariates"]),
        data=st.data())
 def test_fit_refuses_covariates_of_wrong_shapes(n, which, data):
@@ -339,7 +358,7 @@ def fitted():
     return LSTMSAERegressor(**FUZZ).fit(X, y)
 
 
-@settings(max_examples=200, **SETTINGS)
+@fuzz(200)
 @given(X=st.one_of(arrays(), object_arrays(), ragged(), frames(), arrays(
     hnp.array_shapes(min_dims=3, max_dims=3, min_side=1, max_side=4).map(
         lambda s: (s[0], 4, 2)))))
@@ -352,7 +371,7 @@ def test_predict_refuses_bad_windows_or_forecasts_them(fitted, X):
         assert outcome.shape == (len(X),) and np.isfinite(outcome).all()
 
 
-@settings(max_examples=50, **SETTINGS)
+@fuzz(50)
 @given(covariate=st.one_of(arrays(), object_arrays()),
        which=st.sampled_from(["static_covariates", "future_covariates"]))
 def test_predict_refuses_covariates_it_was_not_fitted_with(fitted, covariate, which):
@@ -409,7 +428,7 @@ def _ordered_numbers(table):
     assert all(pd.api.types.is_float_dtype(dtype) for dtype in table.dtypes)
 
 
-@settings(max_examples=200, **SETTINGS)
+@fuzz(200)
 @given(columns=tables(), sep=st.sampled_from(SEPARATORS), encoding=st.sampled_from(ENCODINGS),
        timesteps=st.integers(1, 3), horizon=st.integers(1, 2))
 def test_the_main_job_reads_a_csv_or_names_what_is_wrong(tmp_path_factory, columns, sep,
@@ -445,7 +464,7 @@ def frames_of_tables(draw, names=st.lists(COLUMN_NAMES, min_size=1, max_size=3, 
     return frame
 
 
-@settings(max_examples=150, **SETTINGS)
+@fuzz(150)
 @given(frame=frames_of_tables(), timesteps=st.integers(1, 3), sort_time=st.booleans())
 def test_table_forecaster_reads_a_frame_or_names_what_is_wrong(frame, timesteps, sort_time):
     CASES["TableForecaster.fit"] += 1
@@ -473,7 +492,7 @@ def fitted_table():
     return TableForecaster("a", timesteps=3, regressor=LSTMSAERegressor(**FUZZ)).fit(frame)
 
 
-@settings(max_examples=100, **SETTINGS)
+@fuzz(100)
 @given(frame=frames_of_tables(st.one_of(
     st.just(["a", "b"]), st.just(["b", "a", "c"]),
     st.lists(st.sampled_from(["a", "b", "c"]) | COLUMN_NAMES, min_size=1, max_size=3,
@@ -493,11 +512,13 @@ def test_a_fitted_table_forecaster_forecasts_a_frame_or_names_what_is_wrong(fitt
     unchanged()
 
 
-def test_the_fuzz_ran_at_least_1000_cases():
-    """Runs last in this file: the cases the tests above generated, counted as they ran."""
-    ran = [name for name, value in globals().items()
-           if name.startswith("test_") and hasattr(value, "hypothesis")]
-    if len(CASES) != len(ran):
-        pytest.skip("not every fuzz test ran")
-    print(f"\n{sum(CASES.values())} generated cases: {dict(CASES)}; outcomes {dict(OUTCOMES)}")
-    assert sum(CASES.values()) >= 1000
+def test_the_fuzz_asks_for_at_least_1000_cases():
+    """Each fuzz test checks its own count (``_every_case_ran``), wherever xdist runs it."""
+    asked = {name: value.cases_asked for name, value in globals().items()
+             if name.startswith("test_") and hasattr(value, "cases_asked")}
+    assert len(asked) == len([name for name, value in globals().items()
+                              if name.startswith("test_") and hasattr(value, "hypothesis")])
+    assert sum(asked.values()) >= 1000, asked
+    if CASES:
+        print(f"\n{sum(CASES.values())} cases generated in this process: {dict(CASES)}; "
+              f"outcomes {dict(OUTCOMES)}")
