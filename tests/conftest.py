@@ -11,8 +11,8 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # On CI's empty cache, the JAX pass is bound by XLA compiling its many tiny programs
 # (benchmarks/results/suite_cost_compile_profile.json). XLA's backend optimisation
-# level 0 (LLVM's, the last step: the program JAX lowers is the same) roughly halves
-# each compile: the pass took 970 s against 1,291 s (CONTRIBUTING.md, "CI, and what the
+# level 0 (LLVM's, the last step: the program JAX lowers is the same) makes each
+# compile cheaper: the pass took 970 s against 1,291 s (CONTRIBUTING.md, "CI, and what the
 # test suite costs"). Its machine code rounds a few results differently in the last
 # bits; every comparison in the suite is within one setting (subprocesses inherit it).
 # The TensorFlow pass, and any run with XLA_FLAGS set (even empty), keep the defaults.
