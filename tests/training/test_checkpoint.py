@@ -4,7 +4,6 @@ import json
 
 import keras
 import numpy as np
-from sklearn.base import clone
 
 from sae_keras import LSTMSAERegressor
 from sae_keras.training._checkpoint import Checkpoint
@@ -59,7 +58,7 @@ def test_a_fit_killed_twice_mid_phase_resumes_each_time_and_ends_as_if_never_kil
     X, y = sine_windows(n_samples=96)
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "y.npy", y)
-    reference = clone(LSTMSAERegressor(**PARAMS)).fit(X, y).predict(X)
+    reference = LSTMSAERegressor(**PARAMS).fit(X, y).predict(X)
     checkpoints = tmp_path / "ckpt"
 
     def phases():
