@@ -25,11 +25,21 @@ to the pretrained candidates. Then the candidates are ways to pretrain, all with
 ``patch_size="auto"`` (:data:`SCARCE_CANDIDATES`), and the table adds each one's
 gain over no pretraining.
 
+``--round head``: the next round, on top of today's defaults
+(:data:`HEAD_CANDIDATES`): the classifier with and without a linear map of the
+sequence beside the LSTMs (``linear_skip="trained"`` or ``"logistic"``). With ``--labels`` it adds
+each one's no-pretraining twin, the base of its gain. Same rule, same folds.
+``--round depth``: today's two layers against one (:data:`DEPTH_CANDIDATES`), the same
+way.
+
 Usage::
 
     python benchmarks/classification_selection.py           # results/classification_selection.json
     python benchmarks/classification_selection.py --quick   # smoke test: tiny networks
     python benchmarks/classification_selection.py --labels 0.1   # ..._labels0.1.json
+    python benchmarks/classification_selection.py --round head   # ..._head.json
+    python benchmarks/classification_selection.py --round head --labels 0.1
+    python benchmarks/classification_selection.py --round depth --labels 0.1
 """
 
 from __future__ import annotations
@@ -61,31 +71,67 @@ SCARCE_CANDIDATES = {
     "denoising pretraining (noise 0.2)": (16, {"pretraining": {"pretrain_noise": 0.2}}),
     "pretraining, frozen encoders": (16, {"freeze_encoders": True}),
 }
+#: ``--round head``: today's defaults with and without the linear skip.
+HEAD_CANDIDATES = {
+    "today (patches<=16)": (16, {}),
+    "linear skip, trained": (16, {"linear_skip": "trained"}),
+    "linear skip, logistic start": (16, {"linear_skip": "logistic"}),
+}
+#: ``--round depth``: today's two layers against one, whose pretrained LSTM is the
+#: one that reads the sequence (Dai & Le 2015).
+DEPTH_CANDIDATES = {
+    "today (patches<=16)": (16, {}),
+    "one layer (64,)": (16, {"hidden_units": (64,)}),
+}
+#: The later rounds: name -> (candidates, and with ``--labels`` the no-pretraining
+#: twins, the base of each gain: twin name -> the candidate it is the twin of).
+ROUNDS = {
+    "head": (HEAD_CANDIDATES, {"no pretraining": "today (patches<=16)",
+                               "linear skip trained, no pretraining": "linear skip, trained",
+                               "linear skip logistic, no pretraining":
+                                   "linear skip, logistic start"}),
+    "depth": (DEPTH_CANDIDATES, {"no pretraining": "today (patches<=16)",
+                                 "one layer, no pretraining": "one layer (64,)"}),
+}
 NO_PRETRAINING = "no pretraining"
 WITHIN_POINTS = 1.0
 
 
-def candidates(labels):
-    """The candidates of a run: all labels, or scarce ones (``--labels``)."""
+def candidates(labels, round_="patches"):
+    """The candidates of a run: all labels, or scarce ones (``--labels``); or a round's."""
+    if round_ in ROUNDS:
+        named, twins = ROUNDS[round_]
+        if labels is None:
+            return named
+        return {**named, **{twin: (named[of][0], {**named[of][1], "pretraining": None})
+                            for twin, of in twins.items()}}
     return CANDIDATES if labels is None else SCARCE_CANDIDATES
 
 
-def classifier(name, timesteps, seed, quick, labels=None):
+def _no_pretraining_twin(name, round_):
+    """The candidate whose accuracy ``name``'s gain is measured from."""
+    if round_ in ROUNDS:
+        return next((twin for twin, of in ROUNDS[round_][1].items() if of == name), name)
+    return NO_PRETRAINING
+
+
+def classifier(name, timesteps, seed, quick, labels=None, round_="patches"):
     """Candidate ``name`` for windows of ``timesteps`` steps (``--quick``: tiny networks)."""
     from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
 
-    most_steps, params = candidates(labels)[name]
+    most_steps, params = candidates(labels, round_)[name]
     params = dict(params, patch_size=1 if most_steps is None else -(-timesteps // most_steps))
     recipe = params.pop("pretraining", "auto")  # "auto", None or an encoder's parameters
     if quick:
-        params.update(hidden_units=(8, 4), epochs=2)
+        params.update(hidden_units=(8, 4)[:len(params.get("hidden_units", (64, 32)))],
+                      epochs=2)
         if recipe is not None:
             recipe = {**({} if recipe == "auto" else recipe), "pretrain_epochs": 1}
     params["pretraining"] = LSTMSAEEncoder(**recipe) if isinstance(recipe, dict) else recipe
     return LSTMSAEClassifier(random_state=seed, **params)
 
 
-def run_job(problem, seed, name, quick, labels=None):
+def run_job(problem, seed, name, quick, labels=None, round_="patches"):
     """Candidate ``name`` on every fold of ``problem``'s training part (the test part unread).
 
     ``labels``: the share of each fold's training part that keeps its labels (the
@@ -99,7 +145,7 @@ def run_job(problem, seed, name, quick, labels=None):
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(X[:, 0, 0], y)
     result = {"accuracy": [], "fit_seconds": []}
     for train, held in folds:
-        model = classifier(name, X.shape[1], seed, quick, labels)
+        model = classifier(name, X.shape[1], seed, quick, labels, round_)
         fit_params = {}
         if labels is not None:
             labeled, rest = labeled_subset(y[train], labels, seed)
@@ -123,13 +169,14 @@ def choose(table):
     return min(close, key=lambda name: table[name]["fit_seconds_total"])
 
 
-def summarise(results, problems, seeds, labels=None):
+def summarise(results, problems, seeds, labels=None, round_="patches"):
     """Per candidate: accuracy per problem, mean over problems (per seed), fit seconds.
 
-    With ``labels``, each row also holds its mean gain over no pretraining, in points.
+    With ``labels``, each row also holds its mean gain over no pretraining (its own
+    no-pretraining twin in the head round), in points.
     """
     table = {}
-    for name in candidates(labels):
+    for name in candidates(labels, round_):
         per_problem, per_seed, seconds = {}, [], 0.0
         mine = [r for r in results if r["candidate"] == name]
         for problem in problems:
@@ -145,8 +192,8 @@ def summarise(results, problems, seeds, labels=None):
         table[name] = {"problems": per_problem, "accuracy": summarize(per_seed),
                        "fit_seconds_total": seconds}
     if labels is not None:
-        base = table[NO_PRETRAINING]["accuracy"]["mean"]
-        for row in table.values():
+        for name, row in table.items():
+            base = table[_no_pretraining_twin(name, round_)]["accuracy"]["mean"]
             row["gain_over_no_pretraining_points"] = 100 * (row["accuracy"]["mean"] - base)
     return table
 
@@ -154,9 +201,9 @@ def summarise(results, problems, seeds, labels=None):
 def study(args):
     started = time.perf_counter()
     jobs = [(problem, seed, name) for seed in range(args.seeds) for problem in args.problems
-            for name in candidates(args.labels)]
+            for name in candidates(args.labels, args.round)]
     flags = (["--quick"] if args.quick else []) + (
-        [] if args.labels is None else ["--labels", args.labels])
+        [] if args.labels is None else ["--labels", args.labels]) + ["--round", args.round]
 
     def one(job):
         problem, seed, name = job
@@ -173,24 +220,25 @@ def study(args):
     failed = [r for r in results if "error" in r]
     if failed:
         raise SystemExit(f"{len(failed)} job(s) failed; nothing is chosen or written.")
-    table = summarise(results, args.problems, args.seeds, args.labels)
+    table = summarise(results, args.problems, args.seeds, args.labels, args.round)
     chosen = choose(table)
     payload = {
         "machine": machine_info(),
         "protocol": {"problems": args.problems, "seeds": args.seeds, "folds": FOLDS,
                      "quick": args.quick, "concurrent_jobs": args.jobs,
                      "labels": "all" if args.labels is None else args.labels,
+                     "round": args.round,
                      "processes": "one per (problem, seed, candidate), JAX's persistent "
                                   "compilation cache off",
                      "candidates": {n: {"most_steps": s, **p} for n, (s, p) in
-                                    candidates(args.labels).items()},
+                                    candidates(args.labels, args.round).items()},
                      "rule": f"highest mean accuracy over problems; within {WITHIN_POINTS} "
                              "point(s) of it, the lowest total fit seconds",
                      "test_part": "never read"},
         "table": table, "chosen": chosen, "runs": results,
         "wall_seconds": time.perf_counter() - started,
     }
-    name = "classification_selection" + (
+    name = "classification_selection" + ("" if args.round == "patches" else f"_{args.round}") + (
         "" if args.labels is None else f"_labels{args.labels:g}") + (
         "_quick" if args.quick else "")
     out = args.out or RESULTS / f"{name}.json"
@@ -210,13 +258,19 @@ def main(argv=None):
                              "smoke test: tiny networks")
     parser.add_argument("--labels", type=float, default=None,
                         help="share of each fold's training part that keeps its labels")
-    parser.add_argument("--candidate", choices=[*CANDIDATES, *SCARCE_CANDIDATES],
+    parser.add_argument("--round", choices=["patches", *ROUNDS], default="patches",
+                        help="the candidates: the patches round (recorded), the head "
+                             "round's (linear skip) or the depth round's (one layer)")
+    parser.add_argument("--candidate", choices=[*CANDIDATES, *SCARCE_CANDIDATES,
+                                                *(name for round_ in ROUNDS for name in
+                                                  candidates(0.1, round_))],
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.problems = args.problems or (QUICK_PROBLEMS if args.quick else DEFAULT_PROBLEMS)
     args.seeds = args.seeds or (1 if args.quick else 2)
     if args.worker:
-        report(run_job(args.problem, args.seed, args.candidate, args.quick, args.labels))
+        report(run_job(args.problem, args.seed, args.candidate, args.quick, args.labels,
+                       args.round))
     else:
         return study(args)
 

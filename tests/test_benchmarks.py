@@ -406,6 +406,20 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
         ["p"], 1, labels=0.1)
     assert table["pretraining (the default)"]["gain_over_no_pretraining_points"] == (
         pytest.approx(10.0))
+    # The head round: each candidate's gain is over its own no-pretraining twin.
+    monkeypatch.setattr(_StandInClassifier, "fits", [])
+    selection.run_job("ItalyPowerDemand", 0, "linear skip logistic, no pretraining",
+                      quick=False, labels=0.1, round_="head")
+    assert _StandInClassifier.fits[0]["params"] == {"patch_size": 2, "linear_skip": "logistic"}
+    assert _StandInClassifier.fits[0]["pretraining"] is None
+    head = selection.candidates(0.1, "head")
+    table = selection.summarise(
+        [{"problem": "p", "seed": 0, "candidate": name, "accuracy": [accuracy],
+          "fit_seconds": [1.0], "patch_size": 1}
+         for name, accuracy in zip(head, (0.6, 0.7, 0.65, 0.5, 0.6, 0.6))],
+        ["p"], 1, labels=0.1, round_="head")
+    gains = [table[name]["gain_over_no_pretraining_points"] for name in head]
+    assert gains == pytest.approx([10.0, 10.0, 5.0, 0.0, 0.0, 0.0])
     # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
     table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
              "b": {"accuracy": {"mean": 0.825}, "fit_seconds_total": 40.0},

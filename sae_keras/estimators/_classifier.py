@@ -18,6 +18,7 @@ from ._base import _BaseLSTMSAE
 from ._composition import _ComposesEncoder, _check_encoder_windows, _with_unlabeled
 from ._docstrings import _fill_doc
 from ._export import _Exportable
+from ._linear_start import logistic_start
 from ..data._split import time_split
 from ..data._validation import named_errors
 from ..io._params import _saved_class
@@ -78,6 +79,19 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
     freeze_encoders : bool, default=False
         Keep the pretrained encoders fixed and train only the softmax layer.
         Needs ``pretraining``.
+    linear_skip : {"logistic", "trained"} or None, default=None
+        A linear map of the whole sequence (layer ``linear_skip``, its values
+        as the encoders read them, padding as 0) added to the class scores in
+        front of the softmax: a multinomial logistic regression beside the
+        LSTMs (the "highway" of LSTNet, Lai et al. 2018). ``"logistic"``: a
+        logistic regression of the labels on the standardised sequences,
+        fitted first on the sequences fine-tuning trains on (never on early
+        stopping's held-out ones), its penalty chosen by stratified 3-fold
+        cross-validation (log-loss) inside them, kept fixed, with the softmax
+        layer starting at zero: the network starts as that regression and the
+        LSTMs learn what it misses (with early stopping, never ending worse on
+        the held-out sequences). ``"trained"``: the same layer trained with
+        the rest from random weights. ``None``: the LSTMs alone.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the fine-tuning loss, as in scikit-learn's
         classifiers (``{label: weight}``; ``"balanced"`` weighs each class by
@@ -121,6 +135,10 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         The resolved layer sizes.
     patch_size_ : int
         The steps per patch the network reads (``patch_size`` resolved).
+    linear_skip_C_ : float or None
+        Inverse penalty of the ``linear_skip="logistic"`` start (``None``
+        otherwise, or when some class had no sequence to fit it on: then the
+        skip stays at zero).
     input_mean_, input_scale_ : ndarray of shape (n_channels_in_,) or None
         Input standardisation (``None`` with ``scaling=None``).
     timesteps_ : int
@@ -169,6 +187,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoders": ["boolean"],
+        "linear_skip": [StrOptions({"logistic", "trained"}), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -182,6 +201,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         epochs=100,
         dropout=0.1,
         freeze_encoders=False,
+        linear_skip=None,
         class_weight=None,
         activation="tanh",
         optimizer="adam",
@@ -205,6 +225,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self.epochs = epochs
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
+        self.linear_skip = linear_skip
         self.class_weight = class_weight
         self.activation = activation
         self.optimizer = optimizer
@@ -283,9 +304,12 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
                 timesteps, n_channels, hidden_units, (len(self.classes_),),
                 dropout=self.dropout, activation=network.activation, masked=padded,
                 cell=network.cell, output_activation="softmax",
+                linear_skip=self.linear_skip is not None,
                 patch_size=self.patch_size_, seed=settings.derive("build classifier"),
             )
             self._load_stack(model, encoder_weights)
+            self.linear_skip_C_ = self._init_linear_skip(model, X_model, codes, weight,
+                                                         settings)
             history["finetune"] = self._train(
                 model, X_model, codes.astype(np.float32), epochs=self.epochs,
                 phase="fine-tuning", settings=settings, sample_weight=weight,
@@ -434,6 +458,17 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
             kept, held = train_test_split(rows, test_size=n_held, random_state=seed)
         return np.concatenate([np.sort(kept), held])
 
+    def _init_linear_skip(self, model, X_model, codes, weight, settings):
+        """``linear_skip="logistic"``: start as a logistic regression; its ``C`` (or ``None``)."""
+        if self.linear_skip != "logistic":
+            return None
+        # The sequences fine-tuning trains on: early stopping's held-out part is last.
+        n_fit = len(codes)
+        if settings.validation_fraction > 0:
+            n_fit -= time_split(settings.validation_fraction, n_fit, 0)[1]
+        return logistic_start(model, X_model, codes, len(self.classes_), weight, stop=n_fit,
+                              seed=settings.derive("logistic start"))
+
     def _loss_name(self):
         return "sparse_categorical_crossentropy"
 
@@ -441,18 +476,20 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
 
     def _fitted_state(self):
         return {**super()._fitted_state(), "classes_": self.classes_.tolist(),
-                "patch_size_": self.patch_size_}
+                "patch_size_": self.patch_size_, "linear_skip_C_": self.linear_skip_C_}
 
     def _restore_fitted(self, state, models):
         super()._restore_fitted(state, models)
         self.classes_ = np.asarray(state["classes_"])
         self.patch_size_ = int(state.get("patch_size_", 1))  # saved before patches: 1
+        self.linear_skip_C_ = state.get("linear_skip_C_")  # saved before the skip: None
 
     def __setstate__(self, state):
-        # Pickled before patches existed: that network read step by step.
-        state = {"patch_size": 1, **state}
+        # Pickled before patches and the skip: a network reading step by step, no skip.
+        state = {"patch_size": 1, "linear_skip": None, **state}
         if "model_" in state:
             state.setdefault("patch_size_", 1)
+            state.setdefault("linear_skip_C_", None)
         super().__setstate__(state)
 
     def _serving_model(self):

@@ -10,6 +10,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from ..nn import distribute
 from ._base import _as_array, _as_list
+from ._linear_start import start_as_linear
 from ..forecasting._linear import ridge_skip
 from ..forecasting._scaling import column_stats, fit_stats, series_column_stats
 from ..data._validation import (
@@ -41,12 +42,8 @@ class _RegressorFitSteps:
             X_model = (X_model, *covariates)
         kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction,
                                          gap=settings.gap, stop=n_fit)
-        skip = model.get_layer("linear_skip")
-        skip.set_weights([kernel, bias])
-        skip.trainable = False
         # The network starts as the ridge regression; the LSTMs learn what it misses.
-        head = model.get_layer("head")
-        head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+        start_as_linear(model, kernel, bias)
         return alpha
 
     def _check_warm_start(self, X, y):

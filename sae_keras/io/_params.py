@@ -162,6 +162,8 @@ _STATE_CHECKS = {
     "target_scale_": (_is_numbers, "null or numbers"),
     "linear_skip_alpha_": (lambda v: v is None or (_is_numbers(v) and np.ndim(v) == 0),
                            "null or a number"),
+    "linear_skip_C_": (lambda v: v is None or (_is_numbers(v) and np.ndim(v) == 0),
+                       "null or a number"),
     "conformal_scores_": (_is_numbers, "null or numbers"),
     "conformal_scales_": (_is_numbers, "null or numbers"),
     "covariate_shapes_": (

@@ -324,7 +324,9 @@ def build_forecaster(
     With ``linear_skip`` a linear map of the flattened window (layer
     ``linear_skip``) is added to the head's output: the network learns a
     linear autoregression and what the LSTMs add to it (the "highway" of
-    LSTNet, Lai et al. 2018).
+    LSTNet, Lai et al. 2018); with ``output_activation="softmax"``, a linear
+    model of the classes' log-odds beside the LSTMs'. It reads the window's
+    values as the encoders do (behind ``patches`` and ``mask``: padding as 0).
 
     Covariates are more inputs, after the window: ``static`` (``n_static``
     values per window) and ``future`` (``future_shape`` = ``(steps,
@@ -388,8 +390,6 @@ def build_forecaster(
     """
     output_shape = tuple(int(s) for s in output_shape)
     inputs = keras.Input((timesteps, n_features), name="window")
-    if linear_skip and patch_size > 1:
-        raise ValueError("linear_skip reads the window step by step: use patch_size=1.")
     sequence = _patches(inputs, patch_size)
     sequence = _masking(sequence) if masked else sequence
     seeds = _Seeds(seed)

@@ -52,6 +52,7 @@ def test_probabilities_labels_and_accuracy(fitted):
     assert clf.score(X, y) > 0.9  # the three frequencies are easy to tell apart
     assert list(clf.history_) == ["pretrain_1", "finetune"]
     assert clf.model_.get_layer("probabilities").output.shape[-1] == 3
+    assert "linear_skip" not in [layer.name for layer in clf.model_.layers]  # the default
 
 
 def test_it_pickles_saves_and_loads(fitted, tmp_path):
@@ -64,13 +65,14 @@ def test_it_pickles_saves_and_loads(fitted, tmp_path):
         assert type(copy) is LSTMSAEClassifier
 
 
-def test_a_classifier_pickled_before_patches_reads_step_by_step(fitted):
+def test_a_classifier_pickled_before_patches_and_the_skip_reads_step_by_step(fitted):
     clf, X, _ = fitted
     state = clf.__getstate__()
-    del state["patch_size"], state["patch_size_"]
+    del state["patch_size"], state["patch_size_"], state["linear_skip"]
     old = LSTMSAEClassifier.__new__(LSTMSAEClassifier)
     old.__setstate__(state)
-    assert old.get_params()["patch_size"] == 1 and old.patch_size_ == 1
+    params = old.get_params()
+    assert params["patch_size"] == 1 and old.patch_size_ == 1 and params["linear_skip"] is None
     np.testing.assert_allclose(old.predict_proba(X[:3]), clf.predict_proba(X[:3]))
     assert clone(old).patch_size == 1
 
@@ -197,17 +199,20 @@ def test_a_search_tunes_the_pretraining_and_routes_unlabeled_windows():
     assert search.predict(X[:3]).shape == (3,)
 
 
-def test_patches_of_steps_in_pretraining_and_fine_tuning(tmp_path):
+def test_patches_of_steps_in_pretraining_and_fine_tuning_and_the_linear_skip(tmp_path):
     rng = np.random.default_rng(3)
     X, y = waves(n=48, timesteps=14)
     sequences = [x[:n] for x, n in zip(X, rng.integers(5, 15, size=len(X)))]
     spy = PhaseRecorder()
     clf = LSTMSAEClassifier(**TINY_CLASSIFIER, patch_size=3, epochs=1, early_stopping=False,
-                            callbacks=[spy]).fit(sequences, y, X_unlabeled=sequences[:16])
+                            linear_skip="trained", callbacks=[spy]).fit(
+        sequences, y, X_unlabeled=sequences[:16])
     assert clf.patch_size_ == 3 and clf.timesteps_ == 14
-    # The encoder pretrained and the one fine-tuned read 5 patches of 3 steps x 2 channels.
+    # The encoder pretrained and the one fine-tuned read 5 patches of 3 steps x 2 channels;
+    # so does the linear skip, to the 3 classes' scores.
     assert clf.model_.get_layer("patches").output.shape[1:] == (5, 6)
     assert clf.model_.get_layer("encoder_1").get_weights()[0].shape == (6, 4 * 6)
+    assert clf.model_.get_layer("linear_skip").kernel.shape == (5 * 6, 3)
     assert list(clf.history_) == ["pretrain_1", "finetune"] and spy.steps == [2, 2]
     padded = np.full((3, 14, 2), np.nan)
     for row, length in enumerate((4, 7, 14)):
@@ -235,3 +240,23 @@ def test_a_fitted_encoder_read_steps_not_patches():
     assert recorder.steps == []
     with pytest.raises(ValueError, match="'patch_size' parameter"):
         LSTMSAEClassifier(patch_size=0).fit(X, y)
+
+
+def test_the_logistic_start_is_a_cross_validated_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    from sae_keras.estimators._linear_start import logistic_skip
+
+    X, y = waves(n=60, timesteps=20)
+    # learning_rate=1e-9: one epoch leaves the network where it started.
+    clf = LSTMSAEClassifier(**{**TINY_CLASSIFIER, "pretraining": None}, epochs=1,
+                            linear_skip="logistic", learning_rate=1e-9,
+                            early_stopping=False).fit(X, y)
+    assert clf.patch_size_ == 2 and clf.linear_skip_C_ in np.logspace(-4, 4, 10)
+    assert not clf.model_.get_layer("linear_skip").trainable
+    flat = ((X - clf.input_mean_) / clf.input_scale_).reshape(len(X), -1)
+    expected = LogisticRegression(C=clf.linear_skip_C_, max_iter=1000).fit(flat, y)
+    np.testing.assert_allclose(clf.predict_proba(X), expected.predict_proba(flat), atol=1e-5)
+    # A class absent from the sequences it is fitted on: no start (zeros).
+    kernel, bias, C = logistic_skip(flat[y != "flat"], np.arange(60)[y != "flat"] % 3, 3)
+    assert C is None and not kernel.any() and not bias.any()

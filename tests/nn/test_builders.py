@@ -136,5 +136,21 @@ def test_patches_join_steps_and_keep_padding_maskable():
     np.testing.assert_array_equal(  # the model's layer is patch_windows' transform
         keras.Model(model.inputs, model.get_layer("patches").output).predict(x, verbose=0),
         patches)
-    with pytest.raises(ValueError, match="linear_skip reads the window step by step"):
-        build_forecaster(7, 2, (4,), (1,), linear_skip=True, patch_size=2)
+
+
+def test_the_linear_skip_reads_patches_and_padding_as_zeros():
+    """Behind patches and a mask, the skip is a linear map of the window's values, 0-padded."""
+    x = np.random.default_rng(0).normal(size=(2, 7, 2)).astype("float32")
+    x[1, 3:] = PAD_VALUE  # the second window: 3 steps, then padding
+    model = build_forecaster(7, 2, (4,), (3,), masked=True, patch_size=3, linear_skip=True,
+                             output_activation="softmax")
+    skip = model.get_layer("linear_skip")
+    assert skip.kernel.shape == (3 * 6, 3)  # 3 patches of 3 steps x 2 channels
+    head = model.get_layer("head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    kernel, bias = skip.get_weights()
+    values = np.zeros((2, 9, 2), "float32")  # the window completed to 3 patches with 0
+    values[:, :7] = np.where(x == PAD_VALUE, 0.0, x)
+    logits = values.reshape(2, -1) @ kernel + bias
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
