@@ -406,13 +406,23 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
         ["p"], 1, labels=0.1)
     assert table["pretraining (the default)"]["gain_over_no_pretraining_points"] == (
         pytest.approx(10.0))
-    # The head round: each candidate's gain is over its own no-pretraining twin.
+    # A later round's no-pretraining twin: the candidate's parameters, pretraining=None.
     monkeypatch.setattr(_StandInClassifier, "fits", [])
     selection.run_job("ItalyPowerDemand", 0, "linear skip logistic, no pretraining",
                       quick=False, labels=0.1, round_="head")
     assert _StandInClassifier.fits[0]["params"] == {"patch_size": 2, "linear_skip": "logistic"}
     assert _StandInClassifier.fits[0]["pretraining"] is None
+    # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
+    table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
+             "b": {"accuracy": {"mean": 0.825}, "fit_seconds_total": 40.0},
+             "c": {"accuracy": {"mean": 0.810}, "fit_seconds_total": 10.0}}
+    assert selection.choose(table) == "b"
+
+
+def test_classification_selection_rounds_measure_each_gain_over_its_own_twin(selection):
     head = selection.candidates(0.1, "head")
+    assert head["linear skip trained, no pretraining"] == (
+        16, {"linear_skip": "trained", "pretraining": None})
     table = selection.summarise(
         [{"problem": "p", "seed": 0, "candidate": name, "accuracy": [accuracy],
           "fit_seconds": [1.0], "patch_size": 1}
@@ -420,11 +430,9 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
         ["p"], 1, labels=0.1, round_="head")
     gains = [table[name]["gain_over_no_pretraining_points"] for name in head]
     assert gains == pytest.approx([10.0, 10.0, 5.0, 0.0, 0.0, 0.0])
-    # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
-    table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
-             "b": {"accuracy": {"mean": 0.825}, "fit_seconds_total": 40.0},
-             "c": {"accuracy": {"mean": 0.810}, "fit_seconds_total": 10.0}}
-    assert selection.choose(table) == "b"
+    assert set(selection.candidates(None, "depth")) == set(selection.DEPTH_CANDIDATES)
+    # --quick keeps a candidate's depth: tiny networks of as many layers.
+    assert selection.classifier("one layer (64,)", 24, 0, True, round_="depth").hidden_units == (8,)
 
 
 def test_classification_labeled_subsets_are_stratified_disjoint_and_seeded(classif):
