@@ -27,8 +27,9 @@ gain over no pretraining.
 
 ``--round head``: the next round, on top of today's defaults
 (:data:`HEAD_CANDIDATES`): the classifier with and without a linear map of the
-sequence beside the LSTMs (``linear_skip="trained"`` or ``"logistic"``). With ``--labels`` it adds
-each one's no-pretraining twin, the base of its gain. Same rule, same folds.
+sequence beside the LSTMs (``linear_skip="trained"`` or ``"logistic"``). With
+``--labels`` it adds each one's no-pretraining twin, the base of its gain. Same rule,
+same folds.
 ``--round depth``: today's two layers against one (:data:`DEPTH_CANDIDATES`), the same
 way.
 
@@ -173,7 +174,7 @@ def summarise(results, problems, seeds, labels=None, round_="patches"):
     """Per candidate: accuracy per problem, mean over problems (per seed), fit seconds.
 
     With ``labels``, each row also holds its mean gain over no pretraining (its own
-    no-pretraining twin in the head round), in points.
+    no-pretraining twin in the later rounds), in points.
     """
     table = {}
     for name in candidates(labels, round_):

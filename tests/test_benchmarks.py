@@ -432,7 +432,8 @@ def test_classification_selection_rounds_measure_each_gain_over_its_own_twin(sel
     assert gains == pytest.approx([10.0, 10.0, 5.0, 0.0, 0.0, 0.0])
     assert set(selection.candidates(None, "depth")) == set(selection.DEPTH_CANDIDATES)
     # --quick keeps a candidate's depth: tiny networks of as many layers.
-    assert selection.classifier("one layer (64,)", 24, 0, True, round_="depth").hidden_units == (8,)
+    quick = selection.classifier("one layer (64,)", 24, 0, True, round_="depth")
+    assert quick.hidden_units == (8,)
 
 
 def test_classification_labeled_subsets_are_stratified_disjoint_and_seeded(classif):
