@@ -59,6 +59,17 @@ def logistic_start(model, X, codes, n_classes, sample_weight=None, *, stop, seed
     return C
 
 
+def padding_as_zeros(X):
+    """Windows as the linear skip reads them: ``ScaledWindows``' NaN padding as 0.
+
+    The model reads padding as the pad value, which ``patches`` and ``mask`` turn
+    into zeros before the skip; an array, or windows without padding, as they are.
+    """
+    if hasattr(X, "filled_with") and X.fill is not None:
+        return X.filled_with(0.0)
+    return X
+
+
 def flat_windows(X, stop, width):
     """The first ``stop`` windows flattened as the skip reads them: padding as 0.
 
@@ -67,9 +78,7 @@ def flat_windows(X, stop, width):
     skip's input size, at least the window's (``patches`` complete a window with
     zeros to whole patches).
     """
-    if hasattr(X, "filled_with") and X.fill is not None:
-        X = X.filled_with(0.0)  # padding reads as zeros, as in the model
-    rows = np.asarray(X[:stop], dtype=np.float64).reshape(stop, -1)
+    rows = np.asarray(padding_as_zeros(X)[:stop], dtype=np.float64).reshape(stop, -1)
     if rows.shape[1] < width:
         rows = np.pad(rows, [(0, 0), (0, width - rows.shape[1])])
     return rows

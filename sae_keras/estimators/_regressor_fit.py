@@ -10,7 +10,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array, validate_data
 
 from ..nn import distribute
 from ._base import _as_array, _as_list
-from ._linear_start import start_as_linear
+from ._linear_start import padding_as_zeros, start_as_linear
 from ..forecasting._linear import ridge_skip
 from ..forecasting._scaling import column_stats, fit_stats, series_column_stats
 from ..data._validation import (
@@ -36,8 +36,7 @@ class _RegressorFitSteps:
         elif settings.validation_fraction > 0:
             n_fit = time_split(settings.validation_fraction, n_fit, settings.gap)[0]
         X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
-        if hasattr(X_model, "filled_with") and X_model.fill is not None:
-            X_model = X_model.filled_with(0.0)  # padding reads as zeros, as in the model
+        X_model = padding_as_zeros(X_model)
         if covariates:
             X_model = (X_model, *covariates)
         kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction,
