@@ -56,9 +56,9 @@ DTW, MINIROCKET, LOGREG = "1-NN DTW", "MiniRocket", "LogisticRegression (flatten
 PIPELINE = "LSTMSAEEncoder + LogisticRegression"
 CLASSIFIER, NO_PRETRAINING = "LSTMSAEClassifier()", "LSTMSAEClassifier(pretraining=None)"
 PREVIOUS = "LSTMSAEClassifier(previous defaults)"
-#: The classifier's defaults before patches (``classification_selection.py``), for the
-#: before/after comparison in one run.
-PREVIOUS_DEFAULTS = {"patch_size": 1, "learning_rate": 3e-3, "epochs": 100}
+#: The classifier's defaults before one layer (``classification_selection.py --round
+#: depth``): two stacked layers, for the before/after comparison in one run.
+PREVIOUS_DEFAULTS = {"hidden_units": (64, 32)}
 FULL = [DTW, MINIROCKET, LOGREG, PIPELINE, CLASSIFIER, NO_PRETRAINING, PREVIOUS]
 ENCODER_LABELED = "LSTMSAEEncoder (labeled only) + LogisticRegression"
 ENCODER_ALL = "LSTMSAEEncoder (all windows) + LogisticRegression"
@@ -75,19 +75,20 @@ SPEED_SHAPE = (300, 100, 6)  # the issue's target: fit in under 60 s on 2 cores
 # -- the estimators ------------------------------------------------------------------
 
 
-def lstm_sae(kind, seed, quick):
+def lstm_sae(kind, seed, quick, depth=2):
     """Every LSTM-SAE estimator of the benchmark is built here, and only here.
 
     ``kind``: ``"encoder"``, ``"classifier"`` (its defaults), ``"no_pretraining"`` or
     ``"previous"`` (:data:`PREVIOUS_DEFAULTS`). ``--quick`` shrinks the networks
-    (hidden (8, 4), 1 pretraining epoch per layer, 2 fine-tuning epochs); the study
-    passes nothing but ``random_state``, ``pretraining=None`` and the previous
-    defaults. Raises ``ImportError`` while the classifier is missing.
+    (8, then 4 units, as many layers as the full-size network: ``depth`` for the
+    encoder; 1 pretraining epoch per layer, 2 fine-tuning epochs); the study passes
+    nothing but ``random_state``, ``pretraining=None`` and the previous defaults.
+    Raises ``ImportError`` while the classifier is missing.
     """
     from sae_keras import LSTMSAEEncoder
 
     if kind == "encoder":
-        small = {"hidden_units": (8, 4), "pretrain_epochs": 1} if quick else {}
+        small = {"hidden_units": (8, 4)[:depth], "pretrain_epochs": 1} if quick else {}
         return LSTMSAEEncoder(random_state=seed, **small)
     from sae_keras import LSTMSAEClassifier
 
@@ -95,11 +96,12 @@ def lstm_sae(kind, seed, quick):
     if kind == "previous":
         params.update(PREVIOUS_DEFAULTS)
     if quick:
-        params.update(hidden_units=(8, 4), epochs=2)
+        depth = len(params.get("hidden_units", LSTMSAEClassifier().hidden_units))
+        params.update(hidden_units=(8, 4)[:depth], epochs=2)
     if kind == "no_pretraining":
         params["pretraining"] = None
     elif quick:  # a composed encoder, as the classifier pretrains through one
-        params["pretraining"] = lstm_sae("encoder", seed, quick)
+        params["pretraining"] = lstm_sae("encoder", seed, quick, depth)
     return LSTMSAEClassifier(random_state=seed, **params)
 
 

@@ -25,13 +25,18 @@ to the pretrained candidates. Then the candidates are ways to pretrain, all with
 ``patch_size="auto"`` (:data:`SCARCE_CANDIDATES`), and the table adds each one's
 gain over no pretraining.
 
-``--round head``: the next round, on top of today's defaults
+``--round head``: the next round, on top of the defaults of the time
 (:data:`HEAD_CANDIDATES`): the classifier with and without a linear map of the
 sequence beside the LSTMs (``linear_skip="trained"`` or ``"logistic"``). With
 ``--labels`` it adds each one's no-pretraining twin, the base of its gain. Same rule,
 same folds.
-``--round depth``: today's two layers against one (:data:`DEPTH_CANDIDATES`), the same
-way.
+``--round depth``: the two layers of the time against one (:data:`DEPTH_CANDIDATES`),
+the same way; one layer became the default. Every round's "today" is
+:data:`ROUND_BASE`, the defaults when it ran.
+``--round ensemble``: one layer alone against the mean probabilities of 3 fits with
+different seeds (:data:`ENSEMBLE_CANDIDATES`), the same way.
+``--round objective``: one layer pretrained with other objectives
+(:data:`OBJECTIVE_CANDIDATES`), the same way.
 
 Usage::
 
@@ -41,6 +46,8 @@ Usage::
     python benchmarks/classification_selection.py --round head   # ..._head.json
     python benchmarks/classification_selection.py --round head --labels 0.1
     python benchmarks/classification_selection.py --round depth --labels 0.1
+    python benchmarks/classification_selection.py --round ensemble [--labels 0.1]
+    python benchmarks/classification_selection.py --round objective [--labels 0.1]
 """
 
 from __future__ import annotations
@@ -57,6 +64,11 @@ from _common import write_json
 
 SCRIPT = Path(__file__).resolve()
 FOLDS = 3
+#: What every candidate of every round has unless it says otherwise: the classifier's
+#: defaults when these rounds ran ("today" in their names), two stacked layers. The
+#: depth round chose one layer, the default since; pinning the two keeps each recorded
+#: round reproducible.
+ROUND_BASE = {"hidden_units": (64, 32)}
 #: name -> (most steps the encoders read, or None for step by step; other parameters)
 CANDIDATES = {
     "today": (None, {"learning_rate": 3e-3, "epochs": 100}),
@@ -84,8 +96,27 @@ DEPTH_CANDIDATES = {
     "today (patches<=16)": (16, {}),
     "one layer (64,)": (16, {"hidden_units": (64,)}),
 }
+#: ``--round ensemble``: the default network (one layer, since the depth round) alone
+#: against the mean of the class probabilities of 3 fits, seeds ``seed + 1000 * i``
+#: (member 0 is the single fit). ``ensemble`` is this script's, not a parameter.
+ENSEMBLE_CANDIDATES = {
+    "one layer": (16, {"hidden_units": (64,)}),
+    "one layer, 3 seeds averaged": (16, {"hidden_units": (64,), "ensemble": 3}),
+}
+#: ``--round objective``: one layer pretrained as ``"auto"`` does, with another objective
+#: for its autoencoder (``on_auto``: the classifier's ``"auto"`` encoder, then these
+#: parameters): reconstructing the sequence backwards (Srivastava et al. 2015), or a
+#: decoder reading the true previous step (Dai & Le 2015). One twin serves all three.
+OBJECTIVE_CANDIDATES = {
+    "one layer": (16, {"hidden_units": (64,)}),
+    "one layer, reverse reconstruction": (16, {"hidden_units": (64,), "pretraining": {
+        "on_auto": True, "reverse_reconstruction": True}}),
+    "one layer, conditional decoder": (16, {"hidden_units": (64,), "pretraining": {
+        "on_auto": True, "conditional_decoder": True}}),
+}
 #: The later rounds: name -> (candidates, and with ``--labels`` the no-pretraining
-#: twins, the base of each gain: twin name -> the candidate it is the twin of).
+#: twins, the base of each gain: twin name -> the candidate it is the twin of, or a
+#: tuple of the candidates it serves, which differ in how they pretrain only).
 ROUNDS = {
     "head": (HEAD_CANDIDATES, {"no pretraining": "today (patches<=16)",
                                "linear skip trained, no pretraining": "linear skip, trained",
@@ -93,6 +124,11 @@ ROUNDS = {
                                    "linear skip, logistic start"}),
     "depth": (DEPTH_CANDIDATES, {"no pretraining": "today (patches<=16)",
                                  "one layer, no pretraining": "one layer (64,)"}),
+    "ensemble": (ENSEMBLE_CANDIDATES, {
+        "one layer, no pretraining": "one layer",
+        "3 seeds averaged, no pretraining": "one layer, 3 seeds averaged"}),
+    "objective": (OBJECTIVE_CANDIDATES,
+                  {"one layer, no pretraining": tuple(OBJECTIVE_CANDIDATES)}),
 }
 NO_PRETRAINING = "no pretraining"
 WITHIN_POINTS = 1.0
@@ -104,15 +140,17 @@ def candidates(labels, round_="patches"):
         named, twins = ROUNDS[round_]
         if labels is None:
             return named
+        first = {twin: of if isinstance(of, str) else of[0] for twin, of in twins.items()}
         return {**named, **{twin: (named[of][0], {**named[of][1], "pretraining": None})
-                            for twin, of in twins.items()}}
+                            for twin, of in first.items()}}
     return CANDIDATES if labels is None else SCARCE_CANDIDATES
 
 
 def _no_pretraining_twin(name, round_):
     """The candidate whose accuracy ``name``'s gain is measured from."""
     if round_ in ROUNDS:
-        return next((twin for twin, of in ROUNDS[round_][1].items() if of == name), name)
+        return next((twin for twin, of in ROUNDS[round_][1].items()
+                     if name == of or not isinstance(of, str) and name in of), name)
     return NO_PRETRAINING
 
 
@@ -121,15 +159,52 @@ def classifier(name, timesteps, seed, quick, labels=None, round_="patches"):
     from sae_keras import LSTMSAEClassifier, LSTMSAEEncoder
 
     most_steps, params = candidates(labels, round_)[name]
-    params = dict(params, patch_size=1 if most_steps is None else -(-timesteps // most_steps))
+    params = {**ROUND_BASE, **params,
+              "patch_size": 1 if most_steps is None else -(-timesteps // most_steps)}
     recipe = params.pop("pretraining", "auto")  # "auto", None or an encoder's parameters
+    members = params.pop("ensemble", None)
     if quick:
-        params.update(hidden_units=(8, 4)[:len(params.get("hidden_units", (64, 32)))],
-                      epochs=2)
+        params.update(hidden_units=(8, 4)[:len(params["hidden_units"])], epochs=2)
         if recipe is not None:
             recipe = {**({} if recipe == "auto" else recipe), "pretrain_epochs": 1}
-    params["pretraining"] = LSTMSAEEncoder(**recipe) if isinstance(recipe, dict) else recipe
-    return LSTMSAEClassifier(random_state=seed, **params)
+
+    def one(random_state):
+        if isinstance(recipe, dict) and recipe.get("on_auto"):  # "auto", then the recipe
+            model = LSTMSAEClassifier(random_state=random_state, **params)
+            changes = {name: value for name, value in recipe.items() if name != "on_auto"}
+            return model.set_params(pretraining=model._pretraining_encoder().set_params(**changes))
+        pretraining = LSTMSAEEncoder(**recipe) if isinstance(recipe, dict) else recipe
+        return LSTMSAEClassifier(random_state=random_state, pretraining=pretraining, **params)
+
+    if members is None:
+        return one(seed)
+    return SeedEnsemble([one(seed + 1000 * member) for member in range(members)])
+
+
+class SeedEnsemble:
+    """Fits each classifier on the same data; predicts the mean of their probabilities.
+
+    A measuring device for ``--round ensemble`` (the candidate's ``fit``, ``score``,
+    ``pretraining`` and ``patch_size_`` as :func:`run_job` reads them), not a
+    scikit-learn estimator.
+    """
+
+    def __init__(self, members):
+        self.members = members
+        self.pretraining = members[0].pretraining
+
+    def fit(self, X, y, **fit_params):
+        for member in self.members:
+            member.fit(X, y, **fit_params)
+        self.classes_ = self.members[0].classes_
+        self.patch_size_ = self.members[0].patch_size_
+        return self
+
+    def predict_proba(self, X):
+        return np.mean([member.predict_proba(X) for member in self.members], axis=0)
+
+    def score(self, X, y):
+        return float(np.mean(self.classes_[np.argmax(self.predict_proba(X), axis=1)] == y))
 
 
 def run_job(problem, seed, name, quick, labels=None, round_="patches"):
@@ -261,7 +336,8 @@ def main(argv=None):
                         help="share of each fold's training part that keeps its labels")
     parser.add_argument("--round", choices=["patches", *ROUNDS], default="patches",
                         help="the candidates: the patches round (recorded), the head "
-                             "round's (linear skip) or the depth round's (one layer)")
+                             "round's (linear skip), the depth round's (one layer), the "
+                             "ensemble round's (3 seeds) or the objective round's")
     parser.add_argument("--candidate", choices=[*CANDIDATES, *SCARCE_CANDIDATES,
                                                 *(name for round_ in ROUNDS for name in
                                                   candidates(0.1, round_))],

@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from sae_keras.estimators._classifier import LSTMSAEClassifier as _REAL_CLASSIFIER
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -388,7 +390,8 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
     fits = _StandInClassifier.fits
     assert len(fits) == selection.FOLDS
     assert {f["n"] for f in fits} == {44, 45}  # two of three folds of the 67 sequences
-    assert fits[0]["params"] == {"patch_size": 2, "learning_rate": 1e-3, "epochs": 300}
+    assert fits[0]["params"] == {"hidden_units": (64, 32), "patch_size": 2,
+                                 "learning_rate": 1e-3, "epochs": 300}
     assert len(row["accuracy"]) == selection.FOLDS and row["patch_size"] == 2  # 24 steps
     # Scarce labels: 10 % of each fold's training part labeled (at least one per
     # class), the rest unlabeled for the pretrained candidates only.
@@ -410,7 +413,8 @@ def test_classification_selection_reads_training_folds_only_and_follows_its_rule
     monkeypatch.setattr(_StandInClassifier, "fits", [])
     selection.run_job("ItalyPowerDemand", 0, "linear skip logistic, no pretraining",
                       quick=False, labels=0.1, round_="head")
-    assert _StandInClassifier.fits[0]["params"] == {"patch_size": 2, "linear_skip": "logistic"}
+    assert _StandInClassifier.fits[0]["params"] == {"hidden_units": (64, 32), "patch_size": 2,
+                                                    "linear_skip": "logistic"}
     assert _StandInClassifier.fits[0]["pretraining"] is None
     # The rule: best mean accuracy; within a point of it, the fewest fit seconds.
     table = {"a": {"accuracy": {"mean": 0.830}, "fit_seconds_total": 90.0},
@@ -434,6 +438,56 @@ def test_classification_selection_rounds_measure_each_gain_over_its_own_twin(sel
     # --quick keeps a candidate's depth: tiny networks of as many layers.
     quick = selection.classifier("one layer (64,)", 24, 0, True, round_="depth")
     assert quick.hidden_units == (8,)
+    # Each round's "today" stays the two layers it ran with, now that one is the default.
+    today = selection.classifier("today (patches<=16)", 24, 0, False, round_="depth")
+    assert today.hidden_units == (64, 32) != _REAL_CLASSIFIER().hidden_units
+
+
+def test_classification_selection_objective_round_shares_one_twin_and_starts_from_auto(
+        selection):
+    named = selection.candidates(0.1, "objective")
+    assert named["one layer, no pretraining"] == (16, {"hidden_units": (64,),
+                                                       "pretraining": None})
+    assert {selection._no_pretraining_twin(name, "objective")
+            for name in selection.OBJECTIVE_CANDIDATES} == {"one layer, no pretraining"}
+    # The objective on top of what pretraining="auto" takes from the classifier.
+    model = selection.classifier("one layer, reverse reconstruction", 100, 0, False,
+                                 round_="objective")
+    auto = _REAL_CLASSIFIER(hidden_units=(64,), patch_size=7)._pretraining_encoder()
+    assert model.pretraining.get_params() == {**auto.get_params(),
+                                              "reverse_reconstruction": True}
+    table = selection.summarise(
+        [{"problem": "p", "seed": 0, "candidate": name, "accuracy": [accuracy],
+          "fit_seconds": [1.0], "patch_size": 1}
+         for name, accuracy in zip(named, (0.6, 0.7, 0.65, 0.5))],
+        ["p"], 1, labels=0.1, round_="objective")
+    assert [table[name]["gain_over_no_pretraining_points"] for name in named] == \
+        pytest.approx([10.0, 20.0, 15.0, 0.0])
+
+
+@pytest.mark.one_backend("jax")
+def test_classification_selection_ensemble_averages_its_members_probabilities(selection):
+    # Member 0 is the single candidate's fit (same seed); the ensemble predicts the
+    # mean of its members' class probabilities. Its twin drops pretraining, keeps 3 fits.
+    twin = selection.candidates(0.1, "ensemble")["3 seeds averaged, no pretraining"]
+    assert twin == (16, {"hidden_units": (64,), "ensemble": 3, "pretraining": None})
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 20)
+    X = rng.normal(size=(40, 12, 1)) + np.where(y == "a", 1.0, -1.0)[:, None, None]
+    ensemble = selection.classifier("one layer, 3 seeds averaged", 12, 0, True,
+                                    round_="ensemble")
+    single = selection.classifier("one layer", 12, 0, True, round_="ensemble")
+    assert [m.random_state for m in ensemble.members] == [0, 1000, 2000]
+    assert ensemble.pretraining is not None and ensemble.members[0].hidden_units == (8,)
+    ensemble.fit(X, y, X_unlabeled=X[:8])
+    single.fit(X, y, X_unlabeled=X[:8])
+    proba = ensemble.predict_proba(X)
+    np.testing.assert_allclose(proba, np.mean([m.predict_proba(X) for m in ensemble.members],
+                                              axis=0))
+    np.testing.assert_allclose(ensemble.members[0].predict_proba(X), single.predict_proba(X),
+                               rtol=1e-6)
+    assert ensemble.score(X, y) == np.mean(ensemble.classes_[proba.argmax(1)] == y)
+    assert ensemble.patch_size_ == single.patch_size_
 
 
 def test_classification_labeled_subsets_are_stratified_disjoint_and_seeded(classif):
@@ -538,6 +592,7 @@ def test_classification_problems_are_the_archive_splits(classif):
     assert len(DEFAULT_PROBLEMS) >= 6 and multivariate >= 2 and variable >= 1
 
 
+
 class _StandInClassifier:
     """Plays LSTMSAEClassifier's planned API for the harness test: records each fit."""
 
@@ -545,6 +600,7 @@ class _StandInClassifier:
 
     def __init__(self, pretraining="auto", random_state=None, **params):
         self.pretraining, self.random_state, self.params = pretraining, random_state, params
+        self.hidden_units = params.get("hidden_units", _REAL_CLASSIFIER().hidden_units)
 
     def fit(self, X, y, X_unlabeled=None):
         from sklearn.linear_model import LogisticRegression
@@ -631,8 +687,11 @@ def test_classification_job_fits_classifier_rows_with_unlabeled_windows(classif,
     fits = [(f["n"], f["unlabeled"], f["pretraining"] is None) for f in _StandInClassifier.fits]
     assert fits == [(67, None, False), (67, None, True), (67, None, False), (7, 60, False),
                     (7, None, True)]
-    # The previous defaults, side by side with today's: step by step, as they were.
-    assert _StandInClassifier.fits[2]["params"]["patch_size"] == 1
+    # The previous defaults, side by side with today's: two layers, as they were; quick
+    # networks as deep as the full-size ones.
+    assert _StandInClassifier.fits[2]["params"]["hidden_units"] == (8, 4)
+    assert len(_StandInClassifier.fits[0]["params"]["hidden_units"]) == \
+        len(_REAL_CLASSIFIER().hidden_units) == 1
 
 
 @pytest.mark.slow

@@ -6,21 +6,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
 from ..nn import distribute
 from ._base import _BaseLSTMSAE
 from ._composition import _ComposesEncoder, _check_encoder_windows, _with_unlabeled
 from ._docstrings import _fill_doc
 from ._export import _Exportable
+from ._labels import class_sample_weight, encode_labels, stratified_held_out_last
 from ._linear_start import logistic_start
-from ..data._split import time_split
-from ..data._validation import named_errors
 from ..io._params import _saved_class
 from ..nn._serving import serving_model
 from ..forecasting._scaling import scale_windows
@@ -47,7 +42,10 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
 
     Parameters
     ----------
-    {hidden_units}
+    hidden_units : int or sequence of int, default=(64,)
+        Units of each stacked LSTM layer (its code size), bottom first. One
+        layer by default: the LSTM that pretraining initialises is then the one
+        reading the sequence (chosen on the archive problems' training parts).
     pretraining : "auto", None, LSTMSAEEncoder or FrozenEstimator, default="auto"
         How the stack is pretrained, as in :class:`LSTMSAERegressor`:
         ``"auto"`` pretrains as :class:`LSTMSAEEncoder` does at its defaults,
@@ -193,7 +191,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
 
     def __init__(
         self,
-        hidden_units=(64, 32),
+        hidden_units=(64,),
         *,
         pretraining="auto",
         cell="lstm",
@@ -287,7 +285,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
             _check_encoder_windows(encoder, X)
         self.patch_size_ = self._resolve_patch_size(X.shape[1], fitted_encoder)
         settings = self._start_fit(X, codes, sample_weight, X_unlabeled)
-        order = self._held_out_last(codes, settings)
+        order, n_held = self._held_out_last(codes, settings)
         X, codes = X[order], codes[order]
         sample_weight = None if sample_weight is None else sample_weight[order]
         weight = None if weight is None else weight[order]
@@ -308,8 +306,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
                 patch_size=self.patch_size_, seed=settings.derive("build classifier"),
             )
             self._load_stack(model, encoder_weights)
-            self.linear_skip_C_ = self._init_linear_skip(model, X_model, codes, weight,
-                                                         settings)
+            self.linear_skip_C_ = self._init_linear_skip(
+                model, X_model, codes, weight, len(codes) - n_held, settings)
             history["finetune"] = self._train(
                 model, X_model, codes.astype(np.float32), epochs=self.epochs,
                 phase="fine-tuning", settings=settings, sample_weight=weight,
@@ -380,22 +378,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
 
     def _encode_labels(self, y, X):
         """Check ``y`` against ``X``; set ``classes_``; return the label codes 0 … k-1."""
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        with named_errors("y"):
-            y = column_or_1d(y, warn=True)
-            check_consistent_length(X, y)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"y holds one class only ({encoder.classes_[0]!r}); a classifier needs "
-                "sequences of at least two classes."
-            )
-        self.classes_ = encoder.classes_
-        return encoder.transform(y)
+        self.classes_, codes = encode_labels(y, X, type(self).__name__)
+        return codes
 
     def _resolve_patch_size(self, timesteps, fitted_encoder):
         """``patch_size`` as an int; a fitted encoder read windows step by step."""
@@ -421,51 +405,21 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
 
     def _fine_tuning_weight(self, codes, sample_weight):
         """``sample_weight`` times ``class_weight`` (``None`` when both are)."""
-        if self.class_weight is None:
-            return sample_weight
-        if isinstance(self.class_weight, dict):
-            unknown = [label for label in self.class_weight if label not in self.classes_]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels that y does not hold: {unknown!r}; the "
-                    f"classes are {self.classes_.tolist()!r}."
-                )
-            weights = {index: self.class_weight.get(label, 1.0)
-                       for index, label in enumerate(self.classes_)}
-        else:
-            weights = "balanced"
-        weight = compute_sample_weight(weights, codes)
-        return weight if sample_weight is None else weight * sample_weight
+        return class_sample_weight(self.class_weight, self.classes_, codes, sample_weight)
 
     def _held_out_last(self, codes, settings):
-        """An order of the labeled windows whose last part, early stopping's, is stratified.
+        """An order of the labeled windows, early stopping's stratified part last; its size."""
+        return stratified_held_out_last(codes, settings.validation_fraction,
+                                        settings.derive("validation windows"))
 
-        Training's batches are shuffled anyway; the validation part is the last
-        ``ceil(n * validation_fraction)`` windows (as for every estimator here),
-        here a stratified sample, or a random one where some class has too few
-        windows to stratify.
+    def _init_linear_skip(self, model, X_model, codes, weight, n_fit, settings):
+        """``linear_skip="logistic"``: start as a logistic regression; its ``C`` (or ``None``).
+
+        It reads the first ``n_fit`` sequences, those fine-tuning trains on (early
+        stopping's held-out part is last).
         """
-        n = len(codes)
-        if settings.validation_fraction <= 0:
-            return np.arange(n)
-        n_held = time_split(settings.validation_fraction, n, 0)[1]
-        seed = settings.derive("validation windows")
-        rows = np.arange(n)
-        try:
-            kept, held = train_test_split(rows, test_size=n_held, stratify=codes,
-                                          random_state=seed)
-        except ValueError:  # a class of one window, or fewer held-out windows than classes
-            kept, held = train_test_split(rows, test_size=n_held, random_state=seed)
-        return np.concatenate([np.sort(kept), held])
-
-    def _init_linear_skip(self, model, X_model, codes, weight, settings):
-        """``linear_skip="logistic"``: start as a logistic regression; its ``C`` (or ``None``)."""
         if self.linear_skip != "logistic":
             return None
-        # The sequences fine-tuning trains on: early stopping's held-out part is last.
-        n_fit = len(codes)
-        if settings.validation_fraction > 0:
-            n_fit -= time_split(settings.validation_fraction, n_fit, 0)[1]
         return logistic_start(model, X_model, codes, len(self.classes_), weight, stop=n_fit,
                               seed=settings.derive("logistic start"))
 

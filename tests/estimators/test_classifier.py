@@ -90,15 +90,18 @@ def test_early_stopping_holds_out_a_stratified_part_of_class_sorted_labels():
     clf = LSTMSAEClassifier(random_state=0)
     settings = PhaseSettings(seed=3, batch_size=32, validation_fraction=0.1,
                              n_iter_no_change=10, tol=0.0, callbacks=[], verbose=0, owner="x")
-    order = clf._held_out_last(codes, settings)
+    order, n_held = clf._held_out_last(codes, settings)
     assert sorted(order) == list(range(120))
-    held = codes[order[-12:]]  # ceil(0.1 * 120) windows, the part early stopping holds out
+    assert n_held == 12  # ceil(0.1 * 120) windows, the part early stopping holds out
+    held = codes[order[-12:]]
     assert np.bincount(held, minlength=3).tolist() == [4, 4, 4]
     # A class of one window cannot be stratified: a random part is held out instead.
-    order = clf._held_out_last(np.array([0] * 19 + [1]), settings)
-    assert sorted(order) == list(range(20))
+    order, n_held = clf._held_out_last(np.array([0] * 19 + [1]), settings)
+    assert sorted(order) == list(range(20)) and n_held == 2
     no_stopping = PhaseSettings(**{**settings.__dict__, "validation_fraction": 0.0})
-    np.testing.assert_array_equal(clf._held_out_last(codes, no_stopping), np.arange(120))
+    order, n_held = clf._held_out_last(codes, no_stopping)
+    np.testing.assert_array_equal(order, np.arange(120))
+    assert n_held == 0
 
 
 def test_class_weight_enters_the_fine_tuning_loss():
@@ -197,6 +200,28 @@ def test_a_search_tunes_the_pretraining_and_routes_unlabeled_windows():
     assert best.pretraining.pretrain_epochs in (1, 2)
     assert best.input_mean_[0] < -2  # the unlabeled windows (20 of 80) were negated and read
     assert search.predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
+def test_a_soft_voting_ensemble_of_seeds_averages_probabilities_and_routes_unlabeled():
+    # The guide's recipe for a seed ensemble: scikit-learn's VotingClassifier.
+    import sklearn
+    from sklearn.ensemble import VotingClassifier
+
+    X, y = waves(n=60)
+    with sklearn.config_context(enable_metadata_routing=True):
+        members = [(f"seed{seed}", clone(LSTMSAEClassifier(**{**TINY_CLASSIFIER,
+                                                               "random_state": seed},
+                                                            epochs=1)).set_fit_request(
+            X_unlabeled=True)) for seed in range(2)]
+        ensemble = VotingClassifier(members, voting="soft").fit(
+            X, y, X_unlabeled=X[:20] + 10.0)
+    fitted = ensemble.estimators_
+    assert [member.random_state for member in fitted] == [0, 1]
+    assert all(member.input_mean_[0] > 1 for member in fitted)  # the unlabeled were read
+    np.testing.assert_allclose(ensemble.predict_proba(X[:5]),
+                               np.mean([m.predict_proba(X[:5]) for m in fitted], axis=0))
+    assert set(ensemble.predict(X[:5])) <= set(y)
 
 
 def test_patches_of_steps_in_pretraining_and_fine_tuning_and_the_linear_skip(tmp_path):
