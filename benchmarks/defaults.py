@@ -173,6 +173,15 @@ CANDIDATES = {
     # lost 6 % on macro_quarterly: the stride alone, today's defaults otherwise.
     "fast_s4_b64_p10": _cheaper(stride=4, batch=64, patience=10),
     "fast_s2_b64_p10": _cheaper(stride=2, batch=64, patience=10),
+    # Round 8, after the stride and narrower layers each cost some series accuracy:
+    # today's defaults with the encoders reading patches of steps (patch_size, as the
+    # classifier does), a recurrence of fewer steps: "auto" (at most 16 steps: 48 and
+    # 52 steps in patches of 3 and 4, 24 in patches of 2, 14 and 8 step by step) and
+    # patches of 4 everywhere.
+    "patch_auto_b64_ridge": dict(learning_rate=3e-3, dropout=0.1, batch_size=64,
+                                 linear_skip="ridge", patch_size="auto"),
+    "patch4_b64_ridge": dict(learning_rate=3e-3, dropout=0.1, batch_size=64,
+                             linear_skip="ridge", patch_size=4),
 }
 
 #: The defaults before round 5 (0.1.0 up to #25), written out: the study fits them

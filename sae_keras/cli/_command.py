@@ -95,6 +95,7 @@ def build_parser():
     parser.add_argument("--pretraining", choices=("input", "previous", "none"), default="input", help="pretraining target (default input)")
     parser.add_argument("--pretrain-epochs", type=_int_list, default=None, help="epochs per autoencoder: one value or one per layer (default: LSTMSAERegressor's)")
     parser.add_argument("--pretrain-stride", type=_positive_int, default=None, metavar="K", help="pretrain each autoencoder on every K-th training window; the input scaling still reads them all (default: LSTMSAEEncoder's, 1)")
+    parser.add_argument("--patch-size", type=_positive_int, default=None, metavar="P", help="steps of a window each encoder reads as one, in pretraining and fine-tuning (default: LSTMSAERegressor's, 1)")
     parser.add_argument("--epochs", type=_positive_int, default=None, help="most fine-tuning epochs; early stopping ends sooner (default: LSTMSAERegressor's)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="windows per step, in pretraining and fine-tuning (default: LSTMSAERegressor's)")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="last fraction of windows kept for testing (default 0.2)")

@@ -257,7 +257,7 @@ def _forecasts(model, data):
 def _chosen_settings(args):
     """The network settings given on the command line; the rest stay the estimator's."""
     settings = {"hidden_units": args.hidden_units, "epochs": args.epochs,
-                "batch_size": args.batch_size}
+                "batch_size": args.batch_size, "patch_size": args.patch_size}
     return {name: value for name, value in settings.items() if value is not None}
 
 

@@ -18,13 +18,7 @@ from ._labels import class_sample_weight, encode_labels, stratified_held_out_las
 from ._linear_start import logistic_start
 from ..io._params import _saved_class
 from ..nn._serving import serving_model
-from ..forecasting._scaling import scale_windows
-from ..nn.builders import PAD_VALUE, build_forecaster, n_patches, patch_windows
-
-#: ``patch_size="auto"`` joins steps into patches until the encoders read at most
-#: this many: chosen on the archive problems' training parts
-#: (``benchmarks/classification_selection.py``).
-AUTO_PATCH_STEPS = 16
+from ..nn.builders import build_forecaster, n_patches
 
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
@@ -380,28 +374,6 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         """Check ``y`` against ``X``; set ``classes_``; return the label codes 0 … k-1."""
         self.classes_, codes = encode_labels(y, X, type(self).__name__)
         return codes
-
-    def _resolve_patch_size(self, timesteps, fitted_encoder):
-        """``patch_size`` as an int; a fitted encoder read windows step by step."""
-        if self.patch_size == "auto":
-            # The smallest size leaving at most AUTO_PATCH_STEPS patches.
-            return 1 if fitted_encoder else n_patches(timesteps, AUTO_PATCH_STEPS)
-        if fitted_encoder and self.patch_size > 1:
-            raise ValueError(
-                f"patch_size={self.patch_size} needs the encoders pretrained on patches, "
-                "but pretraining is a fitted LSTMSAEEncoder, which read the windows step "
-                "by step: use patch_size=1 (or 'auto'), or pass an unfitted encoder."
-            )
-        return int(self.patch_size)
-
-    def _stack_input(self, X, steps):
-        patches, steps = patch_windows(X, self.patch_size_, steps)
-        if steps is None or self.patch_size_ == 1:
-            return patches, steps
-        # Padded patches as pretraining reads padding: NaN, filled lazily (and as
-        # 0 in its reconstruction targets, weighted 0).
-        patches = np.where(steps[..., np.newaxis], patches, np.float32(np.nan))
-        return scale_windows(patches, None, None, fill=PAD_VALUE), steps
 
     def _fine_tuning_weight(self, codes, sample_weight):
         """``sample_weight`` times ``class_weight`` (``None`` when both are)."""

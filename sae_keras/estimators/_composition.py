@@ -15,7 +15,8 @@ from sklearn.utils.validation import FLOAT_DTYPES, check_array
 
 from ._encoder import LSTMSAEEncoder
 from ..data._validation import as_3d_windows, pad_sequences, reject_non_numeric, valid_steps
-from ..nn.builders import load_encoder_weights
+from ..forecasting._scaling import scale_windows
+from ..nn.builders import PAD_VALUE, load_encoder_weights, n_patches, patch_windows
 
 #: The network's shape and input scaling: always the composing estimator's (an
 #: unfitted encoder takes them; a fitted one brings its own).
@@ -25,6 +26,11 @@ ARCHITECTURE = ("hidden_units", "cell", "activation", "scaling")
 #: phase trains.
 TRAINING = ("optimizer", "learning_rate", "loss", "batch_size", "early_stopping",
             "validation_fraction", "n_iter_no_change", "tol")
+
+#: ``patch_size="auto"`` joins steps into patches until the encoders read at most
+#: this many: chosen on the archive problems' training parts
+#: (``benchmarks/classification_selection.py``).
+AUTO_PATCH_STEPS = 16
 
 
 class _ComposesEncoder:
@@ -162,9 +168,32 @@ class _ComposesEncoder:
         )
         return stack.encoder_weights, dict(stack.history)
 
+    def _resolve_patch_size(self, timesteps, fitted_encoder):
+        """``patch_size`` as an int; a fitted encoder read windows step by step."""
+        if self.patch_size == "auto":
+            # The smallest size leaving at most AUTO_PATCH_STEPS patches.
+            return 1 if fitted_encoder else n_patches(timesteps, AUTO_PATCH_STEPS)
+        if fitted_encoder and self.patch_size > 1:
+            raise ValueError(
+                f"patch_size={self.patch_size} needs the encoders pretrained on patches, "
+                "but pretraining is a fitted LSTMSAEEncoder, which read the windows step "
+                "by step: use patch_size=1 (or 'auto'), or pass an unfitted encoder."
+            )
+        return int(self.patch_size)
+
     def _stack_input(self, X, steps):
-        """Scaled windows, and their valid steps, as the stack's first encoder reads them."""
-        return X, steps
+        """Scaled windows, and their valid steps, as the stack's first encoder reads them.
+
+        Behind ``patches`` (``patch_size_`` steps as one), as pretraining must
+        read them to start the network's encoders.
+        """
+        patches, steps = patch_windows(X, self.patch_size_, steps)
+        if steps is None or self.patch_size_ == 1:
+            return patches, steps
+        # Padded patches as pretraining reads padding: NaN, filled lazily (and as
+        # 0 in its reconstruction targets, weighted 0).
+        patches = np.where(steps[..., np.newaxis], patches, np.float32(np.nan))
+        return scale_windows(patches, None, None, fill=PAD_VALUE), steps
 
     def _fitted_stack(self, encoder):
         """A fitted encoder's stack: its input scaling (now this estimator's) and weights."""

@@ -26,7 +26,7 @@ from ..forecasting._covariates import (
 )
 from ..forecasting._intervals import split_calibration
 from ..data._split import purge_gap
-from ..nn.builders import build_forecaster
+from ..nn.builders import build_forecaster, n_patches
 from ..io._params import _saved_class
 
 
@@ -73,6 +73,18 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         ``model_``): a loaded one predicts as saved, and refitting it needs the
         fitted encoder passed again.
     {cell}
+    patch_size : int or "auto", default=1
+        Consecutive steps of a window the encoders read as one, in pretraining
+        and fine-tuning alike (layer ``patches``, as in
+        :class:`LSTMSAEClassifier`): the LSTMs run over
+        ``ceil(timesteps / patch_size)`` steps of ``patch_size * channels``
+        values, a shorter and cheaper recurrence. 1: step by step, the
+        authors' network. ``"auto"``: the smallest size that leaves at most
+        16 steps (1 when ``pretraining`` is a fitted encoder, which read the
+        windows step by step). A window whose length is not a multiple of
+        ``patch_size`` is completed with padding, which reads as 0 (the mean
+        of standardised input); the linear skip reads the window as it is. A
+        composed encoder's ``prediction_steps`` counts patches.
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
     dropout : float, default=0.1
@@ -180,6 +192,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
     linear_skip_alpha_ : float or None
         Penalty of the ``linear_skip="ridge"`` regression (relative to the
         mean variance of the scaled inputs).
+    patch_size_ : int
+        The steps per patch the network reads (``patch_size`` resolved).
     output_shape_ : tuple of int
         Shape of one target: ``()``, ``(horizon,)`` or ``(horizon, n_targets)``.
     timesteps_ : int
@@ -232,6 +246,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "freeze_encoders": ["boolean"],
+        "patch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "linear_skip": [StrOptions({"ridge", "trained"}), None],
         "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
     }
@@ -242,6 +257,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         *,
         pretraining="auto",
         cell="lstm",
+        patch_size=1,
         epochs=100,
         dropout=0.1,
         freeze_encoders=False,
@@ -267,6 +283,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         self.hidden_units = hidden_units
         self.pretraining = pretraining
         self.cell = cell
+        self.patch_size = patch_size
         self.epochs = epochs
         self.dropout = dropout
         self.freeze_encoders = freeze_encoders
@@ -404,8 +421,10 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         padded = steps is not None
         if fitted_encoder:
             _check_encoder_windows(encoder, X)
-        elif encoder is not None and not warm:
-            encoder._check_objective(X.shape[1], padded)
+        if not warm:  # a warm start continues the network as fitted, its patches too
+            self.patch_size_ = self._resolve_patch_size(X.shape[1], fitted_encoder)
+        if encoder is not None and not fitted_encoder and not warm:
+            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded)
         if warm and padded and not self.variable_length_:
             raise ValueError(
                 "warm_start=True continues a network fitted on full-length windows, "
@@ -442,6 +461,7 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
                 cell=network.cell,
                 n_static=self.covariate_shapes_[0],
                 future_shape=self.covariate_shapes_[1],
+                patch_size=self.patch_size_,
                 seed=settings.derive("build forecaster"),
             )
             self._load_stack(model, encoder_weights)

@@ -37,10 +37,15 @@ class _RegressorFitSteps:
             n_fit = time_split(settings.validation_fraction, n_fit, settings.gap)[0]
         X_model, *covariates = inputs if isinstance(inputs, tuple) else (inputs,)
         X_model = padding_as_zeros(X_model)
+        window_width = int(np.prod(X_model.shape[1:]))
         if covariates:
             X_model = (X_model, *covariates)
         kernel, bias, alpha = ridge_skip(X_model, target, sample_weight, self.validation_fraction,
                                          gap=settings.gap, stop=n_fit)
+        # Behind ``patches`` the skip reads the window completed with zeros to whole
+        # patches: those values get no weight.
+        extra = model.get_layer("linear_skip").kernel.shape[0] - kernel.shape[0]
+        kernel = np.insert(kernel, [window_width] * extra, 0.0, axis=0)
         # The network starts as the ridge regression; the LSTMs learn what it misses.
         start_as_linear(model, kernel, bias)
         return alpha
@@ -118,6 +123,7 @@ class _RegressorFitSteps:
             "target_mean_": _as_list(self.target_mean_),
             "target_scale_": _as_list(self.target_scale_),
             "linear_skip_alpha_": self.linear_skip_alpha_,
+            "patch_size_": self.patch_size_,
             "dropout_seed_": self.dropout_seed_,
             "conformal_scores_": _as_list(self.conformal_scores_),
             "conformal_scales_": _as_list(self.conformal_scales_),
@@ -129,6 +135,10 @@ class _RegressorFitSteps:
         }
 
     def __setstate__(self, state):
+        # Pickled before patches: a network reading step by step.
+        state = {"patch_size": 1, **state}
+        if "model_" in state:
+            state.setdefault("patch_size_", 1)
         super().__setstate__(state)
         if "model_" in state and "dropout_seed_" not in state:  # pickled before it was fixed
             self.dropout_seed_ = _legacy_dropout_seed(self.random_state)
@@ -139,6 +149,7 @@ class _RegressorFitSteps:
         self.target_mean_ = _as_array(state["target_mean_"])
         self.target_scale_ = _as_array(state["target_scale_"])
         self.linear_skip_alpha_ = state["linear_skip_alpha_"]
+        self.patch_size_ = int(state.get("patch_size_", 1))  # saved before patches: 1
         # Files written before it was frozen: the seed the saved random_state gave.
         self.dropout_seed_ = state.get("dropout_seed_", _legacy_dropout_seed(self.random_state))
         self.conformal_scores_ = _as_array(state.get("conformal_scores_"))

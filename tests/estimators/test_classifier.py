@@ -249,7 +249,7 @@ def test_patches_of_steps_in_pretraining_and_fine_tuning_and_the_linear_skip(tmp
         np.testing.assert_allclose(copy.predict_proba(padded), expected, rtol=1e-6)
         assert copy.patch_size_ == 3
     # "auto": the smallest patches that leave at most AUTO_PATCH_STEPS steps.
-    from sae_keras.estimators._classifier import AUTO_PATCH_STEPS
+    from sae_keras.estimators._composition import AUTO_PATCH_STEPS
     for timesteps, size in [(AUTO_PATCH_STEPS, 1), (AUTO_PATCH_STEPS + 1, 2),
                             (5 * AUTO_PATCH_STEPS, 5)]:
         assert LSTMSAEClassifier()._resolve_patch_size(timesteps, False) == size

@@ -317,3 +317,52 @@ def test_the_encoders_parameters_are_tuned_through_pretraining__(windows):
     reg.set_params(pretraining__pretrain_epochs=2, pretraining__reconstruct="previous")
     assert reg.get_params()["pretraining__pretrain_epochs"] == 2
     assert reg._pretraining_encoder().reconstruct == "previous"
+
+
+def test_patches_in_pretraining_fine_tuning_and_the_ridge_start(tmp_path):
+    import pickle
+
+    import sae_keras
+    from sae_keras.forecasting._linear import ridge_skip
+
+    X, y = sine_windows(n_samples=120, timesteps=10, n_channels=2)
+    static = np.random.default_rng(1).normal(size=(len(X), 1))
+    reg = tiny_regressor(patch_size=4, hidden_units=(6,)).fit(X, y, static_covariates=static)
+    assert reg.patch_size_ == 4
+    # The encoder pretrained and the one fine-tuned read 3 patches of 4 steps x 2 channels
+    # (the last completed by 2 padded steps).
+    assert reg.model_.get_layer("patches").output.shape[1:] == (3, 8)
+    assert reg.model_.get_layer("encoder_1").get_weights()[0].shape == (8, 4 * 6)
+    assert reg.history_["pretrain_1"]["loss"]
+    # The ridge start reads the window as it is (and the covariate): the padded steps'
+    # 4 values get no weight, in the window's part of the skip, before the covariate's.
+    scaled = (X - reg.input_mean_) / reg.input_scale_
+    static_scaled = (static - reg.covariate_stats_[0][0]) / reg.covariate_stats_[0][1]
+    target = ((y - reg.target_mean_) / reg.target_scale_)[:, None]
+    kernel, _, alpha = ridge_skip((scaled, static_scaled), target, validation_fraction=0.1)
+    got = reg.model_.get_layer("linear_skip").get_weights()[0]
+    assert got.shape == (12 * 2 + 1, 1) and alpha == reg.linear_skip_alpha_
+    np.testing.assert_allclose(got[:20], kernel[:20], rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(got[20:24], 0.0)
+    np.testing.assert_allclose(got[24:], kernel[20:], rtol=1e-4, atol=1e-5)
+    expected = reg.predict(X[:5], static_covariates=static[:5])
+    for copy in (pickle.loads(pickle.dumps(reg)), sae_keras.load(reg.save(tmp_path / "r.zip"))):
+        np.testing.assert_allclose(copy.predict(X[:5], static_covariates=static[:5]), expected,
+                                   rtol=1e-6)
+        assert copy.patch_size_ == 4
+    # "auto" as the classifier's; 1, the default, reads step by step (no layer "patches").
+    assert LSTMSAERegressor(patch_size="auto")._resolve_patch_size(40, False) == 3
+    assert LSTMSAERegressor(patch_size="auto")._resolve_patch_size(40, True) == 1
+    assert LSTMSAERegressor().get_params()["patch_size"] == 1
+
+
+@pytest.mark.one_backend("jax")  # above Keras: see tests/conftest.py
+def test_patches_need_an_encoder_pretrained_on_them(windows):
+    X, y = windows
+    encoder = LSTMSAEEncoder((4,), pretrain_epochs=1, batch_size=32, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="patch_size=2 needs the encoders pretrained on"):
+        LSTMSAERegressor(pretraining=encoder, patch_size=2).fit(X, y)
+    assert LSTMSAERegressor(pretraining=encoder, patch_size="auto", epochs=1, batch_size=32,
+                            early_stopping=False).fit(X, y).patch_size_ == 1
+    with pytest.raises(ValueError, match="'patch_size' parameter"):
+        LSTMSAERegressor(patch_size=0).fit(X, y)
