@@ -97,9 +97,18 @@ class _BaseLSTMSAE(_PerSeries, _WindowChecks, BaseEstimator):
             setattr(self, f"{name}_", _plain(getattr(self, name)))
 
     def __sklearn_is_fitted__(self):
-        # Fitted attributes are all set together once training has succeeded;
+        # Fitted only once training has succeeded (``model_`` is set last);
         # ``n_features_in_`` alone (set while validating) does not count.
         return hasattr(self, "model_")
+
+    def _forget_fit(self):
+        """Drop a previous fit's network as a new fit starts.
+
+        A refit that fails (bad input, a diverging loss, an interrupt) then
+        leaves the estimator unfitted, never a previous network beside this
+        fit's classes, scaling or patches.
+        """
+        self.__dict__.pop("model_", None)
 
     # -- persistence --------------------------------------------------------
 

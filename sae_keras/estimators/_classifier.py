@@ -268,6 +268,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         self : LSTMSAEClassifier
         """
         distribute.check_backend()
+        self._forget_fit()
         encoder, fitted_encoder, hidden_units = self._composed_network()
         X = self._validate_windows(X, reset=True)
         codes = self._encode_labels(y, X)

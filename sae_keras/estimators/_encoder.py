@@ -292,6 +292,7 @@ class LSTMSAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Decodes
         self : LSTMSAEEncoder
         """
         distribute.check_backend()
+        self._forget_fit()
         hidden_units = self._hidden_units()
         self._pretrain_epochs(len(hidden_units))
         X = self._validate_windows(X, reset=True)

@@ -6,6 +6,8 @@ calls them from ``fit``.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -63,6 +65,12 @@ def class_sample_weight(class_weight, classes, codes, sample_weight):
                 f"class_weight names labels that y does not hold: {unknown!r}; the "
                 f"classes are {classes.tolist()!r}."
             )
+        bad = {label: value for label, value in class_weight.items() if not _is_weight(value)}
+        if bad:
+            raise ValueError(
+                "class_weight must map labels to finite numbers >= 0; got "
+                f"{bad!r:.200}."
+            )
         weights = {index: class_weight.get(label, 1.0) for index, label in enumerate(classes)}
     else:
         weights = "balanced"
@@ -77,9 +85,11 @@ def stratified_held_out_last(codes, validation_fraction, seed):
 
     Training's batches are shuffled anyway; the validation part is the last
     ``ceil(n * validation_fraction)`` windows (as for every estimator here),
-    here a stratified sample, or a random one where some class has too few
-    windows to stratify. The kept windows stay in their order. ``n_held`` is 0
-    without validation.
+    here a stratified sample. Where it cannot be stratified (a class of one
+    window, or fewer held-out windows than classes) it is a random sample that
+    leaves at least one window of every class to train on, when there are
+    enough windows for that. The kept windows stay in their order. ``n_held``
+    is 0 without validation.
 
     Examples
     --------
@@ -97,5 +107,18 @@ def stratified_held_out_last(codes, validation_fraction, seed):
         kept, held = train_test_split(rows, test_size=n_held, stratify=codes,
                                       random_state=seed)
     except ValueError:  # a class of one window, or fewer held-out windows than classes
-        kept, held = train_test_split(rows, test_size=n_held, random_state=seed)
+        # One window of each class, drawn at random, always trains.
+        rng = np.random.RandomState(seed)
+        trains = np.array([rng.choice(np.flatnonzero(codes == code)) for code in np.unique(codes)])
+        rest = np.setdiff1d(rows, trains)
+        if len(rest) < n_held:
+            rest, trains = rows, rows[:0]
+        kept, held = train_test_split(rest, test_size=n_held, random_state=seed)
+        kept = np.concatenate([trains, kept])
     return np.concatenate([np.sort(kept), held]), n_held
+
+
+def _is_weight(value):
+    """A finite real number at least 0 (not a bool)."""
+    return (isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
+            and np.isfinite(value) and value >= 0)

@@ -110,8 +110,8 @@ def logistic_skip(X, codes, n_classes, sample_weight=None, seed=None):
     kernel : ndarray of shape (n_features, n_classes), float32
     bias : ndarray of shape (n_classes,), float32
     C : float or None
-        The chosen inverse penalty; ``None`` when some class has no sequence in
-        ``X`` (then the kernel and bias are zeros: no start).
+        The chosen inverse penalty; ``None`` when some class has no sequence of
+        positive weight in ``X`` (then the kernel and bias are zeros: no start).
 
     Examples
     --------
@@ -123,12 +123,13 @@ def logistic_skip(X, codes, n_classes, sample_weight=None, seed=None):
     >>> kernel.shape, bool(kernel[0, 1] > kernel[0, 0])
     ((3, 2), True)
     """
-    counts = np.bincount(codes, minlength=n_classes)
-    if (counts == 0).any():  # a class absent: no model of all the classes' log-odds
+    weight = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight)
+    # A class absent, or present with weight 0 only: no model of all the classes' log-odds.
+    counts = np.bincount(codes, weights=weight > 0, minlength=n_classes).astype(int)
+    if (counts == 0).any():
         return (np.zeros((X.shape[1], n_classes), np.float32),
                 np.zeros(n_classes, np.float32), None)
     folds = min(FOLDS, int(counts.min()))
-    weight = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         C = 1.0

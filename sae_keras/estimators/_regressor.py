@@ -389,6 +389,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         distribute.check_backend()
         encoder, fitted_encoder, hidden_units = self._composed_network()
         warm = self.warm_start and hasattr(self, "model_")
+        if not warm:
+            self._forget_fit()
         if warm:  # before validation resets n_features_in_
             self._check_warm_start(X, y)
         X, y = self._validate_fit_data(X, y)

@@ -79,6 +79,8 @@ def _estimator(cls, params, nested, path, where):
     for name, value in params.items():
         if name in _NOT_SAVED:
             value = _NOT_SAVED[name]
+        elif isinstance(value, dict) and set(value) == {"mapping"}:
+            value = _mapping(value["mapping"], f"{path} {where}: {name} of a {cls.__name__}")
         elif isinstance(value, dict):
             inner = nested.get((cls.__name__, name))
             if inner is None or set(value) != {"estimator", "params"}:
@@ -106,6 +108,26 @@ def _estimator(cls, params, nested, path, where):
     except InvalidParameterError as exc:
         raise ValueError(f"{path} {where}: {exc}") from None
     return estimator
+
+
+def _mapping(pairs, where):
+    """A saved mapping parameter (``class_weight``): ``[[key, number], ...]`` as a dict.
+
+    Keys are labels (strings or numbers, their JSON type kept), values numbers.
+    """
+    if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and _is_label(pair[0])
+            and _is_number(pair[1]) for pair in pairs):
+        raise ValueError(f"{where} must be a list of [label, number] pairs; got {pairs!r:.80}.")
+    return {key: value for key, value in pairs}
+
+
+def _is_label(value):
+    return isinstance(value, str) or _is_number(value)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _frozen_inner(value):
@@ -229,6 +251,10 @@ def _saved_params(estimator):
             # An estimator parameter (``pretraining=LSTMSAEEncoder(...)``) is saved by
             # its parameters: what it learned is already in the fitted models.
             value = {"estimator": type(value).__name__, "params": _saved_params(value)}
+        elif isinstance(value, dict):
+            # A mapping (``class_weight={label: weight}``) as its pairs: JSON object
+            # keys are strings, and an int label must load as an int.
+            value = {"mapping": [[_to_json(key), _to_json(item)] for key, item in value.items()]}
         params[name] = _to_json(value)
     return params
 

@@ -98,6 +98,13 @@ def test_early_stopping_holds_out_a_stratified_part_of_class_sorted_labels():
     # A class of one window cannot be stratified: a random part is held out instead.
     order, n_held = clf._held_out_last(np.array([0] * 19 + [1]), settings)
     assert sorted(order) == list(range(20)) and n_held == 2
+    # ... which leaves every class a window to train on, whatever the seed.
+    from sae_keras.estimators._labels import stratified_held_out_last
+
+    for codes in (np.array([0] * 19 + [1]), np.repeat(np.arange(5), [2, 2, 4, 2, 2])):
+        for seed in range(50):
+            order, n_held = stratified_held_out_last(codes, 0.1, seed)
+            assert set(codes[order[:-n_held]]) == set(codes), (codes, seed)
     no_stopping = PhaseSettings(**{**settings.__dict__, "validation_fraction": 0.0})
     order, n_held = clf._held_out_last(codes, no_stopping)
     np.testing.assert_array_equal(order, np.arange(120))
@@ -125,6 +132,12 @@ def test_class_weight_enters_the_fine_tuning_loss():
     (None, {}, ValueError, "requires y to be passed"),
     (np.arange(30) % 2, {"class_weight": {5: 2.0}}, ValueError,
      r"class_weight names labels that y does not hold: \[5\]"),
+    (np.arange(30) % 2, {"class_weight": {1: -1.0}}, ValueError,
+     r"class_weight must map labels to finite numbers >= 0; got \{1: -1.0\}"),
+    (np.arange(30) % 2, {"class_weight": {0: float("nan")}}, ValueError,
+     "class_weight must map labels to finite numbers >= 0"),
+    (np.arange(30) % 2, {"class_weight": {0: "x"}}, ValueError,
+     "class_weight must map labels to finite numbers >= 0"),
     (np.arange(30) % 2, {"pretraining": "input"}, ValueError, "'pretraining' parameter"),
     (np.arange(30) % 2, {"pretraining": None, "freeze_encoders": True}, ValueError,
      "freeze_encoders=True needs pretrained encoders"),
@@ -136,6 +149,24 @@ def test_bad_labels_and_settings_are_refused_before_training(y, params, error, m
     with pytest.raises(error, match=message):
         clf.fit(X, y)
     assert recorder.steps == [] and not hasattr(clf, "model_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+@pytest.mark.one_backend("jax")  # above Keras: see conftest
+def test_a_failed_refit_leaves_no_previous_network_and_class_weights_save(tmp_path):
+    X, y = waves(n=40, labels=(1, 2))
+    clf = LSTMSAEClassifier(**TINY_CLASSIFIER, epochs=1, early_stopping=False,
+                            class_weight={2: 3.0}).fit(X, y)
+    # A dict of weights saves and loads, its int labels as ints.
+    loaded = sae_keras.load(clf.save(tmp_path / "c.zip"))
+    assert loaded.class_weight == {2: 3.0}
+    np.testing.assert_allclose(loaded.predict_proba(X[:4]), clf.predict_proba(X[:4]),
+                               rtol=1e-6)
+    # A refit on other labels that fails before training: unfitted, not the previous
+    # network beside the new classes.
+    with pytest.raises(ValueError, match="class_weight names labels"):
+        clf.fit(X, np.where(y == 1, "x", "y"))
     with pytest.raises(NotFittedError):
         clf.predict(X)
 
@@ -284,4 +315,8 @@ def test_the_logistic_start_is_a_cross_validated_logistic_regression():
     np.testing.assert_allclose(clf.predict_proba(X), expected.predict_proba(flat), atol=1e-5)
     # A class absent from the sequences it is fitted on: no start (zeros).
     kernel, bias, C = logistic_skip(flat[y != "flat"], np.arange(60)[y != "flat"] % 3, 3)
+    assert C is None and not kernel.any() and not bias.any()
+    # A class present with weight 0 only: no start either.
+    codes = np.arange(60) % 3
+    kernel, bias, C = logistic_skip(flat, codes, 3, sample_weight=(codes != 2).astype(float))
     assert C is None and not kernel.any() and not bias.any()
