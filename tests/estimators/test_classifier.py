@@ -101,10 +101,10 @@ def test_early_stopping_holds_out_a_stratified_part_of_class_sorted_labels():
     # ... which leaves every class a window to train on, whatever the seed.
     from sae_keras.estimators._labels import stratified_held_out_last
 
-    for codes in (np.array([0] * 19 + [1]), np.repeat(np.arange(5), [2, 2, 4, 2, 2])):
+    for few in (np.array([0] * 19 + [1]), np.repeat(np.arange(5), [2, 2, 4, 2, 2])):
         for seed in range(50):
-            order, n_held = stratified_held_out_last(codes, 0.1, seed)
-            assert set(codes[order[:-n_held]]) == set(codes), (codes, seed)
+            order, n_held = stratified_held_out_last(few, 0.1, seed)
+            assert set(few[order[:-n_held]]) == set(few), (few, seed)
     no_stopping = PhaseSettings(**{**settings.__dict__, "validation_fraction": 0.0})
     order, n_held = clf._held_out_last(codes, no_stopping)
     np.testing.assert_array_equal(order, np.arange(120))
