@@ -108,7 +108,8 @@ class _BaseLSTMSAE(_PerSeries, _WindowChecks, BaseEstimator):
         leaves the estimator unfitted, never a previous network beside this
         fit's classes, scaling or patches.
         """
-        self.__dict__.pop("model_", None)
+        if hasattr(self, "model_"):
+            del self.model_
 
     # -- persistence --------------------------------------------------------
 
