@@ -177,6 +177,10 @@ class TableForecaster(BaseEstimator):
         -------
         self : TableForecaster
         """
+        # A refit that fails leaves the forecaster unfitted, never the previous
+        # regressor beside this table's columns, categories and step.
+        if hasattr(self, "regressor_"):
+            del self.regressor_
         categorical = [str(name) for name in self.categorical]
         id_column = self.id_column
         if id_column is not None and id_column in categorical:

@@ -50,6 +50,18 @@ def test_change_mode_adds_the_last_value_back(table):
     np.testing.assert_allclose(forecaster.predict(table), level.predict(table), atol=1e-6)
 
 
+def test_a_failed_refit_leaves_the_forecaster_unfitted(table):
+    from sklearn.exceptions import NotFittedError
+
+    forecaster = TableForecaster("target", 6, regressor=_linear(), categorical=["wind"])
+    forecaster.fit(table)
+    # Other columns, and too few rows for one window: refused after the table was read.
+    with pytest.raises(ValueError):
+        forecaster.fit(table.drop(columns="wind").iloc[:5])
+    with pytest.raises(NotFittedError):
+        forecaster.predict(table)
+
+
 def test_predict_labels_each_window_by_its_last_time_and_learns_the_step(table):
     forecaster = TableForecaster("target", 6, 4, regressor=_linear(),
                                  categorical=["wind"]).fit(table)
