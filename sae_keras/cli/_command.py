@@ -40,6 +40,17 @@ def _positive_int(text):
     return value
 
 
+def _patch_size(text):
+    """``--patch-size``: a positive integer or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or 'auto', got {text!r}") from None
+
+
 def _encoding(text):
     try:
         codecs.lookup(text)
@@ -95,7 +106,7 @@ def build_parser():
     parser.add_argument("--pretraining", choices=("input", "previous", "none"), default="input", help="pretraining target (default input)")
     parser.add_argument("--pretrain-epochs", type=_int_list, default=None, help="epochs per autoencoder: one value or one per layer (default: LSTMSAERegressor's)")
     parser.add_argument("--pretrain-stride", type=_positive_int, default=None, metavar="K", help="pretrain each autoencoder on every K-th training window; the input scaling still reads them all (default: LSTMSAEEncoder's, 1)")
-    parser.add_argument("--patch-size", type=_positive_int, default=None, metavar="P", help="steps of a window each encoder reads as one, in pretraining and fine-tuning (default: LSTMSAERegressor's, 1)")
+    parser.add_argument("--patch-size", type=_patch_size, default=None, metavar="P", help="steps of a window each encoder reads as one, in pretraining and fine-tuning, or 'auto' (at most 16 steps) (default: LSTMSAERegressor's, 1)")
     parser.add_argument("--epochs", type=_positive_int, default=None, help="most fine-tuning epochs; early stopping ends sooner (default: LSTMSAERegressor's)")
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="windows per step, in pretraining and fine-tuning (default: LSTMSAERegressor's)")
     parser.add_argument("--test-fraction", type=float, default=0.2, help="last fraction of windows kept for testing (default 0.2)")

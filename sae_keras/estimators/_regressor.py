@@ -81,10 +81,12 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         values, a shorter and cheaper recurrence. 1: step by step, the
         authors' network. ``"auto"``: the smallest size that leaves at most
         16 steps (1 when ``pretraining`` is a fitted encoder, which read the
-        windows step by step). A window whose length is not a multiple of
-        ``patch_size`` is completed with padding, which reads as 0 (the mean
-        of standardised input); the linear skip reads the window as it is. A
-        composed encoder's ``prediction_steps`` counts patches.
+        windows step by step; an integer above 1 with one is refused). The
+        steps that complete the last patch, and the padded steps of a
+        variable-length window inside a patch that holds data, read as 0
+        (with ``scaling="standard"``, the mean); the linear skip gives the
+        completing steps no weight. A composed encoder's ``prediction_steps``
+        counts patches. ``warm_start`` continues with the patches fitted.
     epochs : int, default=100
         Most epochs of fine-tuning; early stopping usually ends it sooner.
     dropout : float, default=0.1

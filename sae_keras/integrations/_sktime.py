@@ -69,6 +69,9 @@ class LSTMSAEForecaster(BaseForecaster):
         The network and how it trains, copied (``clone``) at each ``fit``;
         ``None`` means ``LSTMSAERegressor()``. Its ``pretraining`` says what
         ``pretrain`` fits (``pretraining=None`` has nothing to pretrain).
+        ``pretrain`` fits the encoder step by step: with it, the regressor reads
+        step by step too (``patch_size="auto"`` resolves to 1; an integer above
+        1 is refused before pretraining).
 
     Attributes
     ----------
@@ -214,6 +217,12 @@ class LSTMSAEForecaster(BaseForecaster):
             raise ValueError(
                 "pretrain fits the regressor's pretraining encoder, but the regressor has "
                 "pretraining=None: set it to 'auto' or an LSTMSAEEncoder."
+            )
+        if regressor.patch_size != 1 and regressor.patch_size != "auto":
+            raise ValueError(
+                f"pretrain fits the encoder on the windows step by step, but the regressor "
+                f"reads patches (patch_size={regressor.patch_size}): fit without pretrain "
+                "(the regressor then pretrains on patches itself), or set patch_size=1."
             )
         encoder = clone(encoder).set_params(random_state=regressor.random_state)
         series = _series(y, X)

@@ -186,6 +186,7 @@ _STATE_CHECKS = {
                            "null or a number"),
     "linear_skip_C_": (lambda v: v is None or (_is_numbers(v) and np.ndim(v) == 0),
                        "null or a number"),
+    "patch_size_": (lambda v: _is_int(v, 1), "a positive int"),
     "conformal_scores_": (_is_numbers, "null or numbers"),
     "conformal_scales_": (_is_numbers, "null or numbers"),
     "covariate_shapes_": (

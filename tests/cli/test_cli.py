@@ -98,7 +98,7 @@ def test_the_default_data_is_the_bundled_pm25(tmp_path, capsys):
         (["--pretraining", "none", "--pretrain-epochs", "2"], "argument --pretrain-epochs: nothing is pretrained"),
         (["--pretraining", "none", "--pretrain-stride", "4"], "argument --pretrain-stride: nothing is pretrained"),
         (["--pretrain-stride", "0"], "argument --pretrain-stride: expected a positive integer"),
-        (["--patch-size", "0"], "argument --patch-size: expected a positive integer"),
+        (["--patch-size", "0"], "argument --patch-size: expected a positive integer or 'auto'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
@@ -127,6 +127,8 @@ def test_the_training_options_reach_pretraining_and_fine_tuning(argv, expected):
     assert _job._chosen_settings(args).get("batch_size", 64) == expected["batch_size"]
     assert _job._chosen_settings(build_parser().parse_args(["--patch-size", "4"])) == {
         "patch_size": 4}
+    assert _job._chosen_settings(build_parser().parse_args(["--patch-size", "auto"])) == {
+        "patch_size": "auto"}
     # Without them: the regressor's own recipe ("auto"), or none.
     assert _job._pretraining(build_parser().parse_args([])) == "auto"
     assert _job._pretraining(build_parser().parse_args(["--pretraining", "none"])) is None

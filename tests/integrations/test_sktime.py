@@ -159,6 +159,9 @@ def test_pretrain_needs_something_to_pretrain_and_matching_columns():
     panel = _panel(n=20)
     with pytest.raises(ValueError, match="pretraining=None"):
         LSTMSAEForecaster(window_length=4, regressor=_net(pretraining=None)).pretrain(panel)
+    # pretrain reads step by step: patches are refused before any training.
+    with pytest.raises(ValueError, match=r"reads patches \(patch_size=2\): fit without"):
+        LSTMSAEForecaster(window_length=4, regressor=_net(patch_size=2)).pretrain(panel)
     forecaster = LSTMSAEForecaster(window_length=4, regressor=_net()).pretrain(panel)
     y = _series(30, 0, 1, 0)
     X = pd.DataFrame({"driver": np.arange(30.0)}, index=y.index)
