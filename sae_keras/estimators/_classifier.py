@@ -288,7 +288,8 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
         if encoder is not None and not fitted_encoder:
-            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded)
+            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded,
+                                     "patches" if self.patch_size_ > 1 else "steps")
         timesteps, n_channels = X.shape[1:]
         with distribute.strategy_scope(self.strategy) as resolved:
             X_model, encoder_weights, history, padded, network = self._prepare_stack(

@@ -33,10 +33,10 @@ class _Pretrains:
             )
         return tuple(int(e) for e in epochs)
 
-    def _check_objective(self, timesteps, padded=False):
+    def _check_objective(self, timesteps, padded=False, unit="steps"):
         """Refuse, before any training, an objective these windows cannot train."""
         check_objective(self.pretrain_objective, self.reconstruct, self.prediction_steps,
-                        timesteps, padded=padded)
+                        timesteps, padded=padded, unit=unit)
 
     def _pretrain(self, X, hidden_units, settings, sample_weight=None, steps=None):
         """Greedy pretraining of windows ``X`` as the models read them (scaled, padded).

@@ -428,7 +428,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         if not warm:  # a warm start continues the network as fitted, its patches too
             self.patch_size_ = self._resolve_patch_size(X.shape[1], fitted_encoder)
         if encoder is not None and not fitted_encoder and not warm:
-            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded)
+            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded,
+                                     "patches" if self.patch_size_ > 1 else "steps")
         if warm and padded and not self.variable_length_:
             raise ValueError(
                 "warm_start=True continues a network fitted on full-length windows, "

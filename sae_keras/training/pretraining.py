@@ -278,7 +278,8 @@ def greedy_pretrain(
     return stack
 
 
-def check_objective(objective, target, prediction_steps, timesteps, padded=False):
+def check_objective(objective, target, prediction_steps, timesteps, padded=False,
+                    unit="steps"):
     """Refuse an objective that cannot be trained on windows of ``timesteps`` steps.
 
     Parameters
@@ -290,6 +291,9 @@ def check_objective(objective, target, prediction_steps, timesteps, padded=False
         Length of the windows.
     padded : bool, default=False
         The windows are right-padded (variable-length sequences).
+    unit : str, default="steps"
+        What ``timesteps`` counts, for the message: ``"patches"`` where the
+        encoders read patches of steps.
 
     Raises
     ------
@@ -317,8 +321,8 @@ def check_objective(objective, target, prediction_steps, timesteps, padded=False
     if not 1 <= prediction_steps < timesteps:
         raise ValueError(
             f"prediction_steps={prediction_steps} must be at least 1 and shorter than the "
-            f"windows ({timesteps} steps): the encoders read the first "
-            "timesteps - prediction_steps steps and the prediction decoders learn the rest."
+            f"windows ({timesteps} {unit}): the encoders read the first "
+            f"timesteps - prediction_steps {unit} and the prediction decoders learn the rest."
         )
 
 

@@ -367,3 +367,7 @@ def test_patches_need_an_encoder_pretrained_on_them(windows):
                             early_stopping=False).fit(X, y).patch_size_ == 1
     with pytest.raises(ValueError, match="'patch_size' parameter"):
         LSTMSAERegressor(patch_size=0).fit(X, y)
+    # A composed encoder's prediction_steps counts patches, and its error says so.
+    predicting = LSTMSAEEncoder(pretrain_objective="prediction", prediction_steps=2)
+    with pytest.raises(ValueError, match=r"shorter than the windows \(2 patches\)"):
+        LSTMSAERegressor(pretraining=predicting, patch_size=4).fit(X, y)
