@@ -18,7 +18,7 @@ from ._labels import class_sample_weight, encode_labels, stratified_held_out_las
 from ._linear_start import logistic_start
 from ..io._params import _saved_class
 from ..nn._serving import serving_model
-from ..nn.builders import build_forecaster, n_patches
+from ..nn.builders import build_forecaster
 
 
 @_saved_class(nested={"pretraining": "LSTMSAEEncoder"})
@@ -288,8 +288,7 @@ class LSTMSAEClassifier(_ComposesEncoder, _Exportable, ClassifierMixin, _BaseLST
         steps = self._valid_steps(X_pretrain)
         padded = steps is not None
         if encoder is not None and not fitted_encoder:
-            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded,
-                                     "patches" if self.patch_size_ > 1 else "steps")
+            self._check_pretraining_objective(encoder, X.shape[1], padded)
         timesteps, n_channels = X.shape[1:]
         with distribute.strategy_scope(self.strategy) as resolved:
             X_model, encoder_weights, history, padded, network = self._prepare_stack(

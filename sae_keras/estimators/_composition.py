@@ -181,6 +181,14 @@ class _ComposesEncoder:
             )
         return int(self.patch_size)
 
+    def _check_pretraining_objective(self, encoder, timesteps, padded):
+        """Refuse, before training, an objective ``encoder`` cannot train on the patches.
+
+        Its ``prediction_steps`` count what the stack reads: ``patch_size_`` steps each.
+        """
+        encoder._check_objective(n_patches(timesteps, self.patch_size_), padded,
+                                 "patches" if self.patch_size_ > 1 else "steps")
+
     def _stack_input(self, X, steps):
         """Scaled windows, and their valid steps, as the stack's first encoder reads them.
 

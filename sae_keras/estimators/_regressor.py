@@ -26,7 +26,7 @@ from ..forecasting._covariates import (
 )
 from ..forecasting._intervals import split_calibration
 from ..data._split import purge_gap
-from ..nn.builders import build_forecaster, n_patches
+from ..nn.builders import build_forecaster
 from ..io._params import _saved_class
 
 
@@ -391,10 +391,10 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
         distribute.check_backend()
         encoder, fitted_encoder, hidden_units = self._composed_network()
         warm = self.warm_start and hasattr(self, "model_")
-        if not warm:
-            self._forget_fit()
         if warm:  # before validation resets n_features_in_
             self._check_warm_start(X, y)
+        else:
+            self._forget_fit()
         X, y = self._validate_fit_data(X, y)
         sample_weight = self._check_sample_weight(sample_weight, X)
         series = self._check_series(series, len(X))
@@ -427,9 +427,8 @@ class LSTMSAERegressor(_RegressorForecasts, _RegressorFitSteps, _ComposesEncoder
             _check_encoder_windows(encoder, X)
         if not warm:  # a warm start continues the network as fitted, its patches too
             self.patch_size_ = self._resolve_patch_size(X.shape[1], fitted_encoder)
-        if encoder is not None and not fitted_encoder and not warm:
-            encoder._check_objective(n_patches(X.shape[1], self.patch_size_), padded,
-                                     "patches" if self.patch_size_ > 1 else "steps")
+            if encoder is not None and not fitted_encoder:
+                self._check_pretraining_objective(encoder, X.shape[1], padded)
         if warm and padded and not self.variable_length_:
             raise ValueError(
                 "warm_start=True continues a network fitted on full-length windows, "
